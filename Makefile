@@ -1,0 +1,47 @@
+# Flotilla's build. `make help` lists the targets.
+
+CONTROLLER_GEN_VERSION ?= v0.23.0
+CONTROLLER_GEN ?= go run sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/flotilla-io/flotilla/internal/version.Version=$(VERSION)
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build bin/flotilla.
+	go build -ldflags "$(LDFLAGS)" -o bin/flotilla ./cmd/flotilla
+
+.PHONY: generate
+generate: ## Regenerate deepcopy code and CRDs from api/.
+	$(CONTROLLER_GEN) object paths=./api/...
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+
+.PHONY: verify-generate
+verify-generate: generate ## Fail when generated files are stale.
+	@git diff --exit-code -- api config/crd || { echo "generated files are stale: run 'make generate' and commit the result" >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- api config/crd)" || { echo "generated files are untracked: run 'make generate' and commit the result" >&2; git status --porcelain -- api config/crd >&2; exit 1; }
+
+.PHONY: testenv
+testenv: ## Install etcd and build kube-apiserver if missing; print their directory.
+	@./hack/testenv.sh
+
+.PHONY: fmt
+fmt: ## Format the code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## Run go vet and check formatting.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
+	go vet ./...
+
+.PHONY: test
+test: vet ## Run every test, integration tests against a real kube-apiserver, etcd and Git servers.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -count=1 ./...
+
+.PHONY: test-short
+test-short: ## Run the unit tests only.
+	go test -short ./...

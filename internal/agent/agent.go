@@ -1,0 +1,139 @@
+// Package agent wires Flotilla's controllers into a controller-runtime
+// manager: configuration, logging, metrics, health probes and leader
+// election. It owns no reconcile logic; that is in package controller.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/controller"
+	"github.com/flotilla-io/flotilla/internal/metrics"
+	"github.com/flotilla-io/flotilla/internal/source/artifact"
+)
+
+// LeaderElectionID names the Lease that agent replicas compete for.
+const LeaderElectionID = "flotilla-agent.flotilla.io"
+
+// Options configure the agent.
+type Options struct {
+	// Kubeconfig is a path; empty means $KUBECONFIG, then in-cluster config.
+	Kubeconfig string
+	// DataDir holds artifacts and Git caches.
+	DataDir string
+	// MetricsAddr serves Prometheus metrics; "0" disables.
+	MetricsAddr string
+	// HealthAddr serves /healthz and /readyz; "0" disables.
+	HealthAddr string
+	// LeaderElect makes replicas elect one active leader.
+	LeaderElect bool
+	// LeaderElectionNamespace holds the Lease out of cluster.
+	LeaderElectionNamespace string
+	// Concurrency is the number of objects of one kind reconciled at once.
+	Concurrency int
+}
+
+// DefaultOptions returns the options of a plain `flotilla agent`.
+func DefaultOptions() Options {
+	return Options{
+		DataDir:                 "/data",
+		MetricsAddr:             ":8080",
+		HealthAddr:              ":8081",
+		LeaderElectionNamespace: "flotilla-system",
+		Concurrency:             4,
+	}
+}
+
+// Scheme returns a scheme with the core kinds and Flotilla's.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(s), v1alpha1.AddToScheme(s)); err != nil {
+		panic(err) // static registrations only; a failure is a programming error
+	}
+	return s
+}
+
+// RestConfig loads the cluster configuration as kubectl would: an explicit
+// path, then $KUBECONFIG, then the in-cluster service account.
+func RestConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		kubeconfig = os.Getenv("KUBECONFIG")
+	}
+	if kubeconfig == "" {
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("no --kubeconfig given, KUBECONFIG unset, and not in a cluster: %w", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
+	}
+	return cfg, nil
+}
+
+// Run starts the agent and blocks until ctx is done or the manager fails.
+func Run(ctx context.Context, opts Options, log logr.Logger) error {
+	cfg, err := RestConfig(opts.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	mgr, err := NewManager(cfg, opts, log)
+	if err != nil {
+		return err
+	}
+	log.Info("starting agent", "dataDir", opts.DataDir, "concurrency", opts.Concurrency, "leaderElect", opts.LeaderElect)
+	return mgr.Start(ctx)
+}
+
+// NewManager builds a manager with every controller registered.
+func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("--data-dir is required")
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  Scheme(),
+		Logger:                  log,
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:  opts.HealthAddr,
+		LeaderElection:          opts.LeaderElect,
+		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
+		return nil, err
+	}
+	rec := metrics.NewRecorder(ctrlmetrics.Registry)
+	git := &controller.GitRepositoryReconciler{
+		Client:   mgr.GetClient(),
+		Store:    artifact.NewStore(opts.DataDir),
+		CacheDir: filepath.Join(opts.DataDir, "git-cache"),
+		Events:   mgr.GetEventRecorder("flotilla-agent"),
+		Metrics:  rec,
+	}
+	if err := git.SetupWithManager(mgr, opts.Concurrency); err != nil {
+		return nil, fmt.Errorf("setting up the GitRepository controller: %w", err)
+	}
+	return mgr, nil
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/flotilla-io/flotilla/internal/agent"
+)
+
+// AgentOptions configure `flotilla agent`.
+type AgentOptions struct {
+	agent.Options
+	LogLevel  string
+	LogFormat string
+}
+
+// NewAgentCommand returns `flotilla agent`.
+func NewAgentCommand(s Streams) *cobra.Command {
+	o := &AgentOptions{Options: agent.DefaultOptions(), LogLevel: "info", LogFormat: "json"}
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the controllers (in the cluster, or out of it with --kubeconfig)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return o.Run(cmd, s) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "path to a kubeconfig; default $KUBECONFIG, then in-cluster")
+	f.StringVar(&o.DataDir, "data-dir", o.DataDir, "directory for artifacts and Git caches")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", o.MetricsAddr, `address of the Prometheus metrics endpoint ("0" disables)`)
+	f.StringVar(&o.HealthAddr, "health-addr", o.HealthAddr, `address of /healthz and /readyz ("0" disables)`)
+	f.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica (required for more than one)")
+	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader Lease when out of cluster")
+	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "objects of one kind reconciled at once")
+	f.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info or error")
+	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or console")
+	return cmd
+}
+
+// Run starts the agent and blocks until it is interrupted.
+func (o *AgentOptions) Run(cmd *cobra.Command, s Streams) error {
+	if o.Concurrency < 1 {
+		return fmt.Errorf("--concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	var level zapcore.Level
+	if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: use debug, info or error", o.LogLevel)
+	}
+	if o.LogFormat != "json" && o.LogFormat != "console" {
+		return fmt.Errorf("--log-format %q: use json or console", o.LogFormat)
+	}
+	log := zap.New(zap.WriteTo(s.ErrOut), zap.Level(level), zap.UseDevMode(o.LogFormat == "console"))
+	ctrl.SetLogger(log)
+	return agent.Run(ctrl.SetupSignalHandler(), o.Options, log)
+}

@@ -1,0 +1,78 @@
+// Package conditions sets the Ready, Reconciling and Stalled conditions of
+// Flotilla objects the way kstatus reads them: Ready summarises, Reconciling
+// is True only while work is under way, Stalled only when a change of spec is
+// needed. It holds no controller logic.
+package conditions
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+)
+
+// Object is a Kubernetes object with status conditions.
+type Object interface {
+	GetGeneration() int64
+	GetConditions() []metav1.Condition
+	SetConditions([]metav1.Condition)
+}
+
+func set(obj Object, typ string, status metav1.ConditionStatus, reason, message string) {
+	c := obj.GetConditions()
+	meta.SetStatusCondition(&c, metav1.Condition{
+		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: obj.GetGeneration(),
+	})
+	obj.SetConditions(c)
+}
+
+func remove(obj Object, typ string) {
+	c := obj.GetConditions()
+	meta.RemoveStatusCondition(&c, typ)
+	obj.SetConditions(c)
+}
+
+// MarkReconciling records that work is under way; Ready becomes Unknown
+// unless it is already False with a reason worth keeping.
+func MarkReconciling(obj Object, message string) {
+	set(obj, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, v1alpha1.ReasonProgressing, message)
+	remove(obj, v1alpha1.StalledCondition)
+	if !meta.IsStatusConditionFalse(obj.GetConditions(), v1alpha1.ReadyCondition) {
+		set(obj, v1alpha1.ReadyCondition, metav1.ConditionUnknown, v1alpha1.ReasonProgressing, message)
+	}
+}
+
+// MarkReady records a successful reconcile.
+func MarkReady(obj Object, reason, message string) {
+	set(obj, v1alpha1.ReadyCondition, metav1.ConditionTrue, reason, message)
+	remove(obj, v1alpha1.ReconcilingCondition)
+	remove(obj, v1alpha1.StalledCondition)
+}
+
+// MarkFailed records a failure that a retry may cure.
+func MarkFailed(obj Object, reason, message string) {
+	set(obj, v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, message)
+	remove(obj, v1alpha1.ReconcilingCondition)
+	remove(obj, v1alpha1.StalledCondition)
+}
+
+// MarkStalled records a failure that only a change of spec or of a
+// referenced object can cure.
+func MarkStalled(obj Object, reason, message string) {
+	set(obj, v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, message)
+	set(obj, v1alpha1.StalledCondition, metav1.ConditionTrue, reason, message)
+	remove(obj, v1alpha1.ReconcilingCondition)
+}
+
+// MarkSuspended records that the object is suspended. Ready keeps its
+// status; Reconciling and Stalled are cleared.
+func MarkSuspended(obj Object) {
+	remove(obj, v1alpha1.ReconcilingCondition)
+	remove(obj, v1alpha1.StalledCondition)
+}
+
+// IsReady reports whether Ready is True for the current generation.
+func IsReady(obj Object) bool {
+	c := meta.FindStatusCondition(obj.GetConditions(), v1alpha1.ReadyCondition)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.GetGeneration()
+}

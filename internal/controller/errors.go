@@ -1,0 +1,55 @@
+package controller
+
+import (
+	"errors"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/source/git"
+)
+
+// secretError is a referenced Secret that does not exist.
+type secretError struct{ name string }
+
+func (e *secretError) Error() string {
+	return "secret " + e.name + " not found: create it, or remove secretRef from the spec"
+}
+
+// storeError is a fetched revision that could not be stored.
+type storeError struct {
+	revision string
+	err      error
+}
+
+func (e *storeError) Error() string { return "storing revision " + e.revision + ": " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// failureReason maps an error to a condition reason, and says whether only
+// a change of spec or Secret can cure it (stalled) or a retry may.
+func failureReason(err error) (reason string, stalled bool) {
+	var se *secretError
+	var st *storeError
+	switch {
+	case errors.As(err, &se):
+		return v1alpha1.ReasonSecretNotFound, false
+	case errors.Is(err, git.ErrInvalidCredentials):
+		return v1alpha1.ReasonAuthenticationFailed, true
+	case errors.Is(err, git.ErrInvalidReference):
+		return v1alpha1.ReasonInvalidSpec, true
+	case errors.Is(err, git.ErrAuthentication), errors.Is(err, git.ErrHostKey), errors.Is(err, git.ErrTLS):
+		return v1alpha1.ReasonAuthenticationFailed, false
+	case errors.Is(err, git.ErrRefNotFound):
+		return v1alpha1.ReasonRefNotFound, false
+	case errors.As(err, &st):
+		return v1alpha1.ReasonArtifactFailed, false
+	default:
+		return v1alpha1.ReasonGitOperationFailed, false
+	}
+}
+
+func ptrValue[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,50 @@
+// Package metrics defines the Prometheus metrics the agent exports beside
+// controller-runtime's own: reconcile duration and results by kind. It holds
+// no global state; the agent registers one Recorder with its registry.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Result labels of a reconcile.
+const (
+	ResultSuccess   = "success"
+	ResultFailure   = "failure"
+	ResultStalled   = "stalled"
+	ResultSuspended = "suspended"
+)
+
+// Recorder records reconcile outcomes.
+type Recorder struct {
+	duration *prometheus.HistogramVec
+	total    *prometheus.CounterVec
+}
+
+// NewRecorder returns a Recorder whose metrics are registered with reg.
+func NewRecorder(reg prometheus.Registerer) *Recorder {
+	r := &Recorder{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "flotilla_reconcile_duration_seconds",
+			Help:    "Duration of one reconcile, by kind and result.",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120},
+		}, []string{"kind", "result"}),
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flotilla_reconcile_total",
+			Help: "Reconciles finished, by kind and result.",
+		}, []string{"kind", "result"}),
+	}
+	reg.MustRegister(r.duration, r.total)
+	return r
+}
+
+// Observe records one reconcile of kind that started at start.
+func (r *Recorder) Observe(kind, result string, start time.Time) {
+	if r == nil {
+		return
+	}
+	r.duration.WithLabelValues(kind, result).Observe(time.Since(start).Seconds())
+	r.total.WithLabelValues(kind, result).Inc()
+}

@@ -1,0 +1,35 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestObserveCountsByKindAndResult(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r := NewRecorder(reg)
+	r.Observe("GitRepository", ResultSuccess, time.Now())
+	r.Observe("GitRepository", ResultSuccess, time.Now())
+	r.Observe("GitRepository", ResultFailure, time.Now())
+	want := `
+# HELP flotilla_reconcile_total Reconciles finished, by kind and result.
+# TYPE flotilla_reconcile_total counter
+flotilla_reconcile_total{kind="GitRepository",result="failure"} 1
+flotilla_reconcile_total{kind="GitRepository",result="success"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "flotilla_reconcile_total"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(r.duration); n != 2 {
+		t.Fatalf("duration series = %d, want 2", n)
+	}
+}
+
+func TestNilRecorderIsSafe(t *testing.T) {
+	var r *Recorder
+	r.Observe("Stack", ResultSuccess, time.Now()) // must not panic
+}

@@ -1,0 +1,28 @@
+package version
+
+import (
+	"runtime"
+	"testing"
+)
+
+func TestGetUsesLinkTimeVersion(t *testing.T) {
+	old := Version
+	t.Cleanup(func() { Version = old })
+	Version = "v9.9.9"
+	got := Get()
+	if got.Version != "v9.9.9" {
+		t.Errorf("Version = %q, want v9.9.9", got.Version)
+	}
+	if got.GoVersion != runtime.Version() {
+		t.Errorf("GoVersion = %q, want %q", got.GoVersion, runtime.Version())
+	}
+}
+
+func TestGetDefaultsToDev(t *testing.T) {
+	old := Version
+	t.Cleanup(func() { Version = old })
+	Version = ""
+	if got := Get().Version; got == "" {
+		t.Error("Version must never be empty")
+	}
+}

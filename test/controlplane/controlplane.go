@@ -1,0 +1,120 @@
+// Package controlplane starts a real kube-apiserver and etcd for integration
+// tests and the demo, with Flotilla's CRDs installed. The binaries come from
+// `make testenv` (hack/testenv.sh): etcd from Debian, kube-apiserver built from
+// the k8s.io/kubernetes module in test/controlplane/build. Nothing here fakes
+// the API server.
+package controlplane
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/flotilla-io/flotilla/internal/agent"
+)
+
+// Env is a running control plane.
+type Env struct {
+	env *envtest.Environment
+	// Config reaches the API server as cluster admin.
+	Config *rest.Config
+	// Client is a controller-runtime client with Flotilla's scheme.
+	Client client.Client
+	// Kubeconfig is the path of a kubeconfig file for this control plane.
+	Kubeconfig string
+}
+
+// ModuleRoot returns the repository root.
+func ModuleRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// AssetsDir finds kube-apiserver and etcd: $KUBEBUILDER_ASSETS, else the
+// last line printed by hack/testenv.sh (which builds nothing when they are
+// cached). It fails with what to run when neither has them.
+func AssetsDir() (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, checkAssets(dir)
+	}
+	out, err := exec.Command(filepath.Join(ModuleRoot(), "hack", "testenv.sh")).Output()
+	if err != nil {
+		return "", fmt.Errorf("control plane binaries not found: run `make testenv` (hack/testenv.sh failed: %w)", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	dir := lines[len(lines)-1]
+	return dir, checkAssets(dir)
+}
+
+func checkAssets(dir string) error {
+	for _, bin := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+			return fmt.Errorf("%s not found in %s: run `make testenv`", bin, dir)
+		}
+	}
+	return nil
+}
+
+// Start starts etcd and kube-apiserver and installs the CRDs.
+func Start() (*Env, error) {
+	dir, err := AssetsDir()
+	if err != nil {
+		return nil, err
+	}
+	e := &envtest.Environment{
+		BinaryAssetsDirectory: dir,
+		CRDDirectoryPaths:     []string{filepath.Join(ModuleRoot(), "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := e.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", dir, err)
+	}
+	env := &Env{env: e, Config: cfg}
+	if err := env.init(); err != nil {
+		return nil, errors.Join(err, e.Stop())
+	}
+	return env, nil
+}
+
+func (env *Env) init() error {
+	c, err := client.New(env.Config, client.Options{Scheme: agent.Scheme()})
+	if err != nil {
+		return err
+	}
+	env.Client = c
+	user, err := env.env.AddUser(envtest.User{Name: "flotilla-test-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return err
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp("", "flotilla-kubeconfig-*")
+	if err != nil {
+		return err
+	}
+	env.Kubeconfig = f.Name()
+	_, err = f.Write(kubeconfig)
+	return errors.Join(err, f.Close())
+}
+
+// Stop stops the control plane and removes its files.
+func (env *Env) Stop() error {
+	if env == nil {
+		return nil
+	}
+	if env.Kubeconfig != "" {
+		os.Remove(env.Kubeconfig)
+	}
+	return env.env.Stop()
+}

@@ -1,0 +1,40 @@
+package controlplane
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// RunTests is a TestMain body: it starts one control plane for the
+// package's tests (none with -short), runs them and stops it.
+func RunTests(m *testing.M, env **Env) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run()
+	}
+	e, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration tests need the control plane:", err)
+		return 1
+	}
+	*env = e
+	code := m.Run()
+	if err := e.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping the control plane:", err)
+	}
+	return code
+}
+
+// Require skips an integration test under -short (no control plane is
+// started then) and fails it when the control plane is missing otherwise.
+func Require(t testing.TB, env *Env) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs the testenv control plane, not started with -short")
+	}
+	if env == nil {
+		t.Fatal("control plane not started: call controlplane.RunTests from TestMain")
+	}
+}
