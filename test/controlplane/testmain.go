@@ -8,8 +8,9 @@ import (
 )
 
 // RunTests is a TestMain body: it starts one control plane for the
-// package's tests (none with -short), runs them and stops it.
-func RunTests(m *testing.M, env **Env) int {
+// package's tests (none with -short), runs the optional setup functions
+// (each returns its teardown), runs the tests and stops everything.
+func RunTests(m *testing.M, env **Env, setup ...func(*Env) (func(), error)) int {
 	flag.Parse()
 	if testing.Short() {
 		return m.Run()
@@ -20,11 +21,20 @@ func RunTests(m *testing.M, env **Env) int {
 		return 1
 	}
 	*env = e
-	code := m.Run()
-	if err := e.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the control plane:", err)
+	defer func() {
+		if err := e.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the control plane:", err)
+		}
+	}()
+	for _, s := range setup {
+		teardown, err := s(e)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "test setup failed:", err)
+			return 1
+		}
+		defer teardown()
 	}
-	return code
+	return m.Run()
 }
 
 // Require skips an integration test under -short (no control plane is

@@ -1,0 +1,98 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/internal/controller"
+	"github.com/flotilla-io/flotilla/internal/source/artifact"
+	"github.com/flotilla-io/flotilla/test/controlplane"
+)
+
+var (
+	env     *controlplane.Env
+	dataDir string
+	nsCount atomic.Int32
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(controlplane.RunTests(m, &env, startManager))
+}
+
+// startManager runs the GitRepository controller in-process against env.
+func startManager(e *controlplane.Env) (func(), error) {
+	dir, err := os.MkdirTemp("", "flotilla-controller-test-")
+	if err != nil {
+		return nil, err
+	}
+	dataDir = dir
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:  agent.Scheme(),
+		Logger:  logr.Discard(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := &controller.GitRepositoryReconciler{
+		Client:   mgr.GetClient(),
+		Store:    artifact.NewStore(dir),
+		CacheDir: filepath.Join(dir, "git-cache"),
+		Events:   mgr.GetEventRecorder("flotilla-agent"),
+	}
+	if err := r.SetupWithManager(mgr, 4); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	return func() { cancel(); <-done; os.RemoveAll(dir) }, nil
+}
+
+// newNamespace creates a namespace for one test.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	controlplane.Require(t, env)
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("gitrepo-%d-%d", os.Getpid()%1000, nsCount.Add(1))}}
+	if err := env.Client.Create(context.Background(), ns); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+	return ns.Name
+}
+
+// eventually polls cond until it returns nil or the deadline passes.
+func eventually(t *testing.T, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		if last = cond(); last == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s: %v", what, last)
+}
+
+func get(t *testing.T, key client.ObjectKey, obj client.Object) error {
+	t.Helper()
+	return env.Client.Get(context.Background(), key, obj)
+}
