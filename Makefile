@@ -21,9 +21,8 @@ generate: ## Regenerate deepcopy code and CRDs from api/.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 
 .PHONY: verify-generate
-verify-generate: generate ## Fail when generated files are stale.
-	@git diff --exit-code -- api config/crd || { echo "generated files are stale: run 'make generate' and commit the result" >&2; exit 1; }
-	@test -z "$$(git status --porcelain -- api config/crd)" || { echo "generated files are untracked: run 'make generate' and commit the result" >&2; git status --porcelain -- api config/crd >&2; exit 1; }
+verify-generate: ## Fail when generated deepcopy code or CRDs are stale.
+	@CONTROLLER_GEN="$(CONTROLLER_GEN)" ./hack/verify-generate.sh
 
 .PHONY: testenv
 testenv: ## Install etcd and build kube-apiserver if missing; print their directory.
@@ -39,7 +38,7 @@ vet: ## Run go vet and check formatting.
 	go vet ./...
 
 .PHONY: test
-test: vet ## Run every test, integration tests against a real kube-apiserver, etcd and Git servers.
+test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd and Git servers.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -count=1 ./...
 
 .PHONY: test-short
