@@ -16,9 +16,10 @@ build: ## Build bin/flotilla.
 	go build -ldflags "$(LDFLAGS)" -o bin/flotilla ./cmd/flotilla
 
 .PHONY: generate
-generate: ## Regenerate deepcopy code and CRDs from api/.
+generate: ## Regenerate deepcopy code, CRDs and the agent's RBAC from the Go markers.
 	$(CONTROLLER_GEN) object paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=flotilla-agent paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: verify-generate
 verify-generate: ## Fail when generated deepcopy code or CRDs are stale.

@@ -4,3 +4,6 @@
 // engines in internal/source, internal/render and internal/apply. Policy and
 // mechanics live in those engines, not here.
 package controller
+
+// Leader election between agent replicas.
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
