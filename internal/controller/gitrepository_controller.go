@@ -64,7 +64,9 @@ func (r *GitRepositoryReconciler) SetupWithManager(mgr ctrl.Manager, concurrency
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.GitRepository{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}))).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.requestsForSecret)).
+		// Metadata only: a change is all that matters, and the agent keeps no
+		// Secret values in memory. Secrets are read live when used.
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.requestsForSecret), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
 		Complete(r)
 }

@@ -43,6 +43,7 @@ func startManager(e *controlplane.Env) (func(), error) {
 		Scheme:  agent.Scheme(),
 		Logger:  logr.Discard(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
+		Client:  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@
 package metrics
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,8 +37,24 @@ func NewRecorder(reg prometheus.Registerer) *Recorder {
 			Help: "Reconciles finished, by kind and result.",
 		}, []string{"kind", "result"}),
 	}
-	reg.MustRegister(r.duration, r.total)
+	r.duration = register(reg, r.duration)
+	r.total = register(reg, r.total)
 	return r
+}
+
+// register adds c to reg, or returns the collector already registered
+// under the same description (a second agent in one process shares it).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err) // a conflicting definition is a programming error
+	}
+	return c
 }
 
 // Observe records one reconcile of kind that started at start.

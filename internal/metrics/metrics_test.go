@@ -33,3 +33,13 @@ func TestNilRecorderIsSafe(t *testing.T) {
 	var r *Recorder
 	r.Observe("Stack", ResultSuccess, time.Now()) // must not panic
 }
+
+func TestSecondRecorderSharesTheRegisteredMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, b := NewRecorder(reg), NewRecorder(reg)
+	a.Observe("Stack", ResultSuccess, time.Now())
+	b.Observe("Stack", ResultSuccess, time.Now())
+	if got := testutil.ToFloat64(a.total.WithLabelValues("Stack", ResultSuccess)); got != 2 {
+		t.Fatalf("shared counter = %v, want 2", got)
+	}
+}

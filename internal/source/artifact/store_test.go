@@ -548,6 +548,25 @@ func TestWriteSizeLimit(t *testing.T) {
 	}
 }
 
+func TestWriteSizeLimitCheckedBeforeReading(t *testing.T) {
+	// A blob whose declared size is over the limit is refused without being read.
+	s := NewStore(t.TempDir(), WithMaxSize(10))
+	huge := int64(1 << 40)
+	opened := false
+	big := fakeEntry{path: "big.yaml", mode: 0o644, content: "x", size: &huge, onOpen: func() { opened = true }}
+	_, err := s.Write(context.Background(), testKey, "rev", fakeSource{big}, NewIgnore(""))
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Write error = %v, want one wrapping ErrTooLarge", err)
+	}
+	if !strings.Contains(err.Error(), "big.yaml") {
+		t.Errorf("error %q does not name the file", err)
+	}
+	if opened {
+		t.Error("the oversized entry was opened; its declared size should have been enough")
+	}
+	assertNothingPublished(t, s, testKey)
+}
+
 func TestNewStoreDefaults(t *testing.T) {
 	dir := t.TempDir()
 	s := NewStore(dir)

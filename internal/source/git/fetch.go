@@ -265,4 +265,3 @@ func isRemoteFailure(err error) bool {
 	}
 	return false
 }
-
