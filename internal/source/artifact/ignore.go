@@ -33,6 +33,17 @@ func NewIgnore(spec string) *Ignore {
 	return &Ignore{base: parse(strings.Join(DefaultIgnore, "\n"), nil), spec: parse(spec, nil)}
 }
 
+// clone returns a copy that AddFile can extend without touching ig; a nil
+// Ignore clones to the defaults.
+func (ig *Ignore) clone() *Ignore {
+	if ig == nil {
+		return NewIgnore("")
+	}
+	c := *ig
+	c.files = append([]gitignore.Pattern(nil), ig.files...)
+	return &c
+}
+
 // AddFile adds the patterns of a .flotillaignore found in directory dir
 // (slash separated, "" for the root); they apply below that directory.
 func (ig *Ignore) AddFile(dir, content string) {

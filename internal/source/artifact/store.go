@@ -39,6 +39,16 @@ type Key struct {
 	Kind, Namespace, Name string
 }
 
+// validate refuses keys that would name a directory shared by other keys.
+func (k Key) validate() error {
+	for _, part := range []string{k.Kind, k.Namespace, k.Name} {
+		if part == "" || !filepath.IsLocal(part) || strings.ContainsAny(part, `/\`) {
+			return fmt.Errorf("invalid artifact key %+v: kind, namespace and name must be single path elements", k)
+		}
+	}
+	return nil
+}
+
 func (k Key) dir() string {
 	return filepath.Join("artifacts", strings.ToLower(k.Kind), k.Namespace, k.Name)
 }
@@ -95,8 +105,19 @@ func (s *Store) Exists(rel string) bool {
 }
 
 // Write stores src for key at revision, leaving out what the ignore rules
-// match. The same revision with the same content lands in the same directory.
+// (nil: none but the defaults) and the tree's .flotillaignore files match.
+// The same revision with the same content lands in the same directory.
+// Files are written through an os.Root on the staging directory, so no entry
+// can land outside it, and every symlink that resolves outside the tree (also
+// through other symlinks) is removed and listed in Stored.Skipped.
 func (s *Store) Write(ctx context.Context, key Key, revision string, src Source, ignore *Ignore) (*Stored, error) {
+	if err := key.validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ignore = ignore.clone()
 	if err := s.collectIgnoreFiles(src, ignore); err != nil {
 		return nil, err
 	}
@@ -109,13 +130,29 @@ func (s *Store) Write(ctx context.Context, key Key, revision string, src Source,
 		return nil, err
 	}
 	defer os.RemoveAll(stage)
-	w := &writer{ctx: ctx, dir: stage, ignore: ignore, limit: s.maxSize}
+	stored, err := s.stage(ctx, stage, src, ignore)
+	if err != nil {
+		return nil, err
+	}
+	stored.Path = filepath.Join(key.dir(), dirName(revision, stored.Digest))
+	return stored, s.publish(stage, stored.Path)
+}
+
+// stage writes src into the directory stage.
+func (s *Store) stage(ctx context.Context, stage string, src Source, ignore *Ignore) (*Stored, error) {
+	root, err := os.OpenRoot(stage)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	w := &writer{ctx: ctx, root: root, ignore: ignore, limit: s.maxSize}
 	if err := src.Walk(w.write); err != nil {
 		return nil, err
 	}
-	stored := &Stored{Digest: w.digest(), Size: w.size, Skipped: w.skipped}
-	stored.Path = filepath.Join(key.dir(), dirName(revision, stored.Digest))
-	return stored, s.publish(stage, stored.Path)
+	if err := w.dropEscapingLinks(stage); err != nil {
+		return nil, err
+	}
+	return &Stored{Digest: w.digest(), Size: w.size, Skipped: w.skipped}, nil
 }
 
 // collectIgnoreFiles adds every .flotillaignore of src to ignore.
@@ -164,6 +201,9 @@ func dirName(revision, digest string) string {
 
 // Remove deletes every artifact of key.
 func (s *Store) Remove(key Key) error {
+	if err := key.validate(); err != nil {
+		return err
+	}
 	return os.RemoveAll(filepath.Join(s.root, key.dir()))
 }
 
@@ -209,11 +249,12 @@ func (s *Store) GC(key Key, keep string) ([]string, error) {
 // writer copies entries into a staging directory and hashes them.
 type writer struct {
 	ctx     context.Context
-	dir     string
+	root    *os.Root
 	ignore  *Ignore
 	limit   int64
 	size    int64
-	files   []string
+	files   map[string]string // path -> digest line
+	links   []string
 	skipped []string
 }
 
@@ -221,23 +262,25 @@ func (w *writer) write(e Entry) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	if !filepath.IsLocal(filepath.FromSlash(e.Path)) {
+	rel := filepath.FromSlash(e.Path)
+	if !filepath.IsLocal(rel) {
 		return fmt.Errorf("refusing path %q: it leaves the repository root", e.Path)
 	}
-	if w.ignore != nil && w.ignore.Match(e.Path, false) {
+	if w.ignore.Match(e.Path, false) {
 		return nil
 	}
-	dst := filepath.Join(w.dir, filepath.FromSlash(e.Path))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
+	if dir := filepath.Dir(rel); dir != "." {
+		if err := w.root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("refusing path %q: %w", e.Path, err)
+		}
 	}
 	if e.Mode&fs.ModeSymlink != 0 {
-		return w.symlink(e, dst)
+		return w.symlink(e, rel)
 	}
-	return w.file(e, dst)
+	return w.file(e, rel)
 }
 
-func (w *writer) file(e Entry, dst string) error {
+func (w *writer) file(e Entry, rel string) error {
 	if w.size+e.Size > w.limit {
 		return fmt.Errorf("%w of %d bytes at %s", ErrTooLarge, w.limit, e.Path)
 	}
@@ -246,9 +289,9 @@ func (w *writer) file(e Entry, dst string) error {
 		return fmt.Errorf("reading %s: %w", e.Path, err)
 	}
 	defer r.Close()
-	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, e.Mode.Perm())
+	f, err := w.root.OpenFile(rel, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, e.Mode.Perm())
 	if err != nil {
-		return err
+		return fmt.Errorf("refusing path %q: %w", e.Path, err)
 	}
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, w.limit-w.size+1))
@@ -261,12 +304,20 @@ func (w *writer) file(e Entry, dst string) error {
 	if w.size += n; w.size > w.limit {
 		return fmt.Errorf("%w of %d bytes at %s", ErrTooLarge, w.limit, e.Path)
 	}
-	w.files = append(w.files, fmt.Sprintf("%o %s %x", e.Mode.Perm(), e.Path, h.Sum(nil)))
+	w.record(e.Path, fmt.Sprintf("%o %s %x", e.Mode.Perm(), e.Path, h.Sum(nil)))
 	return nil
 }
 
-// symlink recreates a link whose target stays inside the tree; others are skipped.
-func (w *writer) symlink(e Entry, dst string) error {
+func (w *writer) record(path, line string) {
+	if w.files == nil {
+		w.files = map[string]string{}
+	}
+	w.files[path] = line
+}
+
+// symlink recreates a link whose target text stays inside the tree; links
+// that escape only through other links are caught by dropEscapingLinks.
+func (w *writer) symlink(e Entry, rel string) error {
 	target, err := readAll(e, 4096)
 	if err != nil {
 		return fmt.Errorf("reading link %s: %w", e.Path, err)
@@ -276,17 +327,60 @@ func (w *writer) symlink(e Entry, dst string) error {
 		w.skipped = append(w.skipped, e.Path)
 		return nil
 	}
-	if err := os.Symlink(string(target), dst); err != nil {
-		return err
+	if err := w.root.Symlink(string(target), rel); err != nil {
+		return fmt.Errorf("refusing link %q: %w", e.Path, err)
 	}
-	w.files = append(w.files, fmt.Sprintf("link %s %s", e.Path, target))
+	w.links = append(w.links, e.Path)
+	w.record(e.Path, fmt.Sprintf("link %s %s", e.Path, target))
 	return nil
 }
 
+// dropEscapingLinks removes every link that resolves outside stage. Each
+// round judges all links on the same tree before removing any, so a link
+// that escapes through another escaping link is caught too; rounds repeat
+// until none is removed.
+func (w *writer) dropEscapingLinks(stage string) error {
+	real, err := filepath.EvalSymlinks(stage)
+	if err != nil {
+		return err
+	}
+	for {
+		var escaping, kept []string
+		for _, l := range w.links {
+			resolved, err := filepath.EvalSymlinks(filepath.Join(stage, filepath.FromSlash(l)))
+			if err == nil && !within(real, resolved) {
+				escaping = append(escaping, l)
+			} else {
+				kept = append(kept, l) // inside, or dangling: leads nowhere
+			}
+		}
+		if len(escaping) == 0 {
+			return nil
+		}
+		for _, l := range escaping {
+			if err := os.Remove(filepath.Join(stage, filepath.FromSlash(l))); err != nil {
+				return err
+			}
+			delete(w.files, l)
+		}
+		w.skipped = append(w.skipped, escaping...)
+		w.links = kept
+	}
+}
+
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
+}
+
 func (w *writer) digest() string {
-	sort.Strings(w.files)
+	lines := make([]string, 0, len(w.files))
+	for _, l := range w.files {
+		lines = append(lines, l)
+	}
+	sort.Strings(lines)
 	h := sha256.New()
-	for _, f := range w.files {
+	for _, f := range lines {
 		io.WriteString(h, f)
 		io.WriteString(h, "\n")
 	}

@@ -858,3 +858,112 @@ func TestKeyDirLowercasesKind(t *testing.T) {
 		t.Errorf("dir() = %q, want %q", got, want)
 	}
 }
+
+func TestWriteDropsLinksThatEscapeThroughOtherLinks(t *testing.T) {
+	s := NewStore(t.TempDir())
+	key := Key{Kind: "GitRepository", Namespace: "ns", Name: "chain"}
+	src := fakeSource{
+		file("sub/a.yaml", "a: 1\n"),
+		link("sub/up", ".."),          // the tree root: fine
+		link("esc", "sub/up/.."),      // textually "sub", really the parent of the tree
+		link("esc2", "sub/up/esc/.."), // one more level up
+	}
+	stored := write(t, s, key, "r1", src, nil)
+	for _, escaped := range []string{"esc", "esc2"} {
+		if !slices.Contains(stored.Skipped, escaped) {
+			t.Errorf("%s resolves outside the tree and must be skipped; skipped = %v", escaped, stored.Skipped)
+		}
+		if _, err := os.Lstat(filepath.Join(s.Root(), stored.Path, escaped)); err == nil {
+			t.Errorf("%s must not exist in the artifact", escaped)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(s.Root(), stored.Path, "sub", "up")); err != nil {
+		t.Errorf("a link that stays inside the tree must be kept: %v", err)
+	}
+}
+
+func TestWriteCannotWriteThroughALinkOutsideTheStage(t *testing.T) {
+	dir := t.TempDir()
+	s := NewStore(dir)
+	key := Key{Kind: "GitRepository", Namespace: "ns", Name: "through"}
+	src := fakeSource{
+		link("sub/up", ".."),
+		link("d", "sub/up/.."),
+		file("d/pwned", "hi"),
+	}
+	if _, err := s.Write(context.Background(), key, "r1", src, nil); err == nil {
+		t.Error("writing a file through a link that leaves the tree must fail")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tmp", "pwned")); err == nil {
+		t.Fatal("a file was written outside the staging directory")
+	}
+}
+
+func TestWriteWithNilIgnoreReadsFlotillaignore(t *testing.T) {
+	s := NewStore(t.TempDir())
+	key := Key{Kind: "GitRepository", Namespace: "ns", Name: "nil-ignore"}
+	src := fakeSource{file(".flotillaignore", "drop.yaml\n"), file("drop.yaml", "x"), file("keep.yaml", "y")}
+	stored := write(t, s, key, "r1", src, nil)
+	if _, err := os.Stat(filepath.Join(s.Root(), stored.Path, "drop.yaml")); err == nil {
+		t.Error("drop.yaml is ignored by .flotillaignore")
+	}
+	if _, err := os.Stat(filepath.Join(s.Root(), stored.Path, "keep.yaml")); err != nil {
+		t.Errorf("keep.yaml must be stored: %v", err)
+	}
+}
+
+func TestWriteDoesNotChangeTheCallersIgnore(t *testing.T) {
+	s := NewStore(t.TempDir())
+	ig := NewIgnore("")
+	key := Key{Kind: "GitRepository", Namespace: "ns", Name: "clone"}
+	write(t, s, key, "r1", fakeSource{file(".flotillaignore", "b.yaml\n"), file("b.yaml", "b")}, ig)
+	if ig.Match("b.yaml", false) {
+		t.Error("rules of one revision's .flotillaignore leaked into the caller's Ignore")
+	}
+}
+
+func TestKeysMustNameOneDirectory(t *testing.T) {
+	s := NewStore(t.TempDir())
+	for _, k := range []Key{{}, {Kind: "GitRepository"}, {Kind: "GitRepository", Namespace: "..", Name: "x"}, {Kind: "GitRepository", Namespace: "a/b", Name: "x"}} {
+		if err := s.Remove(k); err == nil {
+			t.Errorf("Remove(%+v) must be refused", k)
+		}
+		if _, err := s.Write(context.Background(), k, "r", fakeSource{}, nil); err == nil {
+			t.Errorf("Write(%+v) must be refused", k)
+		}
+	}
+}
+
+// FuzzWriteNeverEscapes writes trees of links and files with arbitrary
+// names and targets and checks that nothing lands outside the store and no
+// stored link resolves outside its artifact.
+func FuzzWriteNeverEscapes(f *testing.F) {
+	f.Add("sub/up", "..", "esc", "sub/up/..", "esc/file")
+	f.Add("a", "/etc", "b", "a/passwd", "b/x")
+	f.Add("x/y", "../..", "z", "x/y/../..", "z/w")
+	f.Fuzz(func(t *testing.T, l1, t1, l2, t2, filePath string) {
+		parent := t.TempDir()
+		storeDir := filepath.Join(parent, "store")
+		s := NewStore(storeDir)
+		key := Key{Kind: "GitRepository", Namespace: "ns", Name: "fuzz"}
+		src := fakeSource{link(l1, t1), link(l2, t2), file(filePath, "payload")}
+		stored, err := s.Write(context.Background(), key, "r", src, nil)
+		entries, _ := os.ReadDir(parent)
+		if len(entries) != 1 {
+			t.Fatalf("something was written beside the store: %v", entries)
+		}
+		if err != nil {
+			return
+		}
+		art, _ := filepath.EvalSymlinks(filepath.Join(storeDir, stored.Path))
+		filepath.WalkDir(art, func(p string, d fs.DirEntry, _ error) error {
+			if d == nil || d.Type()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			if resolved, err := filepath.EvalSymlinks(p); err == nil && !within(art, resolved) {
+				t.Errorf("stored link %s resolves to %s, outside %s", p, resolved, art)
+			}
+			return nil
+		})
+	})
+}
