@@ -320,4 +320,3 @@ func (in *Stack) GetConditions() []metav1.Condition { return in.Status.Condition
 
 // SetConditions replaces the status conditions.
 func (in *Stack) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
-
