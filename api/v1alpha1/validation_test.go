@@ -33,6 +33,8 @@ type admissionCase struct {
 	kind    string
 	spec    map[string]any
 	wantErr []string
+	// notErr are strings the refusal must not contain (noise from other rules).
+	notErr []string
 	// check, when set, inspects the stored object of an accepted case.
 	check func(t *testing.T, stored *unstructured.Unstructured)
 }
@@ -86,6 +88,7 @@ func gitRepositoryCases() []admissionCase {
 		{
 			name: "malformed interval", spec: repo(map[string]any{"interval": "5 minutes"}),
 			wantErr: []string{"spec.interval", "should match"},
+			notErr:  []string{"type conversion error"},
 		},
 		{
 			name: "short commit", spec: repo(map[string]any{"ref": map[string]any{"commit": "0123abc"}}),
@@ -126,6 +129,7 @@ func stackCases() []admissionCase {
 		{name: "path starting with ..", spec: stack(map[string]any{"path": "../x"}), wantErr: []string{"spec.path", pathMsg}},
 		{name: "path with .. inside", spec: stack(map[string]any{"path": "clusters/../../x"}), wantErr: []string{"spec.path", pathMsg}},
 		{name: "absolute path", spec: stack(map[string]any{"path": "/abs"}), wantErr: []string{"spec.path", pathMsg}},
+		{name: "stack interval below 1s", spec: stack(map[string]any{"interval": "1ms"}), wantErr: []string{"spec.interval", "interval must be at least 1s"}},
 		{
 			name: "wait with healthChecks", spec: stack(map[string]any{"wait": true, "healthChecks": healthChecks}),
 			wantErr: []string{"set either wait or healthChecks, not both"},
@@ -182,6 +186,11 @@ func runAdmissionCase(t *testing.T, obj *unstructured.Unstructured, tc admission
 			obj.GetKind(), obj.GetName(), err, apierrors.ReasonForError(err))
 	}
 	t.Logf("refused as expected: %v", err)
+	for _, unwanted := range tc.notErr {
+		if strings.Contains(err.Error(), unwanted) {
+			t.Errorf("refusal of %s %s carries noise %q: %v", obj.GetKind(), obj.GetName(), unwanted, err)
+		}
+	}
 	for _, want := range tc.wantErr {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("refusal of %s %s does not explain the problem: message %q does not contain %q",

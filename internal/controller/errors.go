@@ -53,3 +53,25 @@ func ptrValue[T any](p *T) T {
 	}
 	return *p
 }
+
+// failureHint says what to do about a failed fetch, naming the Secret or
+// field to look at.
+func failureHint(obj *v1alpha1.GitRepository, err error) string {
+	secret := "spec.secretRef"
+	if ref := obj.Spec.SecretRef; ref != nil {
+		secret = "Secret " + obj.Namespace + "/" + ref.Name
+	}
+	switch {
+	case errors.Is(err, git.ErrHostKey):
+		return "check known_hosts in " + secret
+	case errors.Is(err, git.ErrAuthentication) && obj.Spec.SecretRef == nil:
+		return "the server wants credentials: set spec.secretRef to a Secret with them"
+	case errors.Is(err, git.ErrAuthentication):
+		return "check the credentials in " + secret
+	case errors.Is(err, git.ErrRefNotFound):
+		return "check spec.ref"
+	case errors.Is(err, git.ErrUnreachable), errors.Is(err, git.ErrRepositoryNotFound):
+		return "check spec.url and that the server is reachable; retrying every " + obj.Spec.Interval.Duration.String()
+	}
+	return ""
+}

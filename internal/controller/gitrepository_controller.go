@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -187,7 +188,10 @@ func (r *GitRepositoryReconciler) storeArtifact(ctx context.Context, obj *v1alph
 // fail records a failed reconcile; the last artifact stays in status.
 func (r *GitRepositoryReconciler) fail(ctx context.Context, obj *v1alpha1.GitRepository, err error, red *redact.Redactor) (string, ctrl.Result) {
 	reason, stalled := failureReason(err)
-	msg := red.Error(err)
+	msg := strings.Join(strings.Fields(red.Error(err)), " ")
+	if hint := failureHint(obj, err); hint != "" {
+		msg += ": " + hint
+	}
 	if obj.Status.Artifact != nil {
 		msg += "; still serving revision " + obj.Status.Artifact.Revision
 	}
