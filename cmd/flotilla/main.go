@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -11,7 +12,7 @@ import (
 
 func main() {
 	streams := cli.OSStreams()
-	if err := cli.NewRootCommand(streams).Execute(); err != nil {
+	if err := cli.NewRootCommand(streams).ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintln(streams.ErrOut, "Error:", err)
 		os.Exit(1)
 	}

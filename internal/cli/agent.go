@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
@@ -54,5 +57,7 @@ func (o *AgentOptions) Run(cmd *cobra.Command, s Streams) error {
 	}
 	log := zap.New(zap.WriteTo(s.ErrOut), zap.Level(level), zap.UseDevMode(o.LogFormat == "console"))
 	ctrl.SetLogger(log)
-	return agent.Run(ctrl.SetupSignalHandler(), o.Options, log)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return agent.Run(ctx, o.Options, log)
 }
