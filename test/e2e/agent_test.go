@@ -175,10 +175,11 @@ type agentProcess struct {
 	metricsAddr string
 	healthAddr  string
 	log         *syncBuffer
+	cmd         *exec.Cmd
 }
 
 // startAgent runs the binary against the control plane; it is killed at cleanup.
-func startAgent(t *testing.T) *agentProcess {
+func startAgent(t *testing.T, extraArgs ...string) *agentProcess {
 	t.Helper()
 	a := &agentProcess{
 		dataDir:     t.TempDir(),
@@ -186,12 +187,14 @@ func startAgent(t *testing.T) *agentProcess {
 		healthAddr:  freeAddr(t),
 		log:         &syncBuffer{},
 	}
-	cmd := exec.Command(flotillaBin, "agent",
+	args := append([]string{"agent",
 		"--kubeconfig", env.Kubeconfig,
 		"--data-dir", a.dataDir,
 		"--metrics-addr", a.metricsAddr,
 		"--health-addr", a.healthAddr,
-		"--log-format", "json")
+		"--log-format", "json"}, extraArgs...)
+	cmd := exec.Command(flotillaBin, args...)
+	a.cmd = cmd
 	cmd.Stdout, cmd.Stderr = a.log, a.log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s agent: %v", flotillaBin, err)

@@ -140,13 +140,16 @@ func (f *fetcher) fetchRefs(ctx context.Context, remote *gogit.Remote, what stri
 	if f.isFile() {
 		depth = 0 // go-git's file transport serves no shallow packs
 	}
+	proxyOpts, release := f.proxyOptions(ctx)
+	defer release()
 	err := remote.FetchContext(ctx, &gogit.FetchOptions{
-		RefSpecs: specs,
-		Depth:    depth,
-		Auth:     f.auth,
-		CABundle: f.opts.Credentials.CABundle,
-		Tags:     gogit.NoTags,
-		Force:    true,
+		RefSpecs:     specs,
+		Depth:        depth,
+		Auth:         f.auth,
+		CABundle:     f.opts.Credentials.CABundle,
+		ProxyOptions: proxyOpts,
+		Tags:         gogit.NoTags,
+		Force:        true,
 	})
 	if err == nil || errors.Is(err, gogit.NoErrAlreadyUpToDate) {
 		return nil
@@ -155,7 +158,9 @@ func (f *fetcher) fetchRefs(ctx context.Context, remote *gogit.Remote, what stri
 }
 
 func (f *fetcher) fetchSemVer(ctx context.Context, remote *gogit.Remote) (string, error) {
-	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: f.auth, CABundle: f.opts.Credentials.CABundle})
+	proxyOpts, release := f.proxyOptions(ctx)
+	defer release()
+	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: f.auth, CABundle: f.opts.Credentials.CABundle, ProxyOptions: proxyOpts})
 	if err != nil {
 		return "", &Error{Op: "list tags", URL: f.safeURL, Err: classify(ctx, err)}
 	}
@@ -216,6 +221,15 @@ func peel(repo *gogit.Repository, h plumbing.Hash) (*object.Commit, error) {
 		return tag.Commit()
 	}
 	return repo.CommitObject(h)
+}
+
+// proxyOptions bounds ssh connections by ctx (see sshdial.go); other
+// transports honour ctx themselves and get no proxy.
+func (f *fetcher) proxyOptions(ctx context.Context) (transport.ProxyOptions, func()) {
+	if !strings.HasPrefix(f.opts.URL, "ssh://") {
+		return transport.ProxyOptions{}, func() {}
+	}
+	return sshProxyOptions(ctx)
 }
 
 func (f *fetcher) isFile() bool {

@@ -3,6 +3,9 @@ package git_test
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
+	"sync/atomic"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,5 +237,97 @@ func TestFetchHTTPSWithPrivateCA(t *testing.T) {
 	_, err := fetch(t, srv.RepoURL(f.name), git.Reference{}, git.Credentials{}, t.TempDir())
 	if !errors.Is(err, git.ErrTLS) {
 		t.Errorf("without the CA: error = %v, want ErrTLS", err)
+	}
+}
+
+// TestCredentialsNotForwardedOnRedirect serves a repository behind basic
+// auth whose server redirects to another host; the other host must never see
+// the Authorization header.
+func TestCredentialsNotForwardedOnRedirect(t *testing.T) {
+	f := newFixture(t)
+	f.commit(t, "a.yaml", "a: 1\n")
+	f.wd.Push(t, "main")
+	real := gitserver.NewHTTP(t, f.root)
+
+	var leaked, hits atomic.Int32
+	other := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		http.Redirect(w, r, real.URL()+r.URL.RequestURI(), http.StatusFound)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.2:0") // another host on loopback
+	if err != nil {
+		t.Fatalf("listening on 127.0.0.2: %v", err)
+	}
+	go other.Serve(ln)
+	t.Cleanup(func() { other.Close() })
+
+	front := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		if !ok || user != "fleet" || pass != "redirect-secret" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		http.Redirect(w, r, "http://"+ln.Addr().String()+r.URL.RequestURI(), http.StatusFound)
+	})}
+	frontLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go front.Serve(frontLn)
+	t.Cleanup(func() { front.Close() })
+
+	url := "http://" + frontLn.Addr().String() + "/fleet.git"
+	fetch(t, url, git.Reference{}, git.Credentials{Username: "fleet", Password: "redirect-secret"}, t.TempDir())
+	if hits.Load() == 0 {
+		t.Fatal("the redirect was not followed: the test proves nothing")
+	}
+	if n := leaked.Load(); n > 0 {
+		t.Fatalf("credentials were forwarded to another host %d times", n)
+	}
+}
+
+// TestFetchFromStalledServerEndsAtTheDeadline points at a server that
+// accepts connections and never answers: the fetch must end when its
+// context does, with ErrUnreachable.
+func TestFetchFromStalledServerEndsAtTheDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // hold it open, say nothing
+		}
+	}()
+	for _, url := range []string{"http://" + ln.Addr().String() + "/fleet.git", "ssh://git@" + ln.Addr().String() + "/fleet.git"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		creds := git.Credentials{}
+		if strings.HasPrefix(url, "ssh") {
+			key, _ := gitserver.NewClientKey(t)
+			creds = git.Credentials{Identity: key, KnownHosts: []byte(ln.Addr().String() + " ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGbCq1gYzHGmH1jC1dTNpmTd1AqNQ3vI4cHL7YhR1JpW\n")}
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := git.Fetch(ctx, git.FetchOptions{URL: url, Credentials: creds, CacheDir: t.TempDir()})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if !errors.Is(err, git.ErrUnreachable) {
+				t.Errorf("%s: error = %v, want ErrUnreachable", url, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("%s: fetch ignored its context and hung", url)
+		}
+		cancel()
 	}
 }
