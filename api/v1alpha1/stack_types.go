@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -44,6 +46,12 @@ type StackSpec struct {
 	// Prune deletes objects that left the rendered set.
 	// +required
 	Prune bool `json:"prune"`
+
+	// AllowEmpty lets a render with no objects prune the whole inventory.
+	// Without it an empty render is an error and nothing is pruned, so a
+	// broken path or a bad commit cannot wipe a cluster.
+	// +optional
+	AllowEmpty bool `json:"allowEmpty,omitempty"`
 
 	// Wait for every applied object to become ready (kstatus).
 	// +optional
@@ -286,6 +294,28 @@ type StackStatus struct {
 	ReconcileRequestStatus `json:",inline"`
 }
 
+// Reasons specific to Stacks.
+const (
+	// ReasonDependencyNotReady means a Stack of dependsOn is not Ready yet.
+	ReasonDependencyNotReady = "DependencyNotReady"
+	// ReasonDependencyCycle means dependsOn forms a cycle.
+	ReasonDependencyCycle = "DependencyCycle"
+	// ReasonSourceNotReady means the source has no artifact yet.
+	ReasonSourceNotReady = "SourceNotReady"
+	// ReasonBuildFailed means the render failed; nothing was applied.
+	ReasonBuildFailed = "BuildFailed"
+	// ReasonValidationFailed means the server-side dry-run refused objects; nothing was applied.
+	ReasonValidationFailed = "ValidationFailed"
+	// ReasonApplyFailed means an apply request failed part-way.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonPruneFailed means some stale objects could not be deleted.
+	ReasonPruneFailed = "PruneFailed"
+	// ReasonHealthCheckFailed means objects did not become ready in time.
+	ReasonHealthCheckFailed = "HealthCheckFailed"
+	// ReasonVariablesNotFound means a postBuild.substituteFrom object is missing.
+	ReasonVariablesNotFound = "VariablesNotFound"
+)
+
 // Stack renders a path of a source with Kustomize and applies it server-side.
 //
 // +kubebuilder:object:root=true
@@ -321,3 +351,28 @@ func (in *Stack) GetConditions() []metav1.Condition { return in.Status.Condition
 
 // SetConditions replaces the status conditions.
 func (in *Stack) SetConditions(c []metav1.Condition) { in.Status.Conditions = c }
+
+// SourceKey returns the namespace and name of the source.
+func (in *Stack) SourceKey() (namespace, name string) {
+	ns := in.Spec.SourceRef.Namespace
+	if ns == "" {
+		ns = in.Namespace
+	}
+	return ns, in.Spec.SourceRef.Name
+}
+
+// RetryAfter returns how long to wait after a failure.
+func (in *Stack) RetryAfter() time.Duration {
+	if in.Spec.RetryInterval != nil {
+		return in.Spec.RetryInterval.Duration
+	}
+	return in.Spec.Interval.Duration
+}
+
+// ApplyTimeout returns the limit of apply and health checks.
+func (in *Stack) ApplyTimeout() time.Duration {
+	if in.Spec.Timeout != nil {
+		return in.Spec.Timeout.Duration
+	}
+	return in.Spec.Interval.Duration
+}

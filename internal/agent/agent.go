@@ -23,6 +23,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/controller"
 	"github.com/flotilla-io/flotilla/internal/metrics"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
@@ -132,16 +133,38 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
 		return nil, err
 	}
+	if err := setupControllers(mgr, cfg, opts); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}
+
+// setupControllers registers every reconciler with mgr.
+func setupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 	rec := metrics.NewRecorder(ctrlmetrics.Registry)
+	store := artifact.NewStore(opts.DataDir)
+	recorder := mgr.GetEventRecorder("flotilla-agent")
 	git := &controller.GitRepositoryReconciler{
 		Client:   mgr.GetClient(),
-		Store:    artifact.NewStore(opts.DataDir),
+		Store:    store,
 		CacheDir: filepath.Join(opts.DataDir, "git-cache"),
-		Events:   mgr.GetEventRecorder("flotilla-agent"),
+		Events:   recorder,
 		Metrics:  rec,
 	}
 	if err := git.SetupWithManager(mgr, opts.Concurrency); err != nil {
-		return nil, fmt.Errorf("setting up the GitRepository controller: %w", err)
+		return fmt.Errorf("setting up the GitRepository controller: %w", err)
 	}
-	return mgr, nil
+	stack := &controller.StackReconciler{
+		Client:       mgr.GetClient(),
+		Config:       cfg,
+		Mapper:       mgr.GetRESTMapper(),
+		Store:        store,
+		Events:       recorder,
+		Metrics:      rec,
+		ApplyOptions: apply.DefaultOptions(),
+	}
+	if err := stack.SetupWithManager(mgr, opts.Concurrency); err != nil {
+		return fmt.Errorf("setting up the Stack controller: %w", err)
+	}
+	return nil
 }

@@ -109,7 +109,7 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj)
 	}
-	if added, err := r.ensureFinalizer(ctx, obj); err != nil || added {
+	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
 		before = obj.DeepCopy()
 		if err != nil {
 			return ctrl.Result{}, err
@@ -130,7 +130,7 @@ func (r *GitRepositoryReconciler) reconcileSource(ctx context.Context, obj *v1al
 	if obj.Status.ObservedGeneration != obj.Generation || obj.Status.Artifact == nil {
 		before := obj.DeepCopy()
 		conditions.MarkReconciling(obj, "fetching "+describeRef(obj))
-		if err := r.patchStatus(ctx, before, obj); err != nil {
+		if err := r.patchStatus(ctx, before, obj.DeepCopy()); err != nil {
 			log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
 		}
 	}
@@ -219,15 +219,6 @@ func (r *GitRepositoryReconciler) credentials(ctx context.Context, obj *v1alpha1
 		return git.Credentials{}, fmt.Errorf("reading secret %s: %w", key, err)
 	}
 	return git.CredentialsFromSecret(secret.Data), nil
-}
-
-func (r *GitRepositoryReconciler) ensureFinalizer(ctx context.Context, obj *v1alpha1.GitRepository) (bool, error) {
-	if controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerName) {
-		return false, nil
-	}
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.AddFinalizer(obj, v1alpha1.FinalizerName)
-	return true, r.Patch(ctx, obj, patch)
 }
 
 // finalize removes the artifacts and the cache, then the finalizer.

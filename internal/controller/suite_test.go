@@ -17,6 +17,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/controller"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
 	"github.com/flotilla-io/flotilla/test/controlplane"
@@ -48,13 +49,27 @@ func startManager(e *controlplane.Env) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	store := artifact.NewStore(dir)
 	r := &controller.GitRepositoryReconciler{
 		Client:   mgr.GetClient(),
-		Store:    artifact.NewStore(dir),
+		Store:    store,
 		CacheDir: filepath.Join(dir, "git-cache"),
 		Events:   mgr.GetEventRecorder("flotilla-agent"),
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
+		return nil, err
+	}
+	opts := apply.DefaultOptions()
+	opts.Poll = 200 * time.Millisecond
+	stacks := &controller.StackReconciler{
+		Client:       mgr.GetClient(),
+		Config:       e.Config,
+		Mapper:       mgr.GetRESTMapper(),
+		Store:        store,
+		Events:       mgr.GetEventRecorder("flotilla-agent"),
+		ApplyOptions: opts,
+	}
+	if err := stacks.SetupWithManager(mgr, 4); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

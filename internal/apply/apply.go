@@ -1,0 +1,332 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// plan is one object's state after the dry-run.
+type plan struct {
+	desired  *unstructured.Unstructured
+	meta     ObjMetadata
+	exists   bool
+	action   Action // Created, Configured, Unchanged or Recreated
+	deferred bool   // its CRD arrives in the same set
+	applied  bool
+}
+
+// Apply validates objs with a server-side dry-run and, when every object
+// passes, applies them stage by stage. On a validation failure the error is
+// a *ValidationError naming every refused object, and nothing is written
+// except the CRDs and Namespaces that objects of the set needed to exist for
+// their own dry-run (they are in the ChangeSet).
+// The ChangeSet lists what was written even when a later step fails, so the
+// caller can record it in the inventory.
+func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) (ChangeSet, error) {
+	plans := m.prepare(objs)
+	if err := m.validate(ctx, plans); err != nil {
+		return ChangeSet{}, err
+	}
+	var cs ChangeSet
+	if deferred := pending(plans); len(deferred) > 0 {
+		// Objects that need a CRD or a Namespace of the same set are
+		// validated once those exist: they are written first, alone.
+		prereqs := prerequisites(plans)
+		if err := m.applyStage(ctx, &cs, prereqs); err != nil {
+			return cs, err
+		}
+		if err := m.waitEstablished(ctx, prereqs); err != nil {
+			return cs, err
+		}
+		if err := m.validate(ctx, deferred); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				ve.Written = len(cs.Changes)
+			}
+			return cs, err
+		}
+	}
+	for _, stage := range []Stage{StageDefinitions, StageClusterScope, StageResources} {
+		if err := m.applyStage(ctx, &cs, byStage(plans, stage)); err != nil {
+			return cs, err
+		}
+		if stage == StageDefinitions {
+			if err := m.waitEstablished(ctx, byStage(plans, stage)); err != nil {
+				return cs, err
+			}
+		}
+	}
+	sortChanges(&cs)
+	return cs, nil
+}
+
+// prepare labels each object with its owner.
+func (m *Manager) prepare(objs []*unstructured.Unstructured) []*plan {
+	plans := make([]*plan, 0, len(objs))
+	for _, o := range objs {
+		d := o.DeepCopy()
+		labels := d.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		if m.opts.OwnerName != "" {
+			labels[OwnerNameLabel] = m.opts.OwnerName
+			labels[OwnerNamespaceLabel] = m.opts.OwnerNamespace
+		}
+		d.SetLabels(labels)
+		plans = append(plans, &plan{desired: d, meta: MetadataOf(d)})
+	}
+	return plans
+}
+
+// validate dry-runs every plan not yet decided; it fills in each plan's
+// action and returns a *ValidationError listing every failure.
+func (m *Manager) validate(ctx context.Context, plans []*plan) error {
+	crds, namespaces := definedKinds(plans), definedNamespaces(plans)
+	var mu sync.Mutex
+	var failures []*ObjectError
+	errs := each(ctx, m.opts.Concurrency, plans, func(ctx context.Context, p *plan) error {
+		err := m.dryRun(ctx, p)
+		waitsForSet := isNoKind(err) && crds[p.meta.GroupKind()] || namespaces[missingNamespace(err)]
+		if err != nil && waitsForSet && !p.deferred {
+			p.deferred = true
+			return nil
+		}
+		if err != nil {
+			mu.Lock()
+			failures = append(failures, &ObjectError{Object: p.meta, Op: "dry-run", Err: err})
+			mu.Unlock()
+		}
+		p.deferred = false
+		return nil
+	})
+	if len(failures) > 0 {
+		return &ValidationError{Failures: failures}
+	}
+	return errors.Join(errs...)
+}
+
+// dryRun compares the live object with the dry-run result of applying p.
+func (m *Manager) dryRun(ctx context.Context, p *plan) error {
+	live := p.meta.Unstructured()
+	err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		p.exists, live = false, nil
+	case err != nil:
+		return err
+	default:
+		p.exists = true
+		if err := m.checkOwner(live); err != nil {
+			return err
+		}
+	}
+	dry := p.desired.DeepCopy()
+	err = m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(dry),
+		client.FieldOwner(m.opts.FieldManager), client.ForceOwnership, client.DryRunAll)
+	if fields := immutableFields(err); fields != nil {
+		return m.planRecreate(ctx, p, &ImmutableError{Fields: fields, Err: err})
+	}
+	if err != nil {
+		return err
+	}
+	p.action = decide(live, dry)
+	return nil
+}
+
+// checkOwner refuses objects that another Stack applied.
+func (m *Manager) checkOwner(live *unstructured.Unstructured) error {
+	l := live.GetLabels()
+	name, ns := l[OwnerNameLabel], l[OwnerNamespaceLabel]
+	if name == "" || m.opts.OwnerName == "" || (name == m.opts.OwnerName && ns == m.opts.OwnerNamespace) {
+		return nil
+	}
+	return &OwnershipError{Owner: ns + "/" + name}
+}
+
+// planRecreate accepts an immutable change when Force is set and a dry-run
+// create of the replacement (under a scratch name) passes.
+func (m *Manager) planRecreate(ctx context.Context, p *plan, immutable *ImmutableError) error {
+	if !m.opts.Force {
+		return immutable
+	}
+	scratch := p.desired.DeepCopy()
+	scratch.SetName(scratchName(p.meta.Name))
+	if err := m.client.Create(ctx, scratch, client.DryRunAll, client.FieldOwner(m.opts.FieldManager)); err != nil {
+		return fmt.Errorf("%w; the replacement does not validate either: %s", immutable, reasonOf(err))
+	}
+	p.action = Recreated
+	return nil
+}
+
+func scratchName(name string) string {
+	const suffix = "-flotilla-dry-run"
+	if len(name)+len(suffix) > 63 {
+		name = name[:63-len(suffix)]
+	}
+	return name + suffix
+}
+
+// decide compares the live object with the dry-run result.
+func decide(live, dry *unstructured.Unstructured) Action {
+	if live == nil {
+		return Created
+	}
+	if equality.Semantic.DeepEqual(comparable(live), comparable(dry)) {
+		return Unchanged
+	}
+	return Configured
+}
+
+// comparable strips what changes on every request without a real change.
+func comparable(u *unstructured.Unstructured) map[string]any {
+	c := u.DeepCopy().Object
+	unstructured.RemoveNestedField(c, "metadata", "resourceVersion")
+	unstructured.RemoveNestedField(c, "metadata", "generation")
+	if mf, ok, _ := unstructured.NestedSlice(c, "metadata", "managedFields"); ok {
+		for _, e := range mf {
+			if entry, ok := e.(map[string]any); ok {
+				delete(entry, "time")
+			}
+		}
+		_ = unstructured.SetNestedSlice(c, mf, "metadata", "managedFields")
+	}
+	return c
+}
+
+// applyStage applies the plans of one stage in parallel.
+func (m *Manager) applyStage(ctx context.Context, cs *ChangeSet, plans []*plan) error {
+	var mu sync.Mutex
+	errs := each(ctx, m.opts.Concurrency, plans, func(ctx context.Context, p *plan) error {
+		if p.applied {
+			return nil
+		}
+		err := m.applyOne(ctx, p)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			return &ObjectError{Object: p.meta, Op: "apply", Err: err}
+		}
+		p.applied = true
+		cs.Add(p.meta, p.action, "")
+		return nil
+	})
+	return errors.Join(errs...)
+}
+
+func (m *Manager) applyOne(ctx context.Context, p *plan) error {
+	switch p.action {
+	case Unchanged:
+		return nil
+	case Recreated:
+		if err := m.deleteAndWait(ctx, p.meta); err != nil {
+			return err
+		}
+	}
+	obj := p.desired.DeepCopy()
+	return m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
+		client.FieldOwner(m.opts.FieldManager), client.ForceOwnership)
+}
+
+func byStage(plans []*plan, s Stage) []*plan {
+	var out []*plan
+	for _, p := range plans {
+		if StageOf(p.meta) == s {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func pending(plans []*plan) []*plan {
+	var out []*plan
+	for _, p := range plans {
+		if p.deferred {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// definedKinds returns the kinds the CRDs of the set define.
+func definedKinds(plans []*plan) map[schema.GroupKind]bool {
+	kinds := map[schema.GroupKind]bool{}
+	for _, p := range plans {
+		if p.meta.Group != "apiextensions.k8s.io" || p.meta.Kind != "CustomResourceDefinition" {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(p.desired.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(p.desired.Object, "spec", "names", "kind")
+		kinds[schema.GroupKind{Group: group, Kind: kind}] = true
+	}
+	return kinds
+}
+
+// definedNamespaces returns the Namespaces the set creates.
+func definedNamespaces(plans []*plan) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range plans {
+		if p.meta.Group == "" && p.meta.Kind == "Namespace" {
+			out[p.meta.Name] = true
+		}
+	}
+	return out
+}
+
+// prerequisites returns the CRDs and Namespaces of the set.
+func prerequisites(plans []*plan) []*plan {
+	var out []*plan
+	for _, p := range plans {
+		if StageOf(p.meta) == StageDefinitions || (p.meta.Group == "" && p.meta.Kind == "Namespace") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// missingNamespace returns the namespace a NotFound error says is missing.
+func missingNamespace(err error) string {
+	var status apierrors.APIStatus
+	if !apierrors.IsNotFound(err) || !errors.As(err, &status) {
+		return ""
+	}
+	if d := status.Status().Details; d != nil && d.Kind == "namespaces" {
+		return d.Name
+	}
+	return ""
+}
+
+func isNoKind(err error) bool {
+	return meta.IsNoMatchError(err) || (apierrors.IsNotFound(err) && isMissingResource(err))
+}
+
+// isMissingResource reports a 404 for the resource type itself (a kind the
+// server does not serve yet), as opposed to a missing object.
+func isMissingResource(err error) bool {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return false
+	}
+	d := status.Status().Details
+	return d == nil || d.Name == ""
+}
+
+func sortChanges(cs *ChangeSet) {
+	sort.SliceStable(cs.Changes, func(i, j int) bool {
+		a, b := cs.Changes[i].Object, cs.Changes[j].Object
+		if sa, sb := StageOf(a), StageOf(b); sa != sb {
+			return sa < sb
+		}
+		return a.String() < b.String()
+	})
+}

@@ -1,0 +1,89 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Prune deletes stale objects, namespaced ones first, Namespaces and CRDs
+// last. It leaves alone objects annotated flotilla.io/prune: disabled and
+// objects that carry another owner's labels (or none), reporting them as
+// Skipped. Objects whose delete failed are returned in the error and are not
+// in the ChangeSet, so the caller keeps them in the inventory.
+func (m *Manager) Prune(ctx context.Context, stale []ObjMetadata) (ChangeSet, error) {
+	groups := map[int][]ObjMetadata{}
+	for _, o := range stale {
+		groups[pruneRank(o)] = append(groups[pruneRank(o)], o)
+	}
+	ranks := make([]int, 0, len(groups))
+	for r := range groups {
+		ranks = append(ranks, r)
+	}
+	sort.Ints(ranks)
+	var cs ChangeSet
+	var errs []error
+	var mu sync.Mutex
+	for _, r := range ranks {
+		errs = append(errs, each(ctx, m.opts.Concurrency, groups[r], func(ctx context.Context, o ObjMetadata) error {
+			action, reason, err := m.pruneOne(ctx, o)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				return &ObjectError{Object: o, Op: "delete", Err: err}
+			}
+			cs.Add(o, action, reason)
+			return nil
+		})...)
+	}
+	sortChanges(&cs)
+	return cs, errors.Join(errs...)
+}
+
+func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, error) {
+	live := o.Unstructured()
+	err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+	if apierrors.IsNotFound(err) || isNoKind(err) {
+		return Deleted, "", nil // already gone
+	}
+	if err != nil {
+		return "", "", err
+	}
+	if live.GetAnnotations()[PruneAnnotation] == "disabled" {
+		return Skipped, PruneAnnotation + ": disabled", nil
+	}
+	l := live.GetLabels()
+	if m.opts.OwnerName != "" && (l[OwnerNameLabel] != m.opts.OwnerName || l[OwnerNamespaceLabel] != m.opts.OwnerNamespace) {
+		return Skipped, "not labelled as applied by Stack " + m.opts.Owner(), nil
+	}
+	if err := m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+		return "", "", err
+	}
+	return Deleted, "", nil
+}
+
+// deleteAndWait deletes an object and waits until it is gone, for a recreate.
+func (m *Manager) deleteAndWait(ctx context.Context, o ObjMetadata) error {
+	live := o.Unstructured()
+	if err := m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting for recreate: %w", err)
+	}
+	for {
+		err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the old object to be deleted: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// NotReady is one object that did not become ready, with kstatus's verdict.
+type NotReady struct {
+	Object  ObjMetadata
+	Status  string
+	Message string
+}
+
+// HealthError lists the objects that were not ready when a wait ended.
+type HealthError struct {
+	Timeout  time.Duration
+	NotReady []NotReady
+}
+
+// Error implements error.
+func (e *HealthError) Error() string {
+	parts := make([]string, 0, len(e.NotReady))
+	for _, n := range e.NotReady {
+		msg := n.Status
+		if n.Message != "" {
+			msg += ": " + n.Message
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", n.Object, msg))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("%d object(s) not ready after %s: %s", len(parts), e.Timeout, strings.Join(parts, "; "))
+}
+
+// Wait polls objs until kstatus calls every one Current, one Failed, or
+// timeout passes. It returns a *HealthError naming each object not ready.
+func (m *Manager) Wait(ctx context.Context, objs []ObjMetadata, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	poll := m.opts.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	for {
+		notReady, failed := m.health(ctx, objs)
+		if len(notReady) == 0 {
+			return nil
+		}
+		if failed {
+			return &HealthError{Timeout: timeout, NotReady: notReady}
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return &HealthError{Timeout: timeout, NotReady: notReady}
+			}
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// health returns the objects not Current, and whether any has Failed.
+func (m *Manager) health(ctx context.Context, objs []ObjMetadata) ([]NotReady, bool) {
+	var notReady []NotReady
+	failed := false
+	for _, o := range objs {
+		res := m.status(ctx, o)
+		if res.Status == status.CurrentStatus {
+			continue
+		}
+		failed = failed || res.Status == status.FailedStatus
+		notReady = append(notReady, NotReady{Object: o, Status: res.Status.String(), Message: res.Message})
+	}
+	return notReady, failed
+}
+
+func (m *Manager) status(ctx context.Context, o ObjMetadata) *status.Result {
+	live := o.Unstructured()
+	err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		return &status.Result{Status: status.NotFoundStatus, Message: "not found"}
+	case err != nil:
+		return &status.Result{Status: status.UnknownStatus, Message: reasonOf(err)}
+	}
+	res, err := status.Compute(live)
+	if err != nil {
+		return &status.Result{Status: status.UnknownStatus, Message: err.Error()}
+	}
+	return res
+}
+
+// waitEstablished waits for the CRDs among plans to be Established.
+func (m *Manager) waitEstablished(ctx context.Context, plans []*plan) error {
+	var crds []ObjMetadata
+	for _, p := range plans {
+		if p.meta.Kind == "CustomResourceDefinition" {
+			crds = append(crds, p.meta)
+		}
+	}
+	if len(crds) == 0 {
+		return nil
+	}
+	if err := m.Wait(ctx, crds, m.opts.CRDTimeout); err != nil {
+		return fmt.Errorf("waiting for CRDs to be established: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether kstatus calls u Current.
+func Ready(u *unstructured.Unstructured) bool {
+	res, err := status.Compute(u)
+	return err == nil && res.Status == status.CurrentStatus
+}

@@ -1,0 +1,234 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/metrics"
+	"github.com/flotilla-io/flotilla/internal/redact"
+	"github.com/flotilla-io/flotilla/internal/render"
+	"github.com/flotilla-io/flotilla/internal/source/artifact"
+)
+
+// StackReconciler renders, applies, prunes and health-checks Stacks.
+type StackReconciler struct {
+	client.Client
+	// Config reaches the cluster as the agent; impersonation starts from it.
+	Config *rest.Config
+	// Mapper resolves kinds for the apply clients.
+	Mapper meta.RESTMapper
+	// Store holds the source artifacts.
+	Store *artifact.Store
+	// Events records Kubernetes events on the Stack.
+	Events events.EventRecorder
+	// Metrics records reconcile outcomes; nil records nothing.
+	Metrics *metrics.Recorder
+	// ApplyOptions are the engine defaults (field manager, concurrency).
+	ApplyOptions apply.Options
+}
+
+// +kubebuilder:rbac:groups=flotilla.io,resources=stacks,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=flotilla.io,resources=stacks/status;stacks/finalizers,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=impersonate
+
+// Reconcile brings one Stack to the state its source declares.
+func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
+	obj := &v1alpha1.Stack{}
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	start, before := time.Now(), obj.DeepCopy()
+	outcome := metrics.ResultSuccess
+	defer func() {
+		r.Metrics.Observe(v1alpha1.StackKind, outcome, start)
+		if obj.DeletionTimestamp.IsZero() {
+			obj.Status.ObservedGeneration = obj.Generation
+			obj.Status.LastHandledReconcileAt = obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
+			err = errors.Join(err, r.patchStatus(ctx, before, obj))
+		}
+	}()
+
+	if !obj.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, obj)
+	}
+	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
+		before = obj.DeepCopy()
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if obj.Spec.Suspend {
+		outcome = metrics.ResultSuspended
+		conditions.MarkSuspended(obj)
+		return ctrl.Result{}, nil
+	}
+	outcome, result = r.reconcileStack(ctx, obj)
+	return result, nil
+}
+
+// reconcileStack runs the steps in order; each step returns a failure that
+// ends the reconcile, or nil.
+func (r *StackReconciler) reconcileStack(ctx context.Context, obj *v1alpha1.Stack) (string, ctrl.Result) {
+	if f := r.checkDependencies(ctx, obj); f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	src, f := r.source(ctx, obj)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	obj.Status.LastAttemptedRevision = src.Revision
+	if obj.Status.LastAppliedRevision != src.Revision || obj.Status.ObservedGeneration != obj.Generation {
+		r.markProgress(ctx, obj, "applying revision "+src.Revision)
+	}
+	vars, red, f := r.variables(ctx, obj)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	objs, f := r.render(ctx, obj, src, vars, red)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	mgr, err := r.applier(obj)
+	if err != nil {
+		return r.fail(ctx, obj, stalled(v1alpha1.ReasonInvalidSpec, err.Error()))
+	}
+	changes, f := r.apply(ctx, obj, mgr, objs, red)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	if f := r.wait(ctx, obj, mgr, objs, red); f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	obj.Status.LastAppliedRevision = src.Revision
+	msg := fmt.Sprintf("applied revision %s: %s", src.Revision, summary(obj.Status.LastChange))
+	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded, msg)
+	if changes.Count(apply.Unchanged) != len(changes.Changes) {
+		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Apply", "%s", msg)
+	}
+	return metrics.ResultSuccess, ctrl.Result{RequeueAfter: jitter(obj.Spec.Interval.Duration)}
+}
+
+// failure ends a reconcile with a reason and a message already redacted.
+type failure struct {
+	reason  string
+	message string
+	stalled bool
+}
+
+func failed(reason, message string) *failure { return &failure{reason: reason, message: message} }
+func stalled(reason, message string) *failure {
+	return &failure{reason: reason, message: message, stalled: true}
+}
+
+func (r *StackReconciler) fail(ctx context.Context, obj *v1alpha1.Stack, f *failure) (string, ctrl.Result) {
+	log.FromContext(ctx).Info("reconcile failed", "reason", f.reason, "message", f.message)
+	r.Events.Eventf(obj, nil, corev1.EventTypeWarning, f.reason, "Reconcile", "%s", f.message)
+	if f.stalled {
+		conditions.MarkStalled(obj, f.reason, f.message)
+		return metrics.ResultStalled, ctrl.Result{}
+	}
+	conditions.MarkFailed(obj, f.reason, f.message)
+	return metrics.ResultFailure, ctrl.Result{RequeueAfter: jitter(obj.RetryAfter())}
+}
+
+// markProgress shows Reconciling=True while a new revision is applied.
+func (r *StackReconciler) markProgress(ctx context.Context, obj *v1alpha1.Stack, msg string) {
+	before := obj.DeepCopy()
+	conditions.MarkReconciling(obj, msg)
+	// Patch a copy: the response would overwrite status fields set in
+	// memory but not yet written.
+	if err := r.patchStatus(ctx, before, obj.DeepCopy()); err != nil {
+		log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
+	}
+}
+
+// sourceArtifact is the artifact a Stack renders from.
+type sourceArtifact struct {
+	Revision string
+	Dir      string
+}
+
+func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sourceArtifact, *failure) {
+	ns, name := obj.SourceKey()
+	var repo v1alpha1.GitRepository
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &repo); err != nil {
+		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, client.IgnoreNotFound(err)))
+	}
+	a := repo.Status.Artifact
+	if a == nil || !r.Store.Exists(a.Path) {
+		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s has no artifact yet", ns, name))
+	}
+	return &sourceArtifact{Revision: a.Revision, Dir: filepath.Join(r.Store.Root(), a.Path)}, nil
+}
+
+func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
+	opts := renderOptions(obj, src.Dir, vars)
+	objs, err := render.Build(ctx, opts)
+	if err != nil {
+		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
+	}
+	if len(objs) == 0 && len(obj.Status.Inventory) > 0 && !obj.Spec.AllowEmpty {
+		return nil, stalled(v1alpha1.ReasonBuildFailed, fmt.Sprintf(
+			"%s renders no objects at %s; refusing to prune the %d objects of the inventory: fix the path, or set allowEmpty: true to remove them",
+			pathOrRoot(obj.Spec.Path), src.Revision, len(obj.Status.Inventory)))
+	}
+	return objs, nil
+}
+
+func pathOrRoot(p string) string {
+	if p == "" || p == "." || p == "./" {
+		return "the repository root"
+	}
+	return "path " + p
+}
+
+// finalize prunes what the Stack owns when it prunes, then lets it go.
+func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) error {
+	if obj.Spec.Prune && !obj.Spec.Suspend && len(obj.Status.Inventory) > 0 {
+		mgr, err := r.applier(obj)
+		if err != nil {
+			return err
+		}
+		if _, err := mgr.Prune(ctx, fromInventory(obj.Status.Inventory)); err != nil {
+			return fmt.Errorf("pruning the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
+		}
+	}
+	patch := client.MergeFrom(obj.DeepCopy())
+	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
+	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+}
+
+func (r *StackReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.Stack) error {
+	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(before)))
+}
+
+// ensureFinalizer adds Flotilla's finalizer; it reports whether it did.
+func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object) (bool, error) {
+	if controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerName) {
+		return false, nil
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	controllerutil.AddFinalizer(obj, v1alpha1.FinalizerName)
+	return true, c.Patch(ctx, obj, patch)
+}

@@ -1,0 +1,102 @@
+package controller
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+)
+
+// Field indexes of Stacks.
+const (
+	stackSourceIndex    = ".spec.sourceRef"
+	stackDependsOnIndex = ".spec.dependsOn"
+)
+
+// SetupWithManager registers the reconciler. A Stack reconciles on a change
+// of its spec or reconcile annotation, a new revision of its source, and a
+// dependency turning Ready.
+func (r *StackReconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(context.Background(), &v1alpha1.Stack{}, stackSourceIndex, func(o client.Object) []string {
+		s := o.(*v1alpha1.Stack)
+		ns, name := s.SourceKey()
+		return []string{s.Spec.SourceRef.Kind + "/" + ns + "/" + name}
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(context.Background(), &v1alpha1.Stack{}, stackDependsOnIndex, func(o client.Object) []string {
+		s := o.(*v1alpha1.Stack)
+		keys := make([]string, 0, len(s.Spec.DependsOn))
+		for _, d := range s.Spec.DependsOn {
+			keys = append(keys, dependencyKey(s, d).String())
+		}
+		return keys
+	}); err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.Stack{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}))).
+		Watches(&v1alpha1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.stacksForSource),
+			builder.WithPredicates(revisionChanged{})).
+		Watches(&v1alpha1.Stack{}, handler.EnqueueRequestsFromMapFunc(r.dependents),
+			builder.WithPredicates(becameReady{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Complete(r)
+}
+
+func (r *StackReconciler) stacksForSource(ctx context.Context, o client.Object) []ctrl.Request {
+	return r.requestsMatching(ctx, stackSourceIndex, v1alpha1.GitRepositoryKind+"/"+o.GetNamespace()+"/"+o.GetName())
+}
+
+func (r *StackReconciler) dependents(ctx context.Context, o client.Object) []ctrl.Request {
+	return r.requestsMatching(ctx, stackDependsOnIndex, client.ObjectKeyFromObject(o).String())
+}
+
+func (r *StackReconciler) requestsMatching(ctx context.Context, index, value string) []ctrl.Request {
+	var list v1alpha1.StackList
+	if err := r.List(ctx, &list, client.MatchingFields{index: value}); err != nil {
+		return nil
+	}
+	reqs := make([]ctrl.Request, 0, len(list.Items))
+	for _, s := range list.Items {
+		reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: s.Namespace, Name: s.Name}})
+	}
+	return reqs
+}
+
+// revisionChanged passes source updates that change the artifact revision.
+type revisionChanged struct{ predicate.Funcs }
+
+// Update implements predicate.Predicate.
+func (revisionChanged) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*v1alpha1.GitRepository)
+	n, ok2 := e.ObjectNew.(*v1alpha1.GitRepository)
+	if !ok1 || !ok2 || n.Status.Artifact == nil {
+		return false
+	}
+	return o.Status.Artifact == nil || o.Status.Artifact.Revision != n.Status.Artifact.Revision
+}
+
+// becameReady passes Stack updates where Ready turned True or the applied
+// revision moved, which is when dependents may proceed.
+type becameReady struct{ predicate.Funcs }
+
+// Update implements predicate.Predicate.
+func (becameReady) Update(e event.UpdateEvent) bool {
+	o, ok1 := e.ObjectOld.(*v1alpha1.Stack)
+	n, ok2 := e.ObjectNew.(*v1alpha1.Stack)
+	if !ok1 || !ok2 {
+		return false
+	}
+	return dependencyReady(n) && (!dependencyReady(o) || o.Status.LastAppliedRevision != n.Status.LastAppliedRevision)
+}

@@ -1,0 +1,221 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/internal/redact"
+	"github.com/flotilla-io/flotilla/internal/render"
+)
+
+// applier returns an apply engine for the Stack, impersonating its service
+// account when it names one.
+func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
+	cfg := rest.CopyConfig(r.Config)
+	if sa := obj.Spec.ServiceAccountName; sa != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + obj.Namespace + ":" + sa}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: r.Scheme(), Mapper: r.Mapper})
+	if err != nil {
+		return nil, err
+	}
+	opts := r.ApplyOptions
+	opts.Force = obj.Spec.Force
+	opts.OwnerName, opts.OwnerNamespace = obj.Name, obj.Namespace
+	return apply.NewManager(c, opts), nil
+}
+
+// apply runs the engine, prunes what left the set, and records the
+// inventory: everything applied, plus anything a failed prune kept.
+func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) (apply.ChangeSet, *failure) {
+	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
+	defer cancel()
+	old := fromInventory(obj.Status.Inventory)
+	changes, err := mgr.Apply(ctx, objs)
+	if err != nil {
+		// Whatever was written is owned now: keep it and the old inventory.
+		obj.Status.Inventory = toInventory(union(old, changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)))
+		return changes, applyFailure(err, red)
+	}
+	current := make([]apply.ObjMetadata, 0, len(objs))
+	for _, o := range objs {
+		current = append(current, apply.MetadataOf(o))
+	}
+	inventory := current
+	if obj.Spec.Prune {
+		pruned, err := mgr.Prune(ctx, apply.Diff(old, current))
+		changes.Append(pruned)
+		if err != nil {
+			kept := apply.Diff(apply.Diff(old, current), pruned.Objects(apply.Deleted, apply.Skipped))
+			obj.Status.Inventory = toInventory(union(current, kept))
+			obj.Status.LastChange = summarize(changes)
+			return changes, failed(v1alpha1.ReasonPruneFailed, "pruning failed, the objects stay in the inventory and are retried: "+red.Error(err))
+		}
+	}
+	obj.Status.Inventory = toInventory(inventory)
+	obj.Status.LastChange = summarize(changes)
+	return changes, nil
+}
+
+func applyFailure(err error, red *redact.Redactor) *failure {
+	var ve *apply.ValidationError
+	if errors.As(err, &ve) {
+		return failed(v1alpha1.ReasonValidationFailed, red.Error(err))
+	}
+	return failed(v1alpha1.ReasonApplyFailed, red.Error(err))
+}
+
+// wait checks health: every applied object with wait, or the healthChecks.
+func (r *StackReconciler) wait(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) *failure {
+	var targets []apply.ObjMetadata
+	switch {
+	case obj.Spec.Wait:
+		for _, o := range objs {
+			targets = append(targets, apply.MetadataOf(o))
+		}
+	case len(obj.Spec.HealthChecks) > 0:
+		for _, h := range obj.Spec.HealthChecks {
+			gv, _ := schema.ParseGroupVersion(h.APIVersion)
+			targets = append(targets, apply.ObjMetadata{Group: gv.Group, Version: gv.Version, Kind: h.Kind, Namespace: h.Namespace, Name: h.Name})
+		}
+	default:
+		return nil
+	}
+	if err := mgr.Wait(ctx, targets, obj.ApplyTimeout()); err != nil {
+		return failed(v1alpha1.ReasonHealthCheckFailed, red.Error(err))
+	}
+	return nil
+}
+
+// variables gathers postBuild substitution values; values read from
+// Secrets are registered with the redactor before anything is reported.
+func (r *StackReconciler) variables(ctx context.Context, obj *v1alpha1.Stack) (map[string]string, *redact.Redactor, *failure) {
+	red := redact.New()
+	pb := obj.Spec.PostBuild
+	if pb == nil {
+		return nil, red, nil
+	}
+	vars := map[string]string{}
+	for _, ref := range pb.SubstituteFrom {
+		data, err := r.readVariables(ctx, obj.Namespace, ref)
+		if apierrors.IsNotFound(err) && ref.Optional {
+			continue
+		}
+		if err != nil {
+			return nil, red, failed(v1alpha1.ReasonVariablesNotFound, fmt.Sprintf(
+				"postBuild.substituteFrom %s %s/%s: %s (create it, or mark the reference optional)", ref.Kind, obj.Namespace, ref.Name, reasonText(err)))
+		}
+		for k, v := range data {
+			if ref.Kind == "Secret" {
+				red.Add(v)
+			}
+			vars[k] = v
+		}
+	}
+	for k, v := range pb.Substitute {
+		vars[k] = v
+	}
+	return vars, red, nil
+}
+
+func (r *StackReconciler) readVariables(ctx context.Context, ns string, ref v1alpha1.SubstituteReference) (map[string]string, error) {
+	key := client.ObjectKey{Namespace: ns, Name: ref.Name}
+	if ref.Kind == "Secret" {
+		var s corev1.Secret
+		if err := r.Get(ctx, key, &s); err != nil {
+			return nil, err
+		}
+		out := make(map[string]string, len(s.Data))
+		for k, v := range s.Data {
+			out[k] = string(v)
+		}
+		return out, nil
+	}
+	var cm corev1.ConfigMap
+	if err := r.Get(ctx, key, &cm); err != nil {
+		return nil, err
+	}
+	return cm.Data, nil
+}
+
+func reasonText(err error) string {
+	if apierrors.IsNotFound(err) {
+		return "not found"
+	}
+	return err.Error()
+}
+
+// renderOptions maps the Stack's spec onto the render engine.
+func renderOptions(obj *v1alpha1.Stack, root string, vars map[string]string) render.Options {
+	opts := render.Options{Root: root, Path: obj.Spec.Path, TargetNamespace: obj.Spec.TargetNamespace, Substitute: vars}
+	if cm := obj.Spec.CommonMetadata; cm != nil {
+		opts.CommonLabels, opts.CommonAnnotations = cm.Labels, cm.Annotations
+	}
+	for _, p := range obj.Spec.Patches {
+		rp := render.Patch{Patch: p.Patch}
+		if t := p.Target; t != nil {
+			rp.Target = &render.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name,
+				Namespace: t.Namespace, LabelSelector: t.LabelSelector, AnnotationSelector: t.AnnotationSelector}
+		}
+		opts.Patches = append(opts.Patches, rp)
+	}
+	for _, i := range obj.Spec.Images {
+		opts.Images = append(opts.Images, render.Image{Name: i.Name, NewName: i.NewName, NewTag: i.NewTag, Digest: i.Digest})
+	}
+	return opts
+}
+
+func fromInventory(entries []v1alpha1.InventoryEntry) []apply.ObjMetadata {
+	out := make([]apply.ObjMetadata, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, apply.ObjMetadata{Group: e.Group, Version: e.Version, Kind: e.Kind, Namespace: e.Namespace, Name: e.Name})
+	}
+	return out
+}
+
+// toInventory converts and sorts, so the status does not churn.
+func toInventory(objs []apply.ObjMetadata) []v1alpha1.InventoryEntry {
+	out := make([]v1alpha1.InventoryEntry, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, v1alpha1.InventoryEntry{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
+	}
+	sort.Slice(out, func(i, j int) bool { return inventoryKey(out[i]) < inventoryKey(out[j]) })
+	return out
+}
+
+func inventoryKey(e v1alpha1.InventoryEntry) string {
+	return strings.Join([]string{e.Group, e.Kind, e.Namespace, e.Name}, "/")
+}
+
+// union returns a with the entries of b whose Key a lacks.
+func union(a, b []apply.ObjMetadata) []apply.ObjMetadata {
+	return append(append([]apply.ObjMetadata(nil), a...), apply.Diff(b, a)...)
+}
+
+func summarize(cs apply.ChangeSet) *v1alpha1.ChangeSummary {
+	return &v1alpha1.ChangeSummary{
+		Created:    cs.Count(apply.Created) + cs.Count(apply.Recreated),
+		Configured: cs.Count(apply.Configured),
+		Unchanged:  cs.Count(apply.Unchanged),
+		Deleted:    cs.Count(apply.Deleted),
+	}
+}
+
+func summary(s *v1alpha1.ChangeSummary) string {
+	if s == nil {
+		return "no changes"
+	}
+	return fmt.Sprintf("%d created, %d configured, %d unchanged, %d deleted", s.Created, s.Configured, s.Unchanged, s.Deleted)
+}

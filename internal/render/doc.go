@@ -1,0 +1,64 @@
+// Package render turns a path inside a source artifact (a directory already
+// fetched from Git) into the Kubernetes objects the agent applies. The agent,
+// `flotilla build`, `flotilla diff` and `flotilla plan` all call Build, so
+// what a person previews is what the cluster gets.
+//
+// A render is: load the artifact, generate a kustomization when the path has
+// none, check every kustomization reachable from the path, add the Stack's
+// options as an overlay, run kustomize in-process, substitute postBuild
+// variables, and convert. Each step checks ctx.
+//
+// # What the package promises
+//
+// Nothing outside the artifact root is read. The artifact is copied into
+// kyaml's in-memory file system (filesys.MakeFsInMemory) and kustomize sees
+// only that. The copy was chosen over a filesys.FileSystem backed by os.Root
+// because it is small enough to audit at a glance: whatever field of a
+// kustomization names a file (resources, components, patches, generator
+// files and envs, crds, openapi, replacements, configurations...), kustomize
+// can only find what was copied, so no field can be forgotten. It also
+// bounds the work up front (a size limit per file and in total), and lets
+// kustomize run with LoadRestrictionsNone, which fleet repositories need
+// (clusters/prod -> ../../apps/base). The copy skips .git, reads through
+// os.Root, and follows a symlink only when its real target is inside the
+// root. A path that cannot be loaded (an escaping or broken symlink, a file
+// over the size limit, a device, a name kyaml's file system does not accept)
+// is recorded and refused with an error naming it when something refers to
+// it, so an unrelated odd file elsewhere in the repository does not stop
+// every render. Hard links cannot be told apart from files and are read as
+// such; Git does not create them.
+//
+// Nothing runs. Kustomize runs with builtin plugins only, so no exec or Go
+// plugins, no KRM functions and no Helm. Before it runs, every kustomization
+// reachable from the path is checked, and a remote base or URL (kustomize
+// would exec git or make an HTTP request), helmCharts, a plugin that is not a
+// builtin or that asks for a function, and a path that is absolute or climbs
+// above the root are refused with the kustomization file, the line and the
+// entry.
+//
+// Errors say where and what to do. Every error is an *Error naming the file
+// relative to the root (and the line, when the parser gives one) or the
+// object, and wrapping a sentinel (ErrRemote, ErrOutsideRoot, ...) for
+// errors.Is. No message holds a substituted value or a Secret's value:
+// Flotilla's own messages never quote values, and kustomize's are masked with
+// every secret value the render has seen.
+//
+// Substitution works on each object's parsed tree, not on YAML text, so a
+// value can never change an object's structure.
+//
+// A directory without a kustomization renders like Flux: every .yaml and .yml
+// file below it, except that a subdirectory holding its own kustomization is
+// included as a whole; hidden directories are skipped.
+//
+// # What the package is not
+//
+// It does not fetch sources (internal/source does), decrypt secrets (a later
+// step), apply, order or prune objects (internal/apply), or validate objects
+// against the API server (the server-side dry-run does). It returns objects in
+// the order kustomize emits them, not in apply order.
+//
+// Kustomize cannot be interrupted and keeps global state, so builds run one
+// at a time; Build returns when ctx ends even while kustomize still runs, and
+// that run keeps the slot until it finishes. Kustomize prints deprecation
+// warnings to stderr.
+package render
