@@ -43,8 +43,15 @@
 // Flotilla's own messages never quote values, and kustomize's are masked with
 // every secret value the render has seen.
 //
-// Substitution works on each object's parsed tree, not on YAML text, so a
-// value can never change an object's structure.
+// Substitution, when Options.Substitute is not empty, replaces ${NAME} and
+// ${NAME:=default} in every string of every object, mapping keys included,
+// except in objects annotated flotilla.io/substitute: disabled; $${ yields a
+// literal ${. An undefined variable without a default, or a malformed ${...},
+// is an error naming the object, the field and the variable. Substitution
+// works on each object's parsed tree, not on YAML text, so a value can never
+// change an object's structure: a value that looks like YAML stays one
+// string. An unquoted scalar that held an expression is typed again as YAML
+// would type the result, so replicas: ${REPLICAS} is a number, as with Flux.
 //
 // A directory without a kustomization renders like Flux: every .yaml and .yml
 // file below it, except that a subdirectory holding its own kustomization is

@@ -217,7 +217,7 @@ func (c *check) components() error {
 	return nil
 }
 
-// plugins checks generators, transformers and validators: inline
+// pluginLists checks generators, transformers and validators: inline
 // configurations, files and directories alike.
 func (c *check) pluginLists() error {
 	lists := []struct {

@@ -121,8 +121,12 @@ func summarizeObjects(msg string) string {
 			msg = msg[i+2:]
 			continue
 		}
-		u := unstructured.Unstructured{Object: obj}
-		b.WriteString("<" + objectName(u.GetKind(), u.GetNamespace(), u.GetName()) + ">")
-		msg = msg[i+int(dec.InputOffset()):]
+		end := i + int(dec.InputOffset())
+		if u := (unstructured.Unstructured{Object: obj}); u.GetKind() != "" {
+			b.WriteString("<" + objectName(u.GetKind(), u.GetNamespace(), u.GetName()) + ">")
+		} else {
+			b.WriteString(msg[i:end])
+		}
+		msg = msg[end:]
 	}
 }

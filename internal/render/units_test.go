@@ -87,8 +87,8 @@ func TestKustomizeErrorMessages(t *testing.T) {
 		},
 		{
 			name: "dumped-objects-are-summarized-and-secrets-masked",
-			raw:  `conflict: [{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"a"},"stringData":{"k":"hunter22"}}] and hunter22 again {"not": "an object"`,
-			want: `render clusters/prod: kustomize build failed: conflict: [<Secret a/s>] and ***** again {"not": "an object"`,
+			raw:  `conflict: [{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"a"},"stringData":{"k":"hunter22"}}] and hunter22 {"a":1} {"not": "closed"`,
+			want: `render clusters/prod: kustomize build failed: conflict: [<Secret a/s>] and ***** {"a":1} {"not": "closed"`,
 		},
 	}
 	for _, tt := range tests {
