@@ -12,6 +12,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -23,6 +26,9 @@ type plan struct {
 	action   Action // Created, Configured, Unchanged or Recreated
 	deferred bool   // its CRD arrives in the same set
 	applied  bool
+	// upgrade is a JSON patch that hands fields of client-side apply
+	// managers to Flotilla's, sent before the apply.
+	upgrade []byte
 }
 
 // Apply validates objs with a server-side dry-run and, when every object
@@ -130,6 +136,9 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 		if err := m.checkOwner(live); err != nil {
 			return err
 		}
+		if p.upgrade, err = csaupgrade.UpgradeManagedFieldsPatch(live, clientSideManagers, m.opts.FieldManager); err != nil {
+			return err
+		}
 	}
 	dry := p.desired.DeepCopy()
 	err = m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(dry),
@@ -141,8 +150,17 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 		return err
 	}
 	p.action = decide(live, dry)
+	if p.upgrade != nil && p.action == Unchanged {
+		p.action = Configured
+	}
 	return nil
 }
+
+// clientSideManagers are the field managers of `kubectl apply` without
+// --server-side. Their fields move to Flotilla's manager before the first
+// apply, so a field later removed from Git is removed from the cluster too
+// instead of staying behind, owned by nobody who will remove it.
+var clientSideManagers = sets.New("kubectl-client-side-apply", "before-first-apply")
 
 // checkOwner refuses objects that another Stack applied.
 func (m *Manager) checkOwner(live *unstructured.Unstructured) error {
@@ -231,6 +249,12 @@ func (m *Manager) applyOne(ctx context.Context, p *plan) error {
 	case Recreated:
 		if err := m.deleteAndWait(ctx, p.meta); err != nil {
 			return err
+		}
+	default:
+		if p.upgrade != nil {
+			if err := m.client.Patch(ctx, p.meta.Unstructured(), client.RawPatch(types.JSONPatchType, p.upgrade)); err != nil {
+				return fmt.Errorf("taking over fields from kubectl client-side apply: %w", err)
+			}
 		}
 	}
 	obj := p.desired.DeepCopy()
