@@ -10,6 +10,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -56,10 +58,10 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 	if err != nil {
 		return "", "", err
 	}
-	if live.GetAnnotations()[PruneAnnotation] == "disabled" {
-		return Skipped, PruneAnnotation + ": disabled", nil
-	}
 	l := live.GetLabels()
+	if live.GetAnnotations()[PruneAnnotation] == "disabled" {
+		return Skipped, PruneAnnotation + ": disabled", m.release(ctx, live)
+	}
 	if m.opts.OwnerName != "" && (l[OwnerNameLabel] != m.opts.OwnerName || l[OwnerNamespaceLabel] != m.opts.OwnerNamespace) {
 		return Skipped, "not labelled as applied by Stack " + m.opts.Owner(), nil
 	}
@@ -67,6 +69,17 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 		return "", "", err
 	}
 	return Deleted, "", nil
+}
+
+// release removes this Stack's owner labels from an object it keeps but no
+// longer owns, so another Stack may adopt it later.
+func (m *Manager) release(ctx context.Context, live *unstructured.Unstructured) error {
+	l := live.GetLabels()
+	if m.opts.OwnerName == "" || l[OwnerNameLabel] != m.opts.OwnerName || l[OwnerNamespaceLabel] != m.opts.OwnerNamespace {
+		return nil
+	}
+	patch := []byte(`{"metadata":{"labels":{"` + OwnerNameLabel + `":null,"` + OwnerNamespaceLabel + `":null}}}`)
+	return client.IgnoreNotFound(m.client.Patch(ctx, live, client.RawPatch(types.MergePatchType, patch)))
 }
 
 // deleteAndWait deletes an object and waits until it is gone, for a recreate.

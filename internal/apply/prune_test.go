@@ -65,6 +65,8 @@ func TestPruneLeavesAlone(t *testing.T) {
 		// setup creates the stale object and returns its identity.
 		setup      func(t *testing.T, f *fixture) apply.ObjMetadata
 		wantReason string
+		// wantWrites is how many writes the prune may make (releasing a kept object).
+		wantWrites int
 	}{
 		{
 			name: "an object with pruning disabled",
@@ -74,6 +76,7 @@ func TestPruneLeavesAlone(t *testing.T) {
 				return apply.MetadataOf(objs[0])
 			},
 			wantReason: "flotilla.io/prune: disabled",
+			wantWrites: 1, // the owner labels come off, nothing else
 		},
 		{
 			name: "an object another Stack applied",
@@ -121,8 +124,11 @@ func TestPruneLeavesAlone(t *testing.T) {
 			if diff := cmp.Diff(want, cs.Changes); diff != "" {
 				t.Errorf("change set (-want +got):\n%s", diff)
 			}
-			if writes := log.Writes(); len(writes) != 0 {
-				t.Errorf("wrote %v, want nothing", writes)
+			if writes := log.Writes(); len(writes) != tt.wantWrites {
+				t.Errorf("wrote %v, want %d write(s)", writes, tt.wantWrites)
+			}
+			if live := f.get(obj); tt.wantWrites > 0 && live.GetLabels()[apply.OwnerNameLabel] != "" {
+				t.Errorf("a kept object must lose the owner labels: %v", live.GetLabels())
 			}
 			if ok, terminating := f.exists(obj); !ok || terminating {
 				t.Errorf("%s: exists %t, terminating %t; want it left alone", obj, ok, terminating)

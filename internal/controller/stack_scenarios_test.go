@@ -121,6 +121,9 @@ func TestStackScenarioPruneDisabledAnnotation(t *testing.T) {
 	if cm.Annotations["flotilla.io/prune"] != "disabled" || cm.Data["value"] != "1" {
 		t.Errorf("kept object changed: %v %v", cm.Annotations, cm.Data)
 	}
+	if _, owned := cm.Labels["stack.flotilla.io/name"]; owned {
+		t.Errorf("a kept object is released: the Stack's owner labels must go, so another Stack may adopt it: %v", cm.Labels)
+	}
 	_, err = getConfigMap(t, ns, "gone")
 	notFound(t, "the removed object without the annotation", err)
 	if got := strings.Join(inventoryNames(s), ","); got != "ConfigMap/stay" {
