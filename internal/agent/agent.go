@@ -115,9 +115,9 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: Scheme(),
 		Logger: log,
-		// Secrets are read when needed, never cached: the agent holds no
-		// copy of every Secret of the cluster.
-		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		// Secrets and ConfigMaps are read when needed, never cached: the
+		// agent holds no copy of every Secret (or ConfigMap) of the cluster.
+		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.HealthAddr,
 		LeaderElection:          opts.LeaderElect,
