@@ -70,6 +70,13 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
+// ClientOptions are the manager's client options: Secrets and ConfigMaps are
+// read when needed, never cached, so the agent holds no copy of every Secret
+// (or ConfigMap) of the cluster.
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}}
+}
+
 // RestConfig loads the cluster configuration as kubectl would: an explicit
 // path, then $KUBECONFIG, then the in-cluster service account.
 func RestConfig(kubeconfig string) (*rest.Config, error) {

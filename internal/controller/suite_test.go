@@ -44,7 +44,7 @@ func startManager(e *controlplane.Env) (func(), error) {
 		Scheme:  agent.Scheme(),
 		Logger:  logr.Discard(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
-		Client:  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}}}},
+		Client:  agent.ClientOptions(),
 	})
 	if err != nil {
 		return nil, err
