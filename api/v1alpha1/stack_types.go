@@ -98,6 +98,44 @@ type StackSpec struct {
 	// Suspend stops reconciling; what is applied stays as it is.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// Drift says what to do when someone changes a field this Stack applied,
+	// or deletes an object it owns: correct (re-apply at once), report
+	// (record it, change nothing) or ignore.
+	// +kubebuilder:validation:Enum=correct;report;ignore
+	// +kubebuilder:default=correct
+	// +optional
+	Drift DriftPolicy `json:"drift,omitempty"`
+}
+
+// DriftPolicy is what a Stack does about drift.
+type DriftPolicy string
+
+// Drift policies.
+const (
+	DriftCorrect DriftPolicy = "correct"
+	DriftReport  DriftPolicy = "report"
+	DriftIgnore  DriftPolicy = "ignore"
+)
+
+// DriftIgnoreAnnotation set to "ignore" on one object leaves its drift alone.
+const DriftIgnoreAnnotation = "flotilla.io/drift"
+
+// DriftRecord is one change to an applied object made outside Flotilla.
+type DriftRecord struct {
+	// Object is Kind/namespace/name of the object.
+	Object string `json:"object"`
+	// Fields are the paths that changed, e.g. .spec.replicas.
+	// +optional
+	Fields []string `json:"fields,omitempty"`
+	// Manager is the field manager that made the change, from managedFields
+	// ("" when the object was deleted: deletions carry no manager).
+	// +optional
+	Manager string `json:"manager,omitempty"`
+	// Action is what Flotilla did: corrected, recreated or reported.
+	Action string `json:"action"`
+	// Time the drift was seen.
+	Time metav1.Time `json:"time"`
 }
 
 // SourceReference points at a source object.
@@ -290,6 +328,11 @@ type StackStatus struct {
 	// LastChange summarises the last apply.
 	// +optional
 	LastChange *ChangeSummary `json:"lastChange,omitempty"`
+
+	// Drift lists the most recent changes made outside Flotilla, newest first.
+	// +kubebuilder:validation:MaxItems=20
+	// +optional
+	Drift []DriftRecord `json:"drift,omitempty"`
 
 	ReconcileRequestStatus `json:",inline"`
 }
