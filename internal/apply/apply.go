@@ -29,6 +29,8 @@ type plan struct {
 	// upgrade is a JSON patch that hands fields of client-side apply
 	// managers to Flotilla's, sent before the apply.
 	upgrade []byte
+	// live is the object before the apply; result after it.
+	live, result *unstructured.Unstructured
 }
 
 // Apply validates objs with a server-side dry-run and, when every object
@@ -132,7 +134,7 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 	case err != nil:
 		return err
 	default:
-		p.exists = true
+		p.exists, p.live = true, live
 		if err := m.checkOwner(live); err != nil {
 			return err
 		}
@@ -236,7 +238,7 @@ func (m *Manager) applyStage(ctx context.Context, cs *ChangeSet, plans []*plan) 
 			return &ObjectError{Object: p.meta, Op: "apply", Err: err}
 		}
 		p.applied = true
-		cs.Add(p.meta, p.action, "")
+		cs.addResult(p.meta, p.action, p.result)
 		return nil
 	})
 	return errors.Join(errs...)
@@ -245,6 +247,7 @@ func (m *Manager) applyStage(ctx context.Context, cs *ChangeSet, plans []*plan) 
 func (m *Manager) applyOne(ctx context.Context, p *plan) error {
 	switch p.action {
 	case Unchanged:
+		p.result = p.live
 		return nil
 	case Recreated:
 		if err := m.deleteAndWait(ctx, p.meta); err != nil {
@@ -258,8 +261,26 @@ func (m *Manager) applyOne(ctx context.Context, p *plan) error {
 		}
 	}
 	obj := p.desired.DeepCopy()
-	return m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
+	if err := m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
+		client.FieldOwner(m.opts.FieldManager), client.ForceOwnership); err != nil {
+		return err
+	}
+	p.result = obj
+	return nil
+}
+
+// ApplyOne server-side applies a single object without a dry-run: the drift
+// corrector's path, for an object whose full set was validated before. It
+// returns the server's copy.
+func (m *Manager) ApplyOne(ctx context.Context, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	p := m.prepare([]*unstructured.Unstructured{desired})[0]
+	obj := p.desired
+	err := m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
 		client.FieldOwner(m.opts.FieldManager), client.ForceOwnership)
+	if err != nil {
+		return nil, &ObjectError{Object: p.meta, Op: "apply", Err: err}
+	}
+	return obj, nil
 }
 
 func byStage(plans []*plan, s Stage) []*plan {

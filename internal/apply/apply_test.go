@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -29,8 +30,13 @@ func TestApplyCreatesEveryObjectOfANewSet(t *testing.T) {
 		{Object: apply.ObjMetadata{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: ns, Name: "web"}, Action: apply.Created},
 		{Object: apply.ObjMetadata{Version: "v1", Kind: "Service", Namespace: ns, Name: "web"}, Action: apply.Created},
 	}
-	if diff := cmp.Diff(want, cs.Changes); diff != "" {
+	if diff := cmp.Diff(want, cs.Changes, cmpopts.IgnoreFields(apply.Change{}, "Result")); diff != "" {
 		t.Errorf("change set (-want +got), the Namespace stage first:\n%s", diff)
+	}
+	for _, c := range cs.Changes {
+		if c.Result == nil || c.Result.GetUID() == "" || len(c.Result.GetManagedFields()) == 0 {
+			t.Errorf("%s: the change must carry the server's copy with managedFields, got %v", c.Object, c.Result)
+		}
 	}
 	for _, m := range metadataOf(objs) {
 		live := f.get(m)

@@ -1,5 +1,7 @@
 package apply
 
+import "k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 // Action is what happened to one object.
 type Action string
 
@@ -20,6 +22,9 @@ type Change struct {
 	Action Action
 	// Reason explains a Skipped action.
 	Reason string `json:",omitempty"`
+	// Result is the object as the server holds it after an apply (the live
+	// object when unchanged), with its managedFields; nil after a delete.
+	Result *unstructured.Unstructured `json:"-"`
 }
 
 // ChangeSet lists what one operation did, object by object.
@@ -30,6 +35,11 @@ type ChangeSet struct {
 // Add records a change.
 func (cs *ChangeSet) Add(m ObjMetadata, a Action, reason string) {
 	cs.Changes = append(cs.Changes, Change{Object: m, Action: a, Reason: reason})
+}
+
+// addResult records an applied object with the server's copy of it.
+func (cs *ChangeSet) addResult(m ObjMetadata, a Action, result *unstructured.Unstructured) {
+	cs.Changes = append(cs.Changes, Change{Object: m, Action: a, Result: result})
 }
 
 // Append adds every change of other.
