@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,6 +26,7 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/controller"
+	"github.com/flotilla-io/flotilla/internal/drift"
 	"github.com/flotilla-io/flotilla/internal/metrics"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
 )
@@ -169,6 +171,14 @@ func setupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 		Events:       recorder,
 		Metrics:      rec,
 		ApplyOptions: apply.DefaultOptions(),
+	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	stack.Drift = drift.New(md, mgr.GetRESTMapper(), stack.CorrectDrift, stack, drift.Options{FieldManager: stack.ApplyOptions.FieldManager})
+	if err := mgr.Add(stack.Drift); err != nil {
+		return err
 	}
 	if err := stack.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return fmt.Errorf("setting up the Stack controller: %w", err)

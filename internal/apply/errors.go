@@ -89,6 +89,11 @@ func (e *OwnershipError) Error() string {
 // Unwrap returns ErrOwnedElsewhere.
 func (e *OwnershipError) Unwrap() error { return ErrOwnedElsewhere }
 
+// Reason returns the message for an error as the engine words it: its own
+// typed errors whole, the API server's message without client-go's request
+// boilerplate otherwise.
+func Reason(err error) string { return reasonOf(err) }
+
 // reasonOf returns the message for an error: Flotilla's own typed errors
 // whole (they carry the advice), else the API server's message without the
 // request boilerplate client-go adds.

@@ -21,6 +21,7 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/drift"
 	"github.com/flotilla-io/flotilla/internal/metrics"
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
@@ -42,6 +43,14 @@ type StackReconciler struct {
 	Metrics *metrics.Recorder
 	// ApplyOptions are the engine defaults (field manager, concurrency).
 	ApplyOptions apply.Options
+	// Drift watches applied objects; nil disables drift handling and the
+	// free steady state (every reconcile then re-applies).
+	Drift *drift.Watcher
+	// SafetyInterval bounds how long an unchanged Stack goes without a full
+	// re-apply; 0 means DefaultSafetyInterval.
+	SafetyInterval time.Duration
+
+	renders renderMemory
 }
 
 // +kubebuilder:rbac:groups=flotilla.io,resources=stacks,verbs=get;list;watch;update;patch
@@ -78,6 +87,7 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
 		conditions.MarkSuspended(obj)
+		r.stopWatching(obj) // a suspended Stack leaves hand edits alone
 		return ctrl.Result{}, nil
 	}
 	outcome, result = r.reconcileStack(ctx, obj)
@@ -110,9 +120,12 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj *v1alpha1.Stac
 	if err != nil {
 		return r.fail(ctx, obj, stalled(v1alpha1.ReasonInvalidSpec, err.Error()))
 	}
-	changes, f := r.apply(ctx, obj, mgr, objs, red)
-	if f != nil {
-		return r.fail(ctx, obj, f)
+	digest := renderDigest(objs)
+	changes := apply.ChangeSet{}
+	if !r.upToDate(obj, src.Revision, digest) {
+		if changes, f = r.applyTracked(ctx, obj, mgr, objs, digest, red); f != nil {
+			return r.fail(ctx, obj, f)
+		}
 	}
 	if f := r.wait(ctx, obj, mgr, objs, red); f != nil {
 		return r.fail(ctx, obj, f)
@@ -120,10 +133,37 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj *v1alpha1.Stac
 	obj.Status.LastAppliedRevision = src.Revision
 	msg := fmt.Sprintf("applied revision %s: %s", src.Revision, summary(obj.Status.LastChange))
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded, msg)
-	if changes.Count(apply.Unchanged) != len(changes.Changes) {
+	if changes.Count(apply.Unchanged) != len(changes.Changes) && len(changes.Changes) > 0 {
 		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Apply", "%s", msg)
 	}
 	return metrics.ResultSuccess, ctrl.Result{RequeueAfter: jitter(obj.Spec.Interval.Duration)}
+}
+
+// applyTracked applies with the drift watch paused for the Stack, then
+// hands it the new objects.
+func (r *StackReconciler) applyTracked(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, digest string, red *redact.Redactor) (apply.ChangeSet, *failure) {
+	key := client.ObjectKeyFromObject(obj)
+	if r.Drift != nil {
+		r.Drift.Begin(key)
+	}
+	changes, f := r.apply(ctx, obj, mgr, objs, red)
+	if f != nil {
+		if r.Drift != nil {
+			r.Drift.End(key)
+		}
+		return changes, f
+	}
+	r.track(ctx, obj, objs, changes, digest)
+	return changes, nil
+}
+
+// stopWatching ends drift handling for the Stack until its next apply.
+func (r *StackReconciler) stopWatching(obj *v1alpha1.Stack) {
+	key := client.ObjectKeyFromObject(obj)
+	if r.Drift != nil {
+		r.Drift.Forget(key)
+	}
+	r.renders.forget(key)
 }
 
 // failure ends a reconcile with a reason and a message already redacted.
@@ -202,6 +242,7 @@ func pathOrRoot(p string) string {
 
 // finalize prunes what the Stack owns when it prunes, then lets it go.
 func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) error {
+	r.stopWatching(obj)
 	if obj.Spec.Prune && !obj.Spec.Suspend && len(obj.Status.Inventory) > 0 {
 		mgr, err := r.applier(obj)
 		if err != nil {

@@ -12,6 +12,11 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -19,6 +24,8 @@ import (
 	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/controller"
+	"github.com/flotilla-io/flotilla/internal/drift"
+	"github.com/flotilla-io/flotilla/internal/metrics"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
@@ -27,7 +34,33 @@ var (
 	env     *controlplane.Env
 	dataDir string
 	nsCount atomic.Int32
+	// requests counts the controllers' API requests, for the tests of the
+	// free steady state.
+	requests requestCounter
+	// registry holds the controllers' metrics.
+	registry = prometheus.NewRegistry()
 )
+
+// requestCounter counts writes and dry-runs made through a rest config.
+type requestCounter struct {
+	writes, dryRuns atomic.Int64
+}
+
+func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		switch {
+		case req.URL.Query().Get("dryRun") != "":
+			c.dryRuns.Add(1)
+		case req.Method != http.MethodGet:
+			c.writes.Add(1)
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestMain(m *testing.M) {
 	os.Exit(controlplane.RunTests(m, &env, startManager))
@@ -40,7 +73,9 @@ func startManager(e *controlplane.Env) (func(), error) {
 		return nil, err
 	}
 	dataDir = dir
-	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+	cfg := rest.CopyConfig(e.Config)
+	cfg.Wrap(requests.wrap)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  agent.Scheme(),
 		Logger:  logr.Discard(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
@@ -63,11 +98,20 @@ func startManager(e *controlplane.Env) (func(), error) {
 	opts.Poll = 200 * time.Millisecond
 	stacks := &controller.StackReconciler{
 		Client:       mgr.GetClient(),
-		Config:       e.Config,
+		Config:       cfg,
+		Metrics:      metrics.NewRecorder(registry),
 		Mapper:       mgr.GetRESTMapper(),
 		Store:        store,
 		Events:       mgr.GetEventRecorder("flotilla-agent"),
 		ApplyOptions: opts,
+	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	stacks.Drift = drift.New(md, mgr.GetRESTMapper(), stacks.CorrectDrift, stacks, drift.Options{FieldManager: opts.FieldManager})
+	if err := mgr.Add(stacks.Drift); err != nil {
+		return nil, err
 	}
 	if err := stacks.SetupWithManager(mgr, 4); err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ const (
 type Recorder struct {
 	duration *prometheus.HistogramVec
 	total    *prometheus.CounterVec
+	drift    *prometheus.CounterVec
 }
 
 // NewRecorder returns a Recorder whose metrics are registered with reg.
@@ -37,6 +38,11 @@ func NewRecorder(reg prometheus.Registerer) *Recorder {
 			Help: "Reconciles finished, by kind and result.",
 		}, []string{"kind", "result"}),
 	}
+	r.drift = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "flotilla_drift_total",
+		Help: "Changes made outside Flotilla to objects a Stack applied, by Stack, kind and action.",
+	}, []string{"namespace", "stack", "kind", "action"})
+	r.drift = register(reg, r.drift)
 	r.duration = register(reg, r.duration)
 	r.total = register(reg, r.total)
 	return r
@@ -64,4 +70,12 @@ func (r *Recorder) Observe(kind, result string, start time.Time) {
 	}
 	r.duration.WithLabelValues(kind, result).Observe(time.Since(start).Seconds())
 	r.total.WithLabelValues(kind, result).Inc()
+}
+
+// Drift records one drift of an object of kind, applied by Stack ns/name.
+func (r *Recorder) Drift(ns, stack, kind, action string) {
+	if r == nil {
+		return
+	}
+	r.drift.WithLabelValues(ns, stack, kind, action).Inc()
 }

@@ -43,3 +43,15 @@ func TestSecondRecorderSharesTheRegisteredMetrics(t *testing.T) {
 		t.Fatalf("shared counter = %v, want 2", got)
 	}
 }
+
+func TestDriftCountsByStackKindAndAction(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r := NewRecorder(reg)
+	r.Drift("flotilla-system", "apps", "Deployment", "corrected")
+	r.Drift("flotilla-system", "apps", "Deployment", "corrected")
+	if got := testutil.ToFloat64(r.drift.WithLabelValues("flotilla-system", "apps", "Deployment", "corrected")); got != 2 {
+		t.Fatalf("drift counter = %v, want 2", got)
+	}
+	var nilRecorder *Recorder
+	nilRecorder.Drift("a", "b", "c", "d") // must not panic
+}
