@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"net/http"
+	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/metadata"
@@ -41,21 +43,47 @@ var (
 	registry = prometheus.NewRegistry()
 )
 
-// requestCounter counts writes and dry-runs made through a rest config.
+// requestCounter counts writes and dry-runs made through a rest config,
+// per namespace, so a test counts only what touches its own namespace.
 type requestCounter struct {
-	writes, dryRuns atomic.Int64
+	mu              sync.Mutex
+	writes, dryRuns map[string]int
 }
 
 func (c *requestCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		ns := namespaceOf(req.URL.Path)
+		c.mu.Lock()
+		if c.writes == nil {
+			c.writes, c.dryRuns = map[string]int{}, map[string]int{}
+		}
 		switch {
 		case req.URL.Query().Get("dryRun") != "":
-			c.dryRuns.Add(1)
+			c.dryRuns[ns]++
 		case req.Method != http.MethodGet:
-			c.writes.Add(1)
+			c.writes[ns]++
 		}
+		c.mu.Unlock()
 		return rt.RoundTrip(req)
 	})
+}
+
+// counts returns the writes and dry-runs made so far in namespace ns.
+func (c *requestCounter) counts(ns string) (writes, dryRuns int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writes[ns], c.dryRuns[ns]
+}
+
+// namespaceOf returns the namespace of an API path, "" when cluster-scoped.
+func namespaceOf(path string) string {
+	parts := strings.Split(path, "/")
+	for i := 0; i+1 < len(parts); i++ {
+		if parts[i] == "namespaces" {
+			return parts[i+1]
+		}
+	}
+	return ""
 }
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)
