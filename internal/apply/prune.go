@@ -52,8 +52,23 @@ func (m *Manager) Prune(ctx context.Context, stale []ObjMetadata) (ChangeSet, er
 func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, error) {
 	live := o.Unstructured()
 	err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
-	if apierrors.IsNotFound(err) || isNoKind(err) {
+	if apierrors.IsNotFound(err) {
 		return Deleted, "", nil // already gone
+	}
+	if isNoKind(err) {
+		// The inventory's version is not served. If another version of the
+		// kind is, the object may still exist: prune it through that one.
+		// If no version is, the kind (and with it every object) is gone.
+		mapping, merr := m.client.RESTMapper().RESTMapping(o.GroupKind())
+		if merr != nil {
+			return Deleted, "", nil
+		}
+		o.Version = mapping.GroupVersionKind.Version
+		live = o.Unstructured()
+		err = m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+		if apierrors.IsNotFound(err) {
+			return Deleted, "", nil
+		}
 	}
 	if err != nil {
 		return "", "", err
@@ -69,6 +84,22 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 		return "", "", err
 	}
 	return Deleted, "", nil
+}
+
+// Release removes this Stack's owner labels from objects it leaves behind
+// (a Stack deleted without prune), so another Stack may adopt them.
+func (m *Manager) Release(ctx context.Context, objs []ObjMetadata) error {
+	errs := each(ctx, m.opts.Concurrency, objs, func(ctx context.Context, o ObjMetadata) error {
+		live := o.Unstructured()
+		if err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live); err != nil {
+			if apierrors.IsNotFound(err) || isNoKind(err) {
+				return nil
+			}
+			return &ObjectError{Object: o, Op: "release", Err: err}
+		}
+		return m.release(ctx, live)
+	})
+	return errors.Join(errs...)
 }
 
 // release removes this Stack's owner labels from an object it keeps but no

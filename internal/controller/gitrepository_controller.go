@@ -120,18 +120,20 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		conditions.MarkSuspended(obj)
 		return ctrl.Result{}, nil
 	}
-	outcome, result = r.reconcileSource(ctx, obj)
+	outcome, result = r.reconcileSource(ctx, obj, before)
 	return result, nil
 }
 
 // reconcileSource fetches, stores and garbage-collects; it returns the
 // metric outcome and when to come back.
-func (r *GitRepositoryReconciler) reconcileSource(ctx context.Context, obj *v1alpha1.GitRepository) (string, ctrl.Result) {
+func (r *GitRepositoryReconciler) reconcileSource(ctx context.Context, obj, base *v1alpha1.GitRepository) (string, ctrl.Result) {
 	if obj.Status.ObservedGeneration != obj.Generation || obj.Status.Artifact == nil {
-		before := obj.DeepCopy()
+		// What this patch writes becomes base, so the final patch undoes it.
 		conditions.MarkReconciling(obj, "fetching "+describeRef(obj))
-		if err := r.patchStatus(ctx, before, obj.DeepCopy()); err != nil {
+		if err := r.patchStatus(ctx, base, obj.DeepCopy()); err != nil {
 			log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
+		} else {
+			base.Status = *obj.Status.DeepCopy()
 		}
 	}
 	creds, err := r.credentials(ctx, obj)
@@ -161,7 +163,10 @@ func (r *GitRepositoryReconciler) reconcileSource(ctx context.Context, obj *v1al
 // for the current spec already, then removes older artifacts.
 func (r *GitRepositoryReconciler) storeArtifact(ctx context.Context, obj *v1alpha1.GitRepository, res *git.Result) error {
 	cur := obj.Status.Artifact
-	if cur != nil && cur.Revision == res.Revision && obj.Status.ObservedGeneration == obj.Generation && r.Store.Exists(cur.Path) {
+	// Ready at this generation means the stored tree was written with the
+	// current ignore rules; otherwise write again (the same content lands in
+	// the same place).
+	if cur != nil && cur.Revision == res.Revision && conditions.IsReady(obj) && r.Store.Exists(cur.Path) {
 		return nil
 	}
 	key := artifactKey(obj)
@@ -223,7 +228,8 @@ func (r *GitRepositoryReconciler) credentials(ctx context.Context, obj *v1alpha1
 
 // finalize removes the artifacts and the cache, then the finalizer.
 func (r *GitRepositoryReconciler) finalize(ctx context.Context, obj *v1alpha1.GitRepository) error {
-	if err := errors.Join(r.Store.Remove(artifactKey(obj)), os.RemoveAll(filepath.Join(r.CacheDir, obj.Namespace, obj.Name))); err != nil {
+	cache := filepath.Join(r.CacheDir, obj.Namespace, obj.Name)
+	if err := errors.Join(r.Store.Remove(artifactKey(obj)), os.RemoveAll(cache), os.RemoveAll(cache+".full")); err != nil {
 		return err
 	}
 	patch := client.MergeFrom(obj.DeepCopy())

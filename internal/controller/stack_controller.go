@@ -90,13 +90,14 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 		r.stopWatching(obj) // a suspended Stack leaves hand edits alone
 		return ctrl.Result{}, nil
 	}
-	outcome, result = r.reconcileStack(ctx, obj)
+	outcome, result = r.reconcileStack(ctx, obj, before)
 	return result, nil
 }
 
 // reconcileStack runs the steps in order; each step returns a failure that
-// ends the reconcile, or nil.
-func (r *StackReconciler) reconcileStack(ctx context.Context, obj *v1alpha1.Stack) (string, ctrl.Result) {
+// ends the reconcile, or nil. base is the status the final patch is computed
+// from; a progress patch on the way moves it.
+func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha1.Stack) (string, ctrl.Result) {
 	if f := r.checkDependencies(ctx, obj); f != nil {
 		return r.fail(ctx, obj, f)
 	}
@@ -106,7 +107,7 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj *v1alpha1.Stac
 	}
 	obj.Status.LastAttemptedRevision = src.Revision
 	if obj.Status.LastAppliedRevision != src.Revision || obj.Status.ObservedGeneration != obj.Generation {
-		r.markProgress(ctx, obj, "applying revision "+src.Revision)
+		r.markProgress(ctx, obj, base, "applying revision "+src.Revision)
 	}
 	vars, red, f := r.variables(ctx, obj)
 	if f != nil {
@@ -120,6 +121,9 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj *v1alpha1.Stac
 	if err != nil {
 		return r.fail(ctx, obj, stalled(v1alpha1.ReasonInvalidSpec, err.Error()))
 	}
+	// One deadline for apply, prune and health checks together.
+	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
+	defer cancel()
 	digest := renderDigest(objs)
 	changes := apply.ChangeSet{}
 	if !r.upToDate(obj, src.Revision, digest) {
@@ -189,15 +193,20 @@ func (r *StackReconciler) fail(ctx context.Context, obj *v1alpha1.Stack, f *fail
 	return metrics.ResultFailure, ctrl.Result{RequeueAfter: jitter(obj.RetryAfter())}
 }
 
-// markProgress shows Reconciling=True while a new revision is applied.
-func (r *StackReconciler) markProgress(ctx context.Context, obj *v1alpha1.Stack, msg string) {
-	before := obj.DeepCopy()
+// markProgress shows Reconciling=True while a new revision is applied; what
+// it wrote becomes base, so the final patch undoes it.
+func (r *StackReconciler) markProgress(ctx context.Context, obj, base *v1alpha1.Stack, msg string) {
 	conditions.MarkReconciling(obj, msg)
 	// Patch a copy: the response would overwrite status fields set in
 	// memory but not yet written.
-	if err := r.patchStatus(ctx, before, obj.DeepCopy()); err != nil {
+	written := obj.DeepCopy()
+	written.Status = *base.Status.DeepCopy()
+	written.Status.Conditions = obj.Status.Conditions
+	if err := r.patchStatus(ctx, base, written.DeepCopy()); err != nil {
 		log.FromContext(ctx).V(1).Info("status patch failed", "error", err.Error())
+		return
 	}
+	base.Status = *written.Status.DeepCopy()
 }
 
 // sourceArtifact is the artifact a Stack renders from.
@@ -210,7 +219,7 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 	ns, name := obj.SourceKey()
 	var repo v1alpha1.GitRepository
 	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &repo); err != nil {
-		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, client.IgnoreNotFound(err)))
+		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, reasonText(err)))
 	}
 	a := repo.Status.Artifact
 	if a == nil || !r.Store.Exists(a.Path) {
@@ -221,6 +230,8 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 
 func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
 	opts := renderOptions(obj, src.Dir, vars)
+	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
+	defer cancel()
 	objs, err := render.Build(ctx, opts)
 	if err != nil {
 		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
@@ -243,13 +254,19 @@ func pathOrRoot(p string) string {
 // finalize prunes what the Stack owns when it prunes, then lets it go.
 func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) error {
 	r.stopWatching(obj)
-	if obj.Spec.Prune && !obj.Spec.Suspend && len(obj.Status.Inventory) > 0 {
+	if len(obj.Status.Inventory) > 0 {
 		mgr, err := r.applier(obj)
 		if err != nil {
 			return err
 		}
-		if _, err := mgr.Prune(ctx, fromInventory(obj.Status.Inventory)); err != nil {
-			return fmt.Errorf("pruning the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
+		inventory := fromInventory(obj.Status.Inventory)
+		if obj.Spec.Prune && !obj.Spec.Suspend {
+			if _, err := mgr.Prune(ctx, inventory); err != nil {
+				return fmt.Errorf("pruning the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
+			}
+		} else if err := mgr.Release(ctx, inventory); err != nil {
+			// Objects left behind lose the owner labels, so another Stack may adopt them.
+			return fmt.Errorf("releasing the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
 		}
 	}
 	patch := client.MergeFrom(obj.DeepCopy())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,8 +41,6 @@ func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
 // apply runs the engine, prunes what left the set, and records the
 // inventory: everything applied, plus anything a failed prune kept.
 func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) (apply.ChangeSet, *failure) {
-	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
-	defer cancel()
 	old := fromInventory(obj.Status.Inventory)
 	changes, err := mgr.Apply(ctx, objs)
 	if err != nil {
@@ -93,7 +92,11 @@ func (r *StackReconciler) wait(ctx context.Context, obj *v1alpha1.Stack, mgr *ap
 	default:
 		return nil
 	}
-	if err := mgr.Wait(ctx, targets, obj.ApplyTimeout()); err != nil {
+	timeout := obj.ApplyTimeout()
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = time.Until(deadline) // what is left of the Stack's timeout
+	}
+	if err := mgr.Wait(ctx, targets, timeout); err != nil {
 		return failed(v1alpha1.ReasonHealthCheckFailed, red.Error(err))
 	}
 	return nil

@@ -2,9 +2,11 @@ package redact
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -69,7 +71,7 @@ func (r *Redactor) Add(secrets ...string) {
 		r.secrets = append(r.secrets, s,
 			base64.StdEncoding.EncodeToString([]byte(s)),
 			base64.RawStdEncoding.EncodeToString([]byte(s)),
-			url.QueryEscape(s), url.PathEscape(s))
+			url.QueryEscape(s), url.PathEscape(s), quoted(s), jsonQuoted(s))
 	}
 	// Longest first, so a secret that contains another is masked whole.
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
@@ -93,4 +95,20 @@ func (r *Redactor) Error(err error) string {
 		return ""
 	}
 	return r.String(err.Error())
+}
+
+// quoted is s as Go's %q writes it, without the quotes: the form API server
+// validation messages use for an invalid value.
+func quoted(s string) string {
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// jsonQuoted is s as a JSON string, without the quotes.
+func jsonQuoted(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil || len(b) < 2 {
+		return s
+	}
+	return string(b[1 : len(b)-1])
 }

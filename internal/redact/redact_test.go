@@ -2,7 +2,9 @@ package redact
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -71,4 +73,23 @@ func FuzzRedactorNeverLeaks(f *testing.F) {
 			t.Fatalf("secret %q leaked in %q (from %q)", secret, got, msg)
 		}
 	})
+}
+
+func TestRedactorMasksQuotedForms(t *testing.T) {
+	const secret = "leak\"marker\n<7f3>ü"
+	r := New(secret)
+	for _, msg := range []string{
+		fmt.Sprintf("Invalid value: %q: must be lowercase", secret),
+		`{"value":` + mustJSON(secret) + `}`,
+	} {
+		got := r.String(msg)
+		if strings.Contains(got, "marker") {
+			t.Errorf("quoted secret survived: %q -> %q", msg, got)
+		}
+	}
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

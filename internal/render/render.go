@@ -48,8 +48,9 @@ type Options struct {
 	Patches []Patch
 	// Images set image names, tags and digests (kustomize `images:`).
 	Images []Image
-	// Substitute holds the postBuild variables; nil or empty means no
-	// substitution at all.
+	// Substitute holds the postBuild variables; nil means no substitution
+	// at all, while an empty map still applies defaults and reports
+	// undefined variables.
 	Substitute map[string]string
 	// MaxFileSize caps the size of one file; 0 means DefaultMaxFileSize.
 	// Larger files are refused, with an error naming them, when referenced.

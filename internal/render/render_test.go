@@ -115,7 +115,7 @@ func TestBuild(t *testing.T) {
 			{Name: "ghcr.io/example/proxy", NewName: "registry.example.com/proxy", Digest: "sha256:" + strings.Repeat("ab", 32)},
 		}}},
 		{"substitution", Options{Root: fixture(t, "substitution"), Substitute: substitutionVars}},
-		{"substitution-off-without-variables", Options{Root: fixture(t, "substitution"), Substitute: map[string]string{}}},
+		{"substitution-off-without-variables", Options{Root: fixture(t, "substitution"), Substitute: nil}},
 		{"origin-annotations-kept-when-asked", Options{Root: fixture(t, "origin-annotations"), Path: "clusters/prod"}},
 	}
 	for _, tt := range tests {

@@ -111,7 +111,7 @@ func validName(s string) bool {
 // there, so that replicas: ${REPLICAS} becomes a number, as with Flux; quoted
 // and block scalars stay strings.
 func substitute(n *yaml.RNode, vars map[string]string) error {
-	if len(vars) == 0 {
+	if vars == nil {
 		return nil
 	}
 	return substituteNode(n.YNode(), "", vars)

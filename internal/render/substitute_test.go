@@ -207,3 +207,23 @@ func TestBuildSubstitutionErrors(t *testing.T) {
 		},
 	})
 }
+
+func TestSubstituteEmptyVarsStillAppliesDefaultsAndRefusesUndefined(t *testing.T) {
+	n, err := yaml.Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: ${A:=dflt}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := substitute(n, map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := n.GetString("data.a"); got != "dflt" {
+		t.Errorf("data.a = %q, want the default", got)
+	}
+	n, _ = yaml.Parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  b: ${UNSET}\n")
+	if err := substitute(n, map[string]string{}); err == nil {
+		t.Error("an undefined variable must be an error even when no variable is set")
+	}
+	if err := substitute(n, nil); err != nil {
+		t.Errorf("nil vars means no substitution: %v", err)
+	}
+}

@@ -53,6 +53,11 @@ func Fetch(ctx context.Context, opts FetchOptions) (*Result, error) {
 	if err != nil {
 		return nil, &Error{Op: "prepare credentials", URL: safeURL, Err: err}
 	}
+	if opts.Ref.Kind() == KindCommit {
+		// A commit needs full history; keep it apart from the shallow
+		// clone that branches and tags use, so neither spoils the other.
+		opts.CacheDir += ".full"
+	}
 	f := &fetcher{opts: opts, safeURL: safeURL, auth: auth}
 	result, err := f.fetch(ctx)
 	if err != nil && f.incremental && !isRemoteFailure(err) {
@@ -191,11 +196,7 @@ func (f *fetcher) fetchCommit(ctx context.Context, remote *gogit.Remote) (string
 func (f *fetcher) resolve(repo *gogit.Repository, name string) (*object.Commit, error) {
 	ref := f.opts.Ref
 	if ref.Kind() == KindCommit {
-		c, err := repo.CommitObject(plumbing.NewHash(ref.Commit))
-		if err != nil {
-			return nil, fmt.Errorf("%w: commit %s is not in %s", ErrRefNotFound, ref.Commit, scopeOf(ref))
-		}
-		return c, nil
+		return resolveCommit(repo, ref)
 	}
 	refName := plumbing.NewBranchReferenceName(name)
 	if ref.Kind() != KindBranch {
@@ -206,6 +207,34 @@ func (f *fetcher) resolve(repo *gogit.Repository, name string) (*object.Commit, 
 		return nil, fmt.Errorf("%w: %s was not fetched", ErrRefNotFound, refName)
 	}
 	return peel(repo, r.Hash())
+}
+
+// resolveCommit finds the commit, and with a branch checks that it is in
+// that branch's history (a commit of another branch may sit in the cache).
+func resolveCommit(repo *gogit.Repository, ref Reference) (*object.Commit, error) {
+	notFound := fmt.Errorf("%w: commit %s is not in %s", ErrRefNotFound, ref.Commit, scopeOf(ref))
+	c, err := repo.CommitObject(plumbing.NewHash(ref.Commit))
+	if err != nil {
+		return nil, notFound
+	}
+	if ref.Branch == "" {
+		return c, nil
+	}
+	tipRef, err := repo.Reference(plumbing.NewBranchReferenceName(ref.Branch), true)
+	if err != nil {
+		return nil, notFound
+	}
+	tip, err := repo.CommitObject(tipRef.Hash())
+	if err != nil {
+		return nil, notFound
+	}
+	if c.Hash == tip.Hash {
+		return c, nil
+	}
+	if ok, err := c.IsAncestor(tip); err != nil || !ok {
+		return nil, notFound
+	}
+	return c, nil
 }
 
 func scopeOf(ref Reference) string {

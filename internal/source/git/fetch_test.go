@@ -331,3 +331,29 @@ func TestFetchFromStalledServerEndsAtTheDeadline(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestFetchCommitAfterBranchAndAcrossBranches: pinning an older commit
+// after shallow branch fetches works, and a commit of another branch is
+// refused for {branch, commit} even when it sits in the cache.
+func TestFetchCommitAfterBranchAndAcrossBranches(t *testing.T) {
+	f := newFixture(t)
+	old := f.commit(t, "a.yaml", "a: 1\n")
+	f.commit(t, "a.yaml", "a: 2\n")
+	f.wd.Push(t, "main")
+	f.wd.Checkout(t, "other", true)
+	foreign := f.commit(t, "b.yaml", "b: 1\n")
+	f.wd.Push(t, "other")
+	srv := gitserver.NewHTTP(t, f.root)
+	cache := t.TempDir() + "/repo"
+
+	mustFetch(t, srv.RepoURL(f.name), git.Reference{Branch: "main"}, git.Credentials{}, cache)
+	res := mustFetch(t, srv.RepoURL(f.name), git.Reference{Branch: "main", Commit: old}, git.Credentials{}, cache)
+	if res.Revision != "main@sha1:"+old {
+		t.Fatalf("revision = %s, want main@sha1:%s", res.Revision, old)
+	}
+	mustFetch(t, srv.RepoURL(f.name), git.Reference{Commit: foreign}, git.Credentials{}, cache)
+	_, err := fetch(t, srv.RepoURL(f.name), git.Reference{Branch: "main", Commit: foreign}, git.Credentials{}, cache)
+	if !errors.Is(err, git.ErrRefNotFound) || !strings.Contains(err.Error(), "history of branch main") {
+		t.Fatalf("a commit of another branch must be refused for branch main: %v", err)
+	}
+}
