@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -50,6 +51,9 @@ type Options struct {
 	LeaderElectionNamespace string
 	// Concurrency is the number of objects of one kind reconciled at once.
 	Concurrency int
+	// DriftSafetyInterval bounds how long a Stack with nothing to do goes
+	// without a full re-apply.
+	DriftSafetyInterval time.Duration
 }
 
 // DefaultOptions returns the options of a plain `flotilla agent`.
@@ -60,6 +64,7 @@ func DefaultOptions() Options {
 		HealthAddr:              ":8081",
 		LeaderElectionNamespace: "flotilla-system",
 		Concurrency:             4,
+		DriftSafetyInterval:     controller.DefaultSafetyInterval,
 	}
 }
 
@@ -164,13 +169,14 @@ func setupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 		return fmt.Errorf("setting up the GitRepository controller: %w", err)
 	}
 	stack := &controller.StackReconciler{
-		Client:       mgr.GetClient(),
-		Config:       cfg,
-		Mapper:       mgr.GetRESTMapper(),
-		Store:        store,
-		Events:       recorder,
-		Metrics:      rec,
-		ApplyOptions: apply.DefaultOptions(),
+		Client:         mgr.GetClient(),
+		Config:         cfg,
+		Mapper:         mgr.GetRESTMapper(),
+		Store:          store,
+		Events:         recorder,
+		Metrics:        rec,
+		ApplyOptions:   apply.DefaultOptions(),
+		SafetyInterval: opts.DriftSafetyInterval,
 	}
 	md, err := metadata.NewForConfig(cfg)
 	if err != nil {
