@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -52,6 +53,7 @@ func TestExampleFleetConverges(t *testing.T) {
 				waitStackApplied(t, cp.Client, client.ObjectKey{Namespace: "flotilla-system", Name: stack}, revision)
 			}
 			assertClusterValues(t, cp.Client, c)
+			assertHandEditReverted(t, cp.Client, c)
 		})
 	}
 }
@@ -123,6 +125,29 @@ func assertClusterValues(t *testing.T, c client.Client, want fleetCluster) {
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != want.replicas {
 		t.Errorf("replicas = %v, want %d", d.Spec.Replicas, want.replicas)
 	}
+}
+
+// assertHandEditReverted edits a managed field as a person would and
+// waits for the agent to put the Git value back and name the editor.
+func assertHandEditReverted(t *testing.T, c client.Client, want fleetCluster) {
+	t.Helper()
+	ctx := context.Background()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "podinfo", Name: "podinfo-config"}}
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"data":{"REGION":"hand-edited"}}`))
+	if err := c.Patch(ctx, cm, patch, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatalf("editing podinfo-config: %v", err)
+	}
+	eventually(t, "the hand edit to be reverted and attributed", func() (bool, string) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil {
+			return false, err.Error()
+		}
+		var s v1alpha1.Stack
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "flotilla-system", Name: "apps"}, &s); err != nil {
+			return false, err.Error()
+		}
+		attributed := len(s.Status.Drift) > 0 && s.Status.Drift[0].Manager == "kubectl-edit"
+		return cm.Data["REGION"] == want.region && attributed, fmt.Sprintf("REGION=%s drift=%+v", cm.Data["REGION"], s.Status.Drift)
+	})
 }
 
 // copyTree copies the regular files under src into the work tree.
