@@ -34,9 +34,10 @@ fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## Run go vet and check formatting.
+vet: ## Run go vet, check formatting and that go.mod is tidy.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	go vet ./...
+	@go mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; go mod tidy -diff; exit 1; }
 
 .PHONY: test
 test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd and Git servers.
