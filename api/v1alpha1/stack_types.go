@@ -47,6 +47,16 @@ type StackSpec struct {
 	// +required
 	Prune bool `json:"prune"`
 
+	// MaxPrunePercent caps the share of the inventory one reconcile may
+	// prune, when the inventory holds at least 10 objects; above it nothing
+	// is pruned and the Stack is Stalled until the cap is raised. 100 turns
+	// the cap off.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:default=50
+	// +optional
+	MaxPrunePercent int `json:"maxPrunePercent,omitempty"`
+
 	// AllowEmpty lets a render with no objects prune the whole inventory.
 	// Without it an empty render is an error and nothing is pruned, so a
 	// broken path or a bad commit cannot wipe a cluster.

@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,4 +91,53 @@ func expectGone(t *testing.T, key client.ObjectKey) error {
 		return fmt.Errorf("still there (get: %v)", err)
 	}
 	return nil
+}
+
+// A commit that would prune most of a Stack's objects is held back until the
+// cap is raised; what it adds or changes is applied meanwhile.
+func TestStackPruneCap(t *testing.T) {
+	f, _ := newStackFixture(t, map[string]string{"README.md": "fleet\n"})
+	files := map[string]string{}
+	for i := range 10 {
+		files[fmt.Sprintf("app/cm-%d.yaml", i)] = configMap(f.ns, fmt.Sprintf("cm-%d", i), "1")
+	}
+	rev := f.update(t, files)
+	key := createStack(t, f, "app", "app")
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+
+	drop := map[string]string{}
+	for i := range 6 {
+		drop[fmt.Sprintf("app/cm-%d.yaml", i)] = ""
+	}
+	drop["app/cm-9.yaml"] = configMap(f.ns, "cm-9", "2")
+	f.update(t, drop)
+	s := waitStack(t, key, metav1.ConditionFalse, v1alpha1.ReasonPruneFailed, "")
+	if msg := stackReady(s).Message; !strings.Contains(msg, "refusing to prune 6 of the 10") || !meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.StalledCondition) {
+		t.Errorf("ready = %q, conditions %+v", msg, s.Status.Conditions)
+	}
+	if _, err := getConfigMap(t, f.ns, "cm-0"); err != nil {
+		t.Errorf("nothing may be pruned above the cap: %v", err)
+	}
+	if cm, _ := getConfigMap(t, f.ns, "cm-9"); cm.Data["value"] != "2" {
+		t.Errorf("the rest of the revision is applied: %v", cm.Data)
+	}
+	if len(s.Status.Inventory) != 10 {
+		t.Errorf("the held-back objects stay in the inventory: %v", inventoryNames(s))
+	}
+
+	var latest v1alpha1.Stack
+	if err := get(t, key, &latest); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(latest.DeepCopy())
+	latest.Spec.MaxPrunePercent = 100
+	if err := env.Client.Patch(context.Background(), &latest, patch); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the prune once the cap is lifted", func() error {
+		if _, err := getConfigMap(t, f.ns, "cm-0"); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cm-0 still there: %v", err)
+		}
+		return nil
+	})
 }

@@ -53,8 +53,16 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 		current = append(current, apply.MetadataOf(o))
 	}
 	inventory := current
+	stale := apply.Diff(old, current)
+	if obj.Spec.Prune && tooManyToPrune(obj, len(stale), len(old)) {
+		obj.Status.Inventory = toInventory(union(current, stale))
+		obj.Status.LastChange = summarize(changes)
+		return changes, stalled(v1alpha1.ReasonPruneFailed, fmt.Sprintf(
+			"refusing to prune %d of the %d objects of the inventory in one pass (more than maxPrunePercent %d%%): the rest of the revision is applied; if this is intended, raise spec.maxPrunePercent (100 turns the cap off)",
+			len(stale), len(old), maxPrunePercent(obj)))
+	}
 	if obj.Spec.Prune {
-		pruned, err := mgr.Prune(ctx, apply.Diff(old, current))
+		pruned, err := mgr.Prune(ctx, stale)
 		changes.Append(pruned)
 		if err != nil {
 			kept := apply.Diff(apply.Diff(old, current), pruned.Objects(apply.Deleted, apply.Skipped))
@@ -66,6 +74,22 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 	obj.Status.Inventory = toInventory(inventory)
 	obj.Status.LastChange = summarize(changes)
 	return changes, nil
+}
+
+// minCappedInventory is the inventory size from which the prune cap applies.
+const minCappedInventory = 10
+
+func maxPrunePercent(obj *v1alpha1.Stack) int {
+	if obj.Spec.MaxPrunePercent <= 0 {
+		return 50
+	}
+	return obj.Spec.MaxPrunePercent
+}
+
+// tooManyToPrune reports a prune above the Stack's cap.
+func tooManyToPrune(obj *v1alpha1.Stack, stale, inventory int) bool {
+	pct := maxPrunePercent(obj)
+	return pct < 100 && inventory >= minCappedInventory && stale*100 > inventory*pct
 }
 
 func applyFailure(err error, red *redact.Redactor) *failure {
