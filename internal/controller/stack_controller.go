@@ -175,6 +175,8 @@ type failure struct {
 	reason  string
 	message string
 	stalled bool
+	// requeueNow retries at once: the failure only means newer work arrived.
+	requeueNow bool
 }
 
 func failed(reason, message string) *failure { return &failure{reason: reason, message: message} }
@@ -183,6 +185,11 @@ func stalled(reason, message string) *failure {
 }
 
 func (r *StackReconciler) fail(ctx context.Context, obj *v1alpha1.Stack, f *failure) (string, ctrl.Result) {
+	if f.requeueNow {
+		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, f.reason, "Reconcile", "%s", f.message)
+		conditions.MarkReconciling(obj, f.message)
+		return metrics.ResultFailure, ctrl.Result{RequeueAfter: time.Millisecond}
+	}
 	log.FromContext(ctx).Info("reconcile failed", "reason", f.reason, "message", f.message)
 	r.Events.Eventf(obj, nil, corev1.EventTypeWarning, f.reason, "Reconcile", "%s", f.message)
 	if f.stalled {

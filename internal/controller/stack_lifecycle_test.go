@@ -141,3 +141,39 @@ func TestStackPruneCap(t *testing.T) {
 		return nil
 	})
 }
+
+// A health wait that can no longer succeed ends when a new revision arrives:
+// the fix is applied long before the old wait's timeout.
+func TestNewRevisionCancelsHealthWait(t *testing.T) {
+	f, _ := newStackFixture(t, map[string]string{"README.md": "fleet\n"})
+	stuck := fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: %s}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.27}]}
+`, f.ns)
+	f.update(t, map[string]string{"app/deploy.yaml": stuck})
+	key := createStack(t, f, "app", "app", func(s *v1alpha1.Stack) {
+		s.Spec.Wait = true
+		s.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Minute}
+	})
+	eventually(t, "the health wait to start", func() error {
+		var s v1alpha1.Stack
+		if err := get(t, key, &s); err != nil {
+			return err
+		}
+		if len(s.Status.Inventory) == 0 && !meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ReconcilingCondition) {
+			return fmt.Errorf("not waiting yet: %+v", s.Status.Conditions)
+		}
+		return nil
+	})
+	start := time.Now()
+	fixed := f.update(t, map[string]string{"app/deploy.yaml": "", "app/cm.yaml": configMap(f.ns, "fixed", "1")})
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, fixed)
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("the new revision waited %s for the old health check", d)
+	}
+}

@@ -120,10 +120,48 @@ func (r *StackReconciler) wait(ctx context.Context, obj *v1alpha1.Stack, mgr *ap
 	if deadline, ok := ctx.Deadline(); ok {
 		timeout = time.Until(deadline) // what is left of the Stack's timeout
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go r.cancelOnNewRevision(ctx, obj, cancel)
 	if err := mgr.Wait(ctx, targets, timeout); err != nil {
+		var superseded *supersededError
+		if errors.As(context.Cause(ctx), &superseded) {
+			return &failure{reason: v1alpha1.ReasonProgressing, message: superseded.Error(), requeueNow: true}
+		}
 		return failed(v1alpha1.ReasonHealthCheckFailed, red.Error(err))
 	}
 	return nil
+}
+
+// supersededError ends a health wait because a newer revision arrived.
+type supersededError struct{ revision string }
+
+func (e *supersededError) Error() string {
+	return "health checks abandoned: revision " + e.revision + " arrived and is applied next"
+}
+
+// cancelOnNewRevision cancels a health wait once the source moves on: the
+// objects of the old revision may never become ready, and the new one may
+// fix them.
+func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, obj *v1alpha1.Stack, cancel context.CancelCauseFunc) {
+	ns, name := obj.SourceKey()
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		var repo v1alpha1.GitRepository
+		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &repo); err != nil || repo.Status.Artifact == nil {
+			continue
+		}
+		if rev := repo.Status.Artifact.Revision; rev != obj.Status.LastAttemptedRevision {
+			cancel(&supersededError{revision: rev})
+			return
+		}
+	}
 }
 
 // variables gathers postBuild substitution values; values read from
