@@ -1,0 +1,198 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-io/flotilla/internal/agent"
+)
+
+// DefaultNamespace is where the CLI looks for Flotilla's objects unless
+// --namespace or --all-namespaces says otherwise.
+const DefaultNamespace = "flotilla-system"
+
+// maxSuggestionDistance is the largest edit distance between a name that
+// does not exist and one that does for the CLI to suggest the latter.
+const maxSuggestionDistance = 2
+
+// KubeFlags are the flags of every verb that talks to a cluster: which
+// kubeconfig and context, and which namespace.
+type KubeFlags struct {
+	// Kubeconfig is a path; empty means $KUBECONFIG, then ~/.kube/config.
+	Kubeconfig string
+	// Context overrides the kubeconfig's current context.
+	Context string
+	// Namespace scopes the verb; empty means DefaultNamespace.
+	Namespace string
+	// AllNamespaces scopes the verb to every namespace.
+	AllNamespaces bool
+}
+
+// Bind registers --kubeconfig, --context, -n/--namespace and
+// -A/--all-namespaces on fs.
+func (k *KubeFlags) Bind(fs *pflag.FlagSet) {
+	fs.StringVar(&k.Kubeconfig, "kubeconfig", k.Kubeconfig, "path to a kubeconfig; default $KUBECONFIG, then ~/.kube/config")
+	fs.StringVar(&k.Context, "context", k.Context, "kubeconfig context to use instead of the current one")
+	fs.StringVarP(&k.Namespace, "namespace", "n", DefaultNamespace, "namespace of the Flotilla objects")
+	fs.BoolVarP(&k.AllNamespaces, "all-namespaces", "A", k.AllNamespaces, "every namespace (overrides --namespace)")
+}
+
+// NamespaceOrDefault returns --namespace, or DefaultNamespace when it is
+// empty. It ignores AllNamespaces; see ListOptions.
+func (k *KubeFlags) NamespaceOrDefault() string {
+	if k.Namespace == "" {
+		return DefaultNamespace
+	}
+	return k.Namespace
+}
+
+// ListOptions scope a List to the namespace, or to none with --all-namespaces.
+func (k *KubeFlags) ListOptions() []client.ListOption {
+	if k.AllNamespaces {
+		return nil
+	}
+	return []client.ListOption{client.InNamespace(k.NamespaceOrDefault())}
+}
+
+// RESTConfig loads the cluster configuration as kubectl does: the
+// --kubeconfig path, else the files of $KUBECONFIG, else ~/.kube/config,
+// with --context in place of the current context.
+func (k *KubeFlags) RESTConfig() (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = k.Kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: k.Context}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	switch {
+	case err == nil:
+		return cfg, nil
+	case clientcmd.IsEmptyConfig(err):
+		return nil, errors.New("no kubeconfig: pass --kubeconfig, set $KUBECONFIG or write ~/.kube/config")
+	case k.Kubeconfig != "":
+		return nil, fmt.Errorf("loading kubeconfig %s: %w", k.Kubeconfig, err)
+	default:
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+}
+
+// Client returns a controller-runtime client with the agent's scheme (core
+// kinds and Flotilla's) for the cluster the flags name.
+func (k *KubeFlags) Client() (client.Client, error) {
+	cfg, err := k.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: agent.Scheme()})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
+	}
+	return c, nil
+}
+
+// NotFoundError is an object the user named that does not exist, with the
+// name of a close one in the same namespace when there is one.
+type NotFoundError struct {
+	// Kind of the object, e.g. Stack.
+	Kind string
+	// Namespace and Name the user gave.
+	Namespace, Name string
+	// Suggestion is an existing name close to Name, or "".
+	Suggestion string
+	// Err is the API server's NotFound error.
+	Err error
+}
+
+var _ error = (*NotFoundError)(nil)
+
+// Error says what was not found and, when it can, what was meant.
+func (e *NotFoundError) Error() string {
+	msg := fmt.Sprintf("%s %s/%s not found", e.Kind, e.Namespace, e.Name)
+	if e.Suggestion != "" {
+		msg += "; did you mean " + e.Suggestion + "?"
+	}
+	return msg
+}
+
+// Unwrap returns the API server's error, so apierrors.IsNotFound holds.
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// getNamed reads the object key names into obj, of kind gvk. When it does
+// not exist, the error is a *NotFoundError suggesting a close name.
+func getNamed(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, key client.ObjectKey, obj client.Object) error {
+	err := c.Get(ctx, key, obj)
+	if err == nil {
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("reading %s %s: %w", gvk.Kind, key, err)
+	}
+	nf := &NotFoundError{Kind: gvk.Kind, Namespace: key.Namespace, Name: key.Name, Err: err}
+	names, listErr := namesIn(ctx, c, gvk, key.Namespace)
+	if listErr == nil { // the suggestion is a courtesy: without it the error still stands
+		nf.Suggestion = closestName(key.Name, names, maxSuggestionDistance)
+	}
+	return nf
+}
+
+// namesIn lists the names of the objects of kind gvk in a namespace, reading
+// metadata only.
+func namesIn(ctx context.Context, c client.Client, gvk schema.GroupVersionKind, namespace string) ([]string, error) {
+	var list metav1.PartialObjectMetadataList
+	list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := c.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list.Items))
+	for _, item := range list.Items {
+		names = append(names, item.Name)
+	}
+	return names, nil
+}
+
+// closestName returns the candidate at the smallest edit distance from name,
+// if that distance is at most maxDist; ties go to the first in sorted order.
+func closestName(name string, candidates []string, maxDist int) string {
+	sorted := slices.Sorted(slices.Values(candidates))
+	best, bestDist := "", maxDist+1
+	for _, c := range sorted {
+		if c == name {
+			continue
+		}
+		if d := levenshtein(name, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// levenshtein is the number of single-rune insertions, deletions and
+// substitutions that turn a into b.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
