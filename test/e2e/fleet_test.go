@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +56,7 @@ func TestExampleFleetConverges(t *testing.T) {
 			}
 			assertClusterValues(t, cp.Client, c)
 			assertHandEditReverted(t, cp.Client, c)
+			assertDriftCommandNamesEditor(t, cp.Kubeconfig)
 		})
 	}
 }
@@ -148,6 +151,20 @@ func assertHandEditReverted(t *testing.T, c client.Client, want fleetCluster) {
 		attributed := len(s.Status.Drift) > 0 && s.Status.Drift[0].Manager == "kubectl-edit"
 		return cm.Data["REGION"] == want.region && attributed, fmt.Sprintf("REGION=%s drift=%+v", cm.Data["REGION"], s.Status.Drift)
 	})
+}
+
+// assertDriftCommandNamesEditor runs `flotilla drift` as a person would.
+func assertDriftCommandNamesEditor(t *testing.T, kubeconfig string) {
+	t.Helper()
+	out, err := exec.Command(flotillaBin, "drift", "--kubeconfig", kubeconfig, "-n", "flotilla-system").CombinedOutput()
+	if err != nil {
+		t.Fatalf("flotilla drift: %v\n%s", err, out)
+	}
+	for _, want := range []string{"MANAGER", "apps", "ConfigMap/podinfo/podinfo-config", "kubectl-edit", "corrected"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("flotilla drift output lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 // copyTree copies the regular files under src into the work tree.
