@@ -133,7 +133,7 @@ func TestUnloadableFilesNamed(t *testing.T) {
 			opts: func(t *testing.T) Options {
 				root := writeTree(t, map[string]string{"cm.yaml": configMap})
 				if err := syscall.Mkfifo(filepath.Join(root, "pipe.yaml"), 0o644); err != nil {
-					t.Skip(err)
+					t.Skipf("cannot create a named pipe here: %v", err)
 				}
 				return Options{Root: root}
 			},
@@ -150,7 +150,7 @@ func TestUnloadableFilesNamed(t *testing.T) {
 func TestUnreferencedPipeIgnored(t *testing.T) {
 	root := writeTree(t, map[string]string{"apps/cm.yaml": configMap})
 	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
-		t.Skip(err)
+		t.Skipf("cannot create a named pipe here: %v", err)
 	}
 	objs, err := Build(context.Background(), Options{Root: root, Path: "apps"})
 	if err != nil || len(objs) != 1 {

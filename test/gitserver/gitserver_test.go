@@ -229,7 +229,7 @@ func TestHTTPClose(t *testing.T) {
 func sshEnv(t *testing.T, srv *SSHServer, key []byte) []string {
 	t.Helper()
 	if _, err := exec.LookPath("ssh"); err != nil {
-		t.Skip("no ssh client binary")
+		t.Skip("cannot run: no ssh client binary (install openssh-client; .ci/run does)")
 	}
 	keyFile := writeFile(t, "id_ed25519", key, 0o600)
 	khFile := writeFile(t, "known_hosts", srv.KnownHosts(), 0o644)
