@@ -46,3 +46,11 @@ test: vet verify-generate ## Run every test, integration tests against a real ku
 .PHONY: test-short
 test-short: ## Run the unit tests only.
 	go test -short ./...
+
+.PHONY: bench-drift
+bench-drift: ## Measure drift revert latency and reconcile cost (about 5 min); update the Drift section of BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -o markdown -update BENCHMARKS.md
+
+.PHONY: bench-smoke
+bench-smoke: ## Run the drift benchmark at tiny sizes (under a minute); print the tables.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -quick

@@ -54,6 +54,11 @@ type Options struct {
 	// DriftSafetyInterval bounds how long a Stack with nothing to do goes
 	// without a full re-apply.
 	DriftSafetyInterval time.Duration
+	// KubeAPIQPS and KubeAPIBurst bound the agent's requests to the API
+	// server (client-go's defaults, 5 and 10, make a 1000-object apply take
+	// minutes).
+	KubeAPIQPS   float32
+	KubeAPIBurst int
 }
 
 // DefaultOptions returns the options of a plain `flotilla agent`.
@@ -65,6 +70,8 @@ func DefaultOptions() Options {
 		LeaderElectionNamespace: "flotilla-system",
 		Concurrency:             4,
 		DriftSafetyInterval:     controller.DefaultSafetyInterval,
+		KubeAPIQPS:              50,
+		KubeAPIBurst:            300,
 	}
 }
 
@@ -110,6 +117,7 @@ func Run(ctx context.Context, opts Options, log logr.Logger) error {
 	if err != nil {
 		return err
 	}
+	cfg.QPS, cfg.Burst = opts.KubeAPIQPS, opts.KubeAPIBurst
 	mgr, err := NewManager(cfg, opts, log)
 	if err != nil {
 		return err

@@ -38,6 +38,8 @@ func NewAgentCommand(s Streams) *cobra.Command {
 	f.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica (required for more than one)")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader Lease when out of cluster")
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "objects of one kind reconciled at once")
+	f.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "requests per second to the API server")
+	f.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "burst of requests to the API server")
 	f.DurationVar(&o.DriftSafetyInterval, "drift-safety-interval", o.DriftSafetyInterval, "longest time a Stack with nothing to do goes without a full re-apply")
 	f.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info or error")
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or console")

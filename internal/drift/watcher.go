@@ -283,7 +283,10 @@ func (w *Watcher) startInformer(gvr schema.GroupVersionResource) *informer {
 			w.queue.Add(gvr.Group + "/" + gvr.Version + "/" + gvr.Resource + "|" + k)
 		}
 	}
+	// Adds matter too: an edit made between an apply and the informer's
+	// first list shows up only as an add.
 	_, _ = inf.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
 		UpdateFunc: func(_, n any) { enqueue(n) },
 		DeleteFunc: enqueue,
 	})

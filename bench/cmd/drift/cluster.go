@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/internal/controller"
+	"github.com/flotilla-io/flotilla/internal/drift"
+	"github.com/flotilla-io/flotilla/internal/metrics"
+	"github.com/flotilla-io/flotilla/internal/source/artifact"
+	"github.com/flotilla-io/flotilla/test/controlplane"
+	"github.com/flotilla-io/flotilla/test/gitserver"
+)
+
+// cluster is a fresh control plane with what the benchmark measures it by.
+type cluster struct {
+	env *controlplane.Env
+	// kube is the benchmark's own client: its requests are not counted.
+	kube kubernetes.Interface
+	// dir holds the Git repositories and the controllers' artifacts.
+	dir string
+	tb  *harness.TB
+	// requests counts the controllers' API requests, all of them.
+	requests *harness.Counter
+	// registry holds the controllers' reconcile metrics.
+	registry  *prometheus.Registry
+	rateLimit string
+}
+
+func startCluster(rateLimit string) (*cluster, error) {
+	env, err := controlplane.Start()
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{env: env, requests: &harness.Counter{}, registry: prometheus.NewRegistry(), rateLimit: rateLimit}
+	if c.dir, err = os.MkdirTemp("", "flotilla-bench-drift-"); err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	c.tb = harness.NewTB(c.dir)
+	if c.kube, err = kubernetes.NewForConfig(env.Config); err != nil {
+		return nil, errors.Join(err, c.stop())
+	}
+	return c, nil
+}
+
+func (c *cluster) stop() error {
+	c.tb.Close()
+	err := c.env.Stop()
+	return errors.Join(err, os.RemoveAll(c.dir))
+}
+
+// serverVersion returns kube-apiserver's version.
+func (c *cluster) serverVersion() (string, error) {
+	v, err := c.kube.Discovery().ServerVersion()
+	if err != nil {
+		return "", err
+	}
+	return v.GitVersion, nil
+}
+
+// agentProcess is the controllers running in this process.
+type agentProcess struct {
+	stacks *controller.StackReconciler
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startAgent runs the GitRepository and Stack controllers and the drift
+// watcher, wired as internal/agent's setupControllers wires them, with
+// every request counted. A safety interval of 0 is the agent's default.
+func (c *cluster) startAgent(safety time.Duration) (*agentProcess, error) {
+	cfg := rest.CopyConfig(c.env.Config)
+	if c.rateLimit == "agent" {
+		d := agent.DefaultOptions() // as bin/flotilla agent sets them
+		cfg.QPS, cfg.Burst = d.KubeAPIQPS, d.KubeAPIBurst
+	}
+	cfg.Wrap(c.requests.Wrap)
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 agent.Scheme(),
+		Logger:                 logr.Discard(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Client:                 agent.ClientOptions(),
+		// A run starts a second manager for the forced re-apply.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	dataDir := filepath.Join(c.dir, "agent")
+	rec := metrics.NewRecorder(c.registry)
+	store := artifact.NewStore(dataDir)
+	events := mgr.GetEventRecorder("flotilla-agent")
+	git := &controller.GitRepositoryReconciler{
+		Client: mgr.GetClient(), Store: store, CacheDir: filepath.Join(dataDir, "git-cache"), Events: events, Metrics: rec,
+	}
+	if err := git.SetupWithManager(mgr, agent.DefaultOptions().Concurrency); err != nil {
+		return nil, err
+	}
+	stacks := &controller.StackReconciler{
+		Client: mgr.GetClient(), Config: cfg, Mapper: mgr.GetRESTMapper(), Store: store, Events: events, Metrics: rec,
+		ApplyOptions: apply.DefaultOptions(), SafetyInterval: safety,
+	}
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	stacks.Drift = drift.New(md, mgr.GetRESTMapper(), stacks.CorrectDrift, stacks, drift.Options{FieldManager: stacks.ApplyOptions.FieldManager})
+	if err := mgr.Add(stacks.Drift); err != nil {
+		return nil, err
+	}
+	if err := stacks.SetupWithManager(mgr, agent.DefaultOptions().Concurrency); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &agentProcess{stacks: stacks, cancel: cancel, done: make(chan error, 1)}
+	go func() { a.done <- mgr.Start(ctx) }()
+	return a, nil
+}
+
+// stop stops the controllers and returns the manager's error, if any.
+func (a *agentProcess) stop() error {
+	if a == nil || a.cancel == nil {
+		return nil
+	}
+	a.cancel()
+	a.cancel = nil
+	return <-a.done
+}
+
+// probe reads the counters the figures are made of.
+func (c *cluster) probe() (harness.Probe, error) {
+	cpu, err := harness.ProcessCPU()
+	if err != nil {
+		return harness.Probe{}, err
+	}
+	n, s, err := harness.Reconciles(c.registry, v1alpha1.StackKind)
+	if err != nil {
+		return harness.Probe{}, err
+	}
+	return harness.Probe{At: time.Now(), Requests: c.requests.Snapshot(), CPU: cpu, Reconciles: n, ReconcileSeconds: s}, nil
+}
+
+// waitReconciles waits until at least n Stack reconciles have finished.
+func (c *cluster) waitReconciles(ctx context.Context, n float64, timeout time.Duration) error {
+	return poll(ctx, timeout, 20*time.Millisecond, fmt.Sprintf("%v Stack reconciles", n), func() error {
+		got, _, err := harness.Reconciles(c.registry, v1alpha1.StackKind)
+		if err != nil || got >= n {
+			return err
+		}
+		return fmt.Errorf("%v finished", got)
+	})
+}
+
+// waitQuiet waits until the controllers have had no request in flight for
+// d: the status patch and events that follow a reconcile are sent.
+func (c *cluster) waitQuiet(ctx context.Context, d time.Duration) error {
+	return poll(ctx, time.Minute, 5*time.Millisecond, "the controllers to go quiet", func() error {
+		if c.requests.Quiet(d) {
+			return nil
+		}
+		return errors.New("requests in flight")
+	})
+}
+
+// publish pushes files to a new bare repository and creates a GitRepository
+// "name" in ns for it; it returns the revision once the controller fetched it.
+func (c *cluster) publish(ctx context.Context, ns, name string, files map[string]string) (string, error) {
+	root := &gitserver.Root{Dir: c.dir}
+	var sha string
+	err := c.tb.Catch(func() {
+		root.InitBare(c.tb, name)
+		wd := gitserver.NewWorkdir(c.tb, root.Path(name))
+		for p, content := range files {
+			wd.WriteFile(c.tb, p, content)
+		}
+		sha = wd.Commit(c.tb, "generated by bench/cmd/drift")
+		wd.Push(c.tb, "main")
+	})
+	if err != nil {
+		return "", err
+	}
+	repo := &v1alpha1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       v1alpha1.GitRepositorySpec{URL: root.FileURL(name), Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := c.env.Client.Create(ctx, repo); err != nil {
+		return "", err
+	}
+	revision := "main@sha1:" + sha
+	return revision, poll(ctx, 2*time.Minute, 50*time.Millisecond, "GitRepository "+ns+"/"+name+" at "+revision, func() error {
+		if err := c.env.Client.Get(ctx, client.ObjectKeyFromObject(repo), repo); err != nil {
+			return err
+		}
+		if a := repo.Status.Artifact; a == nil || a.Revision != revision {
+			return fmt.Errorf("artifact %+v", a)
+		}
+		return nil
+	})
+}
+
+func (c *cluster) createNamespace(ctx context.Context, name string) error {
+	return c.env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})
+}
+
+// createStack creates a pruning Stack that applies path of the
+// GitRepository of the same name.
+func (c *cluster) createStack(ctx context.Context, ns, name string, interval, timeout time.Duration) (client.ObjectKey, error) {
+	s := &v1alpha1.Stack{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: v1alpha1.StackSpec{
+			SourceRef: v1alpha1.SourceReference{Kind: v1alpha1.GitRepositoryKind, Name: name},
+			Path:      name,
+			Interval:  metav1.Duration{Duration: interval},
+			Timeout:   &metav1.Duration{Duration: timeout},
+			Prune:     true,
+		},
+	}
+	return client.ObjectKeyFromObject(s), c.env.Client.Create(ctx, s)
+}
+
+// waitStackReady waits until the Stack is Ready at revision with its
+// status written.
+func (c *cluster) waitStackReady(ctx context.Context, key client.ObjectKey, revision string, timeout time.Duration) error {
+	return poll(ctx, timeout, 20*time.Millisecond, "Stack "+key.String()+" Ready at "+revision, func() error {
+		var s v1alpha1.Stack
+		if err := c.env.Client.Get(ctx, key, &s); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
+		if ready == nil || ready.Status != metav1.ConditionTrue || s.Status.ObservedGeneration != s.Generation || s.Status.LastAppliedRevision != revision {
+			return fmt.Errorf("ready = %+v, lastAppliedRevision = %s", ready, s.Status.LastAppliedRevision)
+		}
+		return nil
+	})
+}
+
+// poll calls cond every interval until it returns nil, ctx ends or the
+// timeout passes; the error then names what was awaited and the last
+// answer.
+func poll(ctx context.Context, timeout, interval time.Duration, what string, cond func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		last := cond()
+		if last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s waiting for %s: %w", timeout, what, last)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
+		case <-time.After(interval):
+		}
+	}
+}

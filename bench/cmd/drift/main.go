@@ -1,0 +1,188 @@
+// Command drift measures, on a real local control plane (kube-apiserver and
+// etcd from hack/testenv.sh), how fast Flotilla reverts a hand edit and what
+// a Stack reconcile costs: API requests by verb, wall time and CPU, for the
+// first apply, a no-op reconcile in the steady state, and a forced full
+// re-apply with nothing changed. The GitRepository and Stack controllers and
+// the drift watcher run in this process, wired as the agent wires them.
+//
+// It is a benchmark, not a test: `make test` never runs it. `make
+// bench-drift` runs it at full size and updates BENCHMARKS.md; `make
+// bench-smoke` runs it at tiny sizes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/flotilla-io/flotilla/bench/harness"
+)
+
+// options are the command's flags.
+type options struct {
+	objects       int           // objects of the cost figure
+	namespaces    int           // namespaces they are spread over
+	revertObjects int           // ConfigMaps of the revert figure
+	edits         int           // edits per run of the revert figure
+	runs          int           // repetitions of every figure
+	reconciles    int           // interval reconciles measured per mode
+	interval      time.Duration // Stack interval of the cost figure
+	only          string        // "", "revert" or "cost"
+	output        string        // "text" or "markdown"
+	update        string        // a file whose drift section gets the markdown
+	rateLimit     string        // "envtest" or "agent"
+	quick         bool
+}
+
+// quickOptions are the sizes of -quick: a smoke run well under a minute.
+var quickOptions = map[string]string{
+	"objects": "60", "revert-objects": "10", "edits": "10", "runs": "1", "reconciles": "2", "interval": "2s",
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("drift", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.objects, "objects", 1000, "objects the Stack of the reconcile cost figure applies")
+	fs.IntVar(&o.namespaces, "namespaces", 4, "namespaces those objects are spread over (created by the Stack)")
+	fs.IntVar(&o.revertObjects, "revert-objects", 100, "ConfigMaps the Stack of the revert latency figure owns")
+	fs.IntVar(&o.edits, "edits", 100, "hand edits per run of the revert latency figure, one at a time")
+	fs.IntVar(&o.runs, "runs", 3, "runs of every figure, each on a fresh control plane; tables show min and median")
+	fs.IntVar(&o.reconciles, "reconciles", 5, "interval reconciles measured per mode (no-op, forced re-apply)")
+	fs.DurationVar(&o.interval, "interval", 5*time.Second, "Stack interval of the reconcile cost figure (at least 1s)")
+	fs.StringVar(&o.only, "only", "", `measure one figure only: "revert" or "cost"`)
+	fs.StringVar(&o.output, "o", "text", `output format: "text" or "markdown"`)
+	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the drift markers of this file (BENCHMARKS.md)")
+	fs.StringVar(&o.rateLimit, "rate-limit", "envtest", `client rate limit of the controllers: "envtest" (QPS 1000, burst 2000, as the integration tests) or "agent" (the defaults of bin/flotilla agent: --kube-api-qps 50, --kube-api-burst 300)`)
+	fs.BoolVar(&o.quick, "quick", false, "tiny sizes for a smoke run (explicit flags still win)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if o.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, value := range quickOptions {
+			if !set[name] {
+				_ = fs.Set(name, value) // static values of known flags
+			}
+		}
+	}
+	return o, o.validate()
+}
+
+func (o options) validate() error {
+	var errs []error
+	for name, n := range map[string]int{"objects": o.objects, "namespaces": o.namespaces, "revert-objects": o.revertObjects, "edits": o.edits, "runs": o.runs, "reconciles": o.reconciles} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("-%s must be at least 1, got %d", name, n))
+		}
+	}
+	if o.interval < time.Second {
+		errs = append(errs, fmt.Errorf("-interval must be at least 1s (the Stack API's minimum), got %s", o.interval))
+	}
+	if o.only != "" && o.only != "revert" && o.only != "cost" {
+		errs = append(errs, fmt.Errorf(`-only must be "revert" or "cost", got %q`, o.only))
+	}
+	if o.output != "text" && o.output != "markdown" {
+		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, o.output))
+	}
+	if o.update != "" && o.output != "markdown" {
+		errs = append(errs, errors.New("-update needs -o markdown"))
+	}
+	if o.rateLimit != "envtest" && o.rateLimit != "agent" {
+		errs = append(errs, fmt.Errorf(`-rate-limit must be "envtest" or "agent", got %q`, o.rateLimit))
+	}
+	return errors.Join(errs...)
+}
+
+// wants reports whether the figure is measured.
+func (o options) wants(figure string) bool { return o.only == "" || o.only == figure }
+
+func main() {
+	o, err := parseOptions(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "drift:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "drift:", err)
+		os.Exit(1)
+	}
+}
+
+// run measures every run, then writes the report to stdout (and -update).
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	ctrl.SetLogger(logr.Discard())
+	log := &progress{w: stderr, start: time.Now()}
+	rep := report{o: o, machine: describeMachine()}
+	for i := range o.runs {
+		log.printf("run %d/%d", i+1, o.runs)
+		res, err := runOnce(ctx, o, log, &rep.machine)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		rep.runs = append(rep.runs, res)
+	}
+	rep.elapsed = time.Since(log.start)
+	var out strings.Builder
+	if err := rep.write(&out); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(stdout, out.String()); err != nil {
+		return err
+	}
+	if o.update != "" {
+		if err := updateSection(o.update, out.String()); err != nil {
+			return err
+		}
+		log.printf("updated the drift section of %s", o.update)
+	}
+	return nil
+}
+
+// Markers of the generated section in BENCHMARKS.md.
+const (
+	sectionHeading = "## Drift"
+	sectionBegin   = "<!-- drift:begin -->"
+	sectionEnd     = "<!-- drift:end -->"
+)
+
+func updateSection(path, body string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	next, err := harness.ReplaceSection(string(doc), sectionHeading, sectionBegin, sectionEnd, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, []byte(next), 0o644)
+}
+
+// progress prints what the benchmark is doing to stderr.
+type progress struct {
+	w     io.Writer
+	start time.Time
+}
+
+func (p *progress) printf(format string, args ...any) {
+	fmt.Fprintf(p.w, "[%6.1fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/test/controlplane"
+)
+
+// machine describes where the figures were measured.
+type machine struct {
+	cpus        int
+	cpuModel    string
+	memBytes    uint64
+	kernel      string
+	goVersion   string
+	kubeVersion string
+	commit      string
+	date        string
+}
+
+func describeMachine() machine {
+	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
+	m := machine{
+		cpus:      runtime.NumCPU(),
+		cpuModel:  harness.CPUModel(read("/proc/cpuinfo")),
+		memBytes:  harness.MemTotalBytes(read("/proc/meminfo")),
+		kernel:    strings.TrimSpace(read("/proc/sys/kernel/osrelease")),
+		goVersion: runtime.Version(),
+		date:      time.Now().UTC().Format("2006-01-02"),
+		commit:    "unknown",
+	}
+	if out, err := exec.Command("git", "-C", controlplane.ModuleRoot(), "describe", "--always", "--dirty").Output(); err == nil {
+		m.commit = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+func (m machine) String() string {
+	return fmt.Sprintf("%d CPUs (%s), %.0f GiB RAM, Linux %s, %s, kube-apiserver %s",
+		m.cpus, m.cpuModel, float64(m.memBytes)/(1<<30), m.kernel, m.goVersion, m.kubeVersion)
+}
+
+// report is every run's results and how they were obtained.
+type report struct {
+	o       options
+	machine machine
+	runs    []runResult
+	elapsed time.Duration
+}
+
+func (r report) write(w io.Writer) error {
+	p := &printer{w: w, markdown: r.o.output == "markdown"}
+	p.intro(r)
+	if r.o.wants("revert") {
+		p.revert(r)
+	}
+	if r.o.wants("cost") {
+		p.cost(r)
+	}
+	p.notes(r)
+	return p.err
+}
+
+// printer writes text or Markdown and keeps the first error.
+type printer struct {
+	w        io.Writer
+	markdown bool
+	err      error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) heading(s string) {
+	if p.markdown {
+		p.printf("### %s\n\n", s)
+		return
+	}
+	p.printf("%s\n%s\n", s, strings.Repeat("-", len(s)))
+}
+
+func (p *printer) table(t harness.Table) {
+	if p.err != nil {
+		return
+	}
+	if p.markdown {
+		p.err = t.WriteMarkdown(p.w)
+	} else {
+		p.err = t.WriteText(p.w)
+	}
+	p.printf("\n")
+}
+
+func (p *printer) command(cmd string) {
+	if p.markdown {
+		p.printf("Reproduce: `%s`\n\n", cmd)
+		return
+	}
+	p.printf("reproduce: %s\n\n", cmd)
+}
+
+func (p *printer) intro(r report) {
+	if p.markdown {
+		p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
+			r.machine.date, r.machine.commit, r.machine, r.elapsed.Round(time.Second))
+		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", plural(len(r.runs), "run"))
+		return
+	}
+	p.printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
+}
+
+func (p *printer) revert(r report) {
+	o := r.o
+	p.heading("Revert latency")
+	if p.markdown {
+		p.printf("A Stack owns %d ConfigMaps. %d times, one at a time, field manager `%s` merge-patches the managed field `data.value` of one of them; "+
+			"the latency runs from the patch response to the watch event that shows the Git value back.\n\n", o.revertObjects, o.edits, editor)
+	} else {
+		p.printf("%d ConfigMaps, %d edits per run by %s, patch response to the watch event of the reverted value\n\n", o.revertObjects, o.edits, editor)
+	}
+	stats := []struct {
+		name string
+		of   func(harness.Latency) time.Duration
+	}{
+		{"p50", func(l harness.Latency) time.Duration { return l.P50 }},
+		{"p99", func(l harness.Latency) time.Duration { return l.P99 }},
+		{"max", func(l harness.Latency) time.Duration { return l.Max }},
+		{"mean", func(l harness.Latency) time.Duration { return l.Mean }},
+	}
+	runs := plural(len(r.runs), "run")
+	t := harness.Table{Header: []string{"revert latency", "min of " + runs, "median of " + runs}}
+	for _, s := range stats {
+		var values []float64
+		for _, run := range r.runs {
+			values = append(values, s.of(harness.SummarizeLatencies(run.revert)).Seconds())
+		}
+		sp := harness.SpreadOf(values)
+		t.Rows = append(t.Rows, []string{s.name, formatSeconds(sp.Min), formatSeconds(sp.Median)})
+	}
+	p.table(t)
+	p.command(fmt.Sprintf("go run ./bench/cmd/drift -only revert -revert-objects %d -edits %d -runs %d%s", o.revertObjects, o.edits, o.runs, r.rateLimitFlag()))
+}
+
+func (p *printer) cost(r report) {
+	o := r.o
+	p.heading(fmt.Sprintf("Reconcile cost at %d objects", o.objects))
+	if p.markdown {
+		p.printf("A Stack applies %d objects (ConfigMaps, headless Services and ServiceAccounts in turn, one file each) in %d Namespaces it also creates; interval %s. "+
+			"Per reconcile: the controllers' API requests by verb (dry-runs apart from writes), the mean reconcile wall time (`flotilla_reconcile_duration_seconds`, kind Stack), "+
+			"and the CPU seconds of the benchmark process over the window.\n\n", o.objects, o.namespaces, o.interval)
+		p.printf("- **first apply**: from creating the Stack until it is Ready, status written.\n")
+		p.printf("- **no-op**: %d interval reconciles of the Ready Stack with nothing changed, after one warm-up; each window runs from the end of one reconcile to the end of the next, so its CPU includes one interval of idle.\n", o.reconciles)
+		p.printf("- **forced re-apply**: the same after restarting the controllers with a `StackReconciler` whose `SafetyInterval` is 1ns, so no reconcile may skip the apply: the engine reads and dry-runs every object and writes those that differ, here none (the restart's own re-apply is the warm-up).\n")
+		p.printf("- **idle baseline**: one interval with the controllers running and no reconcile due: the floor of the CPU column.\n\n")
+	} else {
+		p.printf("%d objects in %d namespaces, interval %s; per reconcile; CPU of this process over the window\n\n", o.objects, o.namespaces, o.interval)
+	}
+	header := []string{"reconcile", "n"}
+	for _, v := range harness.Verbs {
+		header = append(header, string(v))
+	}
+	t := harness.Table{Header: append(header, "wall", "CPU")}
+	for _, ph := range phases {
+		spread := func(of func(harness.Cost) float64) harness.Spread {
+			var values []float64
+			for _, run := range r.runs {
+				values = append(values, of(run.cost[ph]))
+			}
+			return harness.SpreadOf(values)
+		}
+		row := []string{ph.String(), harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Reconciles }), formatCount)}
+		for _, v := range harness.Verbs {
+			row = append(row, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Requests[v] }), formatCount))
+		}
+		wall := "-"
+		if ph != phaseIdle {
+			wall = harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Wall }), formatSeconds)
+		}
+		row = append(row, wall, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.CPU }), formatSeconds))
+		t.Rows = append(t.Rows, row)
+	}
+	p.table(t)
+	p.command(fmt.Sprintf("go run ./bench/cmd/drift -only cost -objects %d -namespaces %d -reconciles %d -interval %s -runs %d%s",
+		o.objects, o.namespaces, o.reconciles, o.interval, o.runs, r.rateLimitFlag()))
+}
+
+func (p *printer) notes(r report) {
+	if !p.markdown {
+		return
+	}
+	p.printf("Notes:\n\n")
+	p.printf("- The GitRepository and Stack controllers and the drift watcher run in the benchmark process, wired as `internal/agent` wires them; their requests are counted by a wrapper of their rest transport. The benchmark's own requests (its edits, watch and probes) are not counted.\n")
+	p.printf("- CPU is `utime + stime` of `/proc/self/stat`, in 10 ms ticks: the controllers and the benchmark's probes, not kube-apiserver or etcd, which run as separate processes on the same CPUs.\n")
+	if r.o.rateLimit == "agent" {
+		p.printf("- Client rate limit: the defaults of `bin/flotilla agent` (`--kube-api-qps 50`, `--kube-api-burst 300`).\n")
+	} else {
+		p.printf("- Client rate limit: envtest's rest config (QPS 1000, burst 2000), as the integration tests. `bin/flotilla agent` defaults to QPS 50, burst 300 (`--kube-api-qps`, `--kube-api-burst`): add `-rate-limit agent` to measure with those.\n")
+	}
+}
+
+func (r report) rateLimitFlag() string {
+	if r.o.rateLimit == "agent" {
+		return " -rate-limit agent"
+	}
+	return ""
+}
+
+// formatSeconds renders seconds with three significant digits in a unit
+// that suits them.
+func formatSeconds(s float64) string {
+	switch {
+	case s == 0:
+		return "0"
+	case s < 0.001:
+		return fmt.Sprintf("%.0f µs", s*1e6)
+	case s < 0.01:
+		return fmt.Sprintf("%.2f ms", s*1e3)
+	case s < 0.1:
+		return fmt.Sprintf("%.1f ms", s*1e3)
+	case s < 1:
+		return fmt.Sprintf("%.0f ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.2f s", s)
+	}
+}
+
+// formatCount renders a count per reconcile: whole numbers as such.
+func formatCount(n float64) string {
+	if n == math.Trunc(n) {
+		return fmt.Sprintf("%.0f", n)
+	}
+	return fmt.Sprintf("%.1f", n)
+}
+
+// plural renders "1 run", "3 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
