@@ -101,9 +101,14 @@ func (m *Manager) prepare(objs []*unstructured.Unstructured) []*plan {
 // action and returns a *ValidationError listing every failure.
 func (m *Manager) validate(ctx context.Context, plans []*plan) error {
 	crds, namespaces := definedKinds(plans), definedNamespaces(plans)
+	missing := m.missingNamespaces(ctx, namespaces)
 	var mu sync.Mutex
 	var failures []*ObjectError
 	errs := each(ctx, m.opts.Concurrency, plans, func(ctx context.Context, p *plan) error {
+		if missing[p.meta.Namespace] && !p.deferred {
+			p.deferred = true // its Namespace comes with the set: no dry-run can pass yet
+			return nil
+		}
 		err := m.dryRun(ctx, p)
 		waitsForSet := isNoKind(err) && crds[p.meta.GroupKind()] || namespaces[missingNamespace(err)]
 		if err != nil && waitsForSet && !p.deferred {
@@ -326,6 +331,18 @@ func definedNamespaces(plans []*plan) map[string]bool {
 		}
 	}
 	return out
+}
+
+// missingNamespaces returns which of the set's Namespaces do not exist yet.
+func (m *Manager) missingNamespaces(ctx context.Context, namespaces map[string]bool) map[string]bool {
+	missing := map[string]bool{}
+	for ns := range namespaces {
+		live := ObjMetadata{Version: "v1", Kind: "Namespace", Name: ns}.Unstructured()
+		if err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live); apierrors.IsNotFound(err) {
+			missing[ns] = true
+		}
+	}
+	return missing
 }
 
 // prerequisites returns the CRDs and Namespaces of the set.
