@@ -219,3 +219,42 @@ func stackReconciles(t *testing.T) float64 {
 	}
 	return total
 }
+
+// TestDefaultedFieldsCauseNoLoop: fields the API server defaults on
+// admission (a Deployment's strategy, revisionHistoryLimit, a container's
+// imagePullPolicy and terminationMessagePath, a Service's clusterIP and
+// sessionAffinity) are not Flotilla's, so they are never "corrected".
+func TestDefaultedFieldsCauseNoLoop(t *testing.T) {
+	f, key := driftFixture(t, func(ns string) map[string]string {
+		return map[string]string{
+			"app/deploy.yaml": fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: %s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx:1.27}]}
+`, ns),
+			"app/svc.yaml": fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: %s}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n", ns),
+		}
+	}, func(s *v1alpha1.Stack) { s.Spec.Interval = metav1.Duration{Duration: time.Second} })
+	var d appsv1.Deployment
+	if err := get(t, client.ObjectKey{Namespace: f.ns, Name: "web"}, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Spec.RevisionHistoryLimit == nil || d.Spec.Template.Spec.Containers[0].ImagePullPolicy == "" {
+		t.Fatalf("the API server should have defaulted fields: %+v", d.Spec)
+	}
+	time.Sleep(time.Second)
+	before, _ := requests.counts(f.ns)
+	time.Sleep(3 * time.Second) // three intervals
+	if after, _ := requests.counts(f.ns); after != before {
+		t.Errorf("%d writes: defaulted fields must not be fought over", after-before)
+	}
+	var s v1alpha1.Stack
+	if err := get(t, key, &s); err != nil || len(s.Status.Drift) != 0 {
+		t.Errorf("no drift may be recorded for defaulted fields: %+v (%v)", s.Status.Drift, err)
+	}
+}
