@@ -60,7 +60,7 @@ func TestTBTempDirAndCleanup(t *testing.T) {
 // as the benchmarks do.
 func TestTBDrivesGitserver(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs git")
+		t.Skip("runs git; skipped under -short (testing.Short)")
 	}
 	tb := NewTB(t.TempDir())
 	defer tb.Close()
