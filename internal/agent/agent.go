@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -59,6 +60,9 @@ type Options struct {
 	// minutes).
 	KubeAPIQPS   float32
 	KubeAPIBurst int
+	// Apply are the apply engine's options (field manager, concurrency,
+	// health poll interval).
+	Apply apply.Options
 }
 
 // DefaultOptions returns the options of a plain `flotilla agent`.
@@ -72,6 +76,7 @@ func DefaultOptions() Options {
 		DriftSafetyInterval:     controller.DefaultSafetyInterval,
 		KubeAPIQPS:              50,
 		KubeAPIBurst:            300,
+		Apply:                   apply.DefaultOptions(),
 	}
 }
 
@@ -155,15 +160,24 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 	if err := errors.Join(mgr.AddHealthzCheck("ping", healthz.Ping), mgr.AddReadyzCheck("ping", healthz.Ping)); err != nil {
 		return nil, err
 	}
-	if err := setupControllers(mgr, cfg, opts); err != nil {
+	if _, err := SetupControllers(mgr, cfg, opts, ctrlmetrics.Registry); err != nil {
 		return nil, err
 	}
 	return mgr, nil
 }
 
-// setupControllers registers every reconciler with mgr.
-func setupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
-	rec := metrics.NewRecorder(ctrlmetrics.Registry)
+// Controllers are the reconcilers SetupControllers registered.
+type Controllers struct {
+	Git   *controller.GitRepositoryReconciler
+	Stack *controller.StackReconciler
+}
+
+// SetupControllers registers every reconciler and the drift watch with mgr.
+// cfg is the config the Stack controller applies with (and impersonates
+// from); reg receives Flotilla's metrics. The agent, the controller tests and
+// the benchmarks all wire the controllers through it.
+func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prometheus.Registerer) (*Controllers, error) {
+	rec := metrics.NewRecorder(reg)
 	store := artifact.NewStore(opts.DataDir)
 	recorder := mgr.GetEventRecorder("flotilla-agent")
 	git := &controller.GitRepositoryReconciler{
@@ -174,7 +188,7 @@ func setupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 		Metrics:  rec,
 	}
 	if err := git.SetupWithManager(mgr, opts.Concurrency); err != nil {
-		return fmt.Errorf("setting up the GitRepository controller: %w", err)
+		return nil, fmt.Errorf("setting up the GitRepository controller: %w", err)
 	}
 	stack := &controller.StackReconciler{
 		Client:         mgr.GetClient(),
@@ -183,19 +197,19 @@ func setupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options) error {
 		Store:          store,
 		Events:         recorder,
 		Metrics:        rec,
-		ApplyOptions:   apply.DefaultOptions(),
+		ApplyOptions:   opts.Apply,
 		SafetyInterval: opts.DriftSafetyInterval,
 	}
 	md, err := metadata.NewForConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stack.Drift = drift.New(md, mgr.GetRESTMapper(), stack.CorrectDrift, stack, drift.Options{FieldManager: stack.ApplyOptions.FieldManager})
 	if err := mgr.Add(stack.Drift); err != nil {
-		return err
+		return nil, err
 	}
 	if err := stack.SetupWithManager(mgr, opts.Concurrency); err != nil {
-		return fmt.Errorf("setting up the Stack controller: %w", err)
+		return nil, fmt.Errorf("setting up the Stack controller: %w", err)
 	}
-	return nil
+	return &Controllers{Git: git, Stack: stack}, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,18 +16,12 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/flotilla-io/flotilla/internal/agent"
-	"github.com/flotilla-io/flotilla/internal/apply"
-	"github.com/flotilla-io/flotilla/internal/controller"
-	"github.com/flotilla-io/flotilla/internal/drift"
-	"github.com/flotilla-io/flotilla/internal/metrics"
-	"github.com/flotilla-io/flotilla/internal/source/artifact"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
@@ -94,7 +87,8 @@ func TestMain(m *testing.M) {
 	os.Exit(controlplane.RunTests(m, &env, startManager))
 }
 
-// startManager runs the GitRepository controller in-process against env.
+// startManager runs the controllers in-process against env, wired as the
+// agent wires them, with every request counted.
 func startManager(e *controlplane.Env) (func(), error) {
 	dir, err := os.MkdirTemp("", "flotilla-controller-test-")
 	if err != nil {
@@ -112,36 +106,10 @@ func startManager(e *controlplane.Env) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	store := artifact.NewStore(dir)
-	r := &controller.GitRepositoryReconciler{
-		Client:   mgr.GetClient(),
-		Store:    store,
-		CacheDir: filepath.Join(dir, "git-cache"),
-		Events:   mgr.GetEventRecorder("flotilla-agent"),
-	}
-	if err := r.SetupWithManager(mgr, 4); err != nil {
-		return nil, err
-	}
-	opts := apply.DefaultOptions()
-	opts.Poll = 200 * time.Millisecond
-	stacks := &controller.StackReconciler{
-		Client:       mgr.GetClient(),
-		Config:       cfg,
-		Metrics:      metrics.NewRecorder(registry),
-		Mapper:       mgr.GetRESTMapper(),
-		Store:        store,
-		Events:       mgr.GetEventRecorder("flotilla-agent"),
-		ApplyOptions: opts,
-	}
-	md, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	stacks.Drift = drift.New(md, mgr.GetRESTMapper(), stacks.CorrectDrift, stacks, drift.Options{FieldManager: opts.FieldManager})
-	if err := mgr.Add(stacks.Drift); err != nil {
-		return nil, err
-	}
-	if err := stacks.SetupWithManager(mgr, 4); err != nil {
+	opts := agent.DefaultOptions()
+	opts.DataDir = dir
+	opts.Apply.Poll = 200 * time.Millisecond
+	if _, err := agent.SetupControllers(mgr, cfg, opts, registry); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())

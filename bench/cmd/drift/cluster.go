@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -25,11 +24,7 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/internal/agent"
-	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/controller"
-	"github.com/flotilla-io/flotilla/internal/drift"
-	"github.com/flotilla-io/flotilla/internal/metrics"
-	"github.com/flotilla-io/flotilla/internal/source/artifact"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
@@ -88,7 +83,7 @@ type agentProcess struct {
 }
 
 // startAgent runs the GitRepository and Stack controllers and the drift
-// watcher, wired as internal/agent's setupControllers wires them, with
+// watcher, wired by internal/agent.SetupControllers as in the agent, with
 // every request counted. A safety interval of 0 is the agent's default.
 func (c *cluster) startAgent(safety time.Duration) (*agentProcess, error) {
 	cfg := rest.CopyConfig(c.env.Config)
@@ -109,31 +104,14 @@ func (c *cluster) startAgent(safety time.Duration) (*agentProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	dataDir := filepath.Join(c.dir, "agent")
-	rec := metrics.NewRecorder(c.registry)
-	store := artifact.NewStore(dataDir)
-	events := mgr.GetEventRecorder("flotilla-agent")
-	git := &controller.GitRepositoryReconciler{
-		Client: mgr.GetClient(), Store: store, CacheDir: filepath.Join(dataDir, "git-cache"), Events: events, Metrics: rec,
-	}
-	if err := git.SetupWithManager(mgr, agent.DefaultOptions().Concurrency); err != nil {
-		return nil, err
-	}
-	stacks := &controller.StackReconciler{
-		Client: mgr.GetClient(), Config: cfg, Mapper: mgr.GetRESTMapper(), Store: store, Events: events, Metrics: rec,
-		ApplyOptions: apply.DefaultOptions(), SafetyInterval: safety,
-	}
-	md, err := metadata.NewForConfig(cfg)
+	opts := agent.DefaultOptions()
+	opts.DataDir = filepath.Join(c.dir, "agent")
+	opts.DriftSafetyInterval = safety
+	ctrls, err := agent.SetupControllers(mgr, cfg, opts, c.registry)
 	if err != nil {
 		return nil, err
 	}
-	stacks.Drift = drift.New(md, mgr.GetRESTMapper(), stacks.CorrectDrift, stacks, drift.Options{FieldManager: stacks.ApplyOptions.FieldManager})
-	if err := mgr.Add(stacks.Drift); err != nil {
-		return nil, err
-	}
-	if err := stacks.SetupWithManager(mgr, agent.DefaultOptions().Concurrency); err != nil {
-		return nil, err
-	}
+	stacks := ctrls.Stack
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &agentProcess{stacks: stacks, cancel: cancel, done: make(chan error, 1)}
 	go func() { a.done <- mgr.Start(ctx) }()
