@@ -6,14 +6,20 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/flotilla-io/flotilla/internal/cli"
 )
 
 func main() {
 	streams := cli.OSStreams()
-	if err := cli.NewRootCommand(streams).ExecuteContext(context.Background()); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := cli.NewRootCommand(streams).ExecuteContext(ctx)
+	stop()
+	code, print := cli.ExitCode(err)
+	if print {
 		fmt.Fprintln(streams.ErrOut, "Error:", err)
-		os.Exit(1)
 	}
+	os.Exit(code)
 }

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +17,6 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // driftNow is the instant the tests' AGE column is measured against.
 func driftNow() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
@@ -93,24 +88,6 @@ func runDrift(t *testing.T, o DriftOptions) (string, error) {
 	var out bytes.Buffer
 	err := o.Run(t.Context(), Streams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}})
 	return out.String(), err
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading %s (run with -update to write it): %v", path, err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("output differs from %s (-want +got):\n%s", path, diff)
-	}
 }
 
 // rows splits a table into its rows, each a slice of its cells.
