@@ -26,6 +26,7 @@ import (
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // StackReconciler renders, applies, prunes and health-checks Stacks.
@@ -226,7 +227,7 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 	ns, name := obj.SourceKey()
 	var repo v1alpha1.GitRepository
 	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &repo); err != nil {
-		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, reasonText(err)))
+		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, stackspec.ReasonText(err)))
 	}
 	a := repo.Status.Artifact
 	if a == nil || !r.Store.Exists(a.Path) {
@@ -236,7 +237,7 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 }
 
 func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
-	opts := renderOptions(obj, src.Dir, vars)
+	opts := stackspec.RenderOptions(obj, src.Dir, vars)
 	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
 	defer cancel()
 	objs, err := render.Build(ctx, opts)
@@ -266,7 +267,7 @@ func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) err
 		if err != nil {
 			return err
 		}
-		inventory := fromInventory(obj.Status.Inventory)
+		inventory := stackspec.FromInventory(obj.Status.Inventory)
 		if obj.Spec.Prune && !obj.Spec.Suspend {
 			if _, err := mgr.Prune(ctx, inventory); err != nil {
 				return fmt.Errorf("pruning the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)

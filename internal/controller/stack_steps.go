@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
@@ -18,7 +14,7 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/redact"
-	"github.com/flotilla-io/flotilla/internal/render"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // applier returns an apply engine for the Stack, impersonating its service
@@ -41,11 +37,11 @@ func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
 // apply runs the engine, prunes what left the set, and records the
 // inventory: everything applied, plus anything a failed prune kept.
 func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) (apply.ChangeSet, *failure) {
-	old := fromInventory(obj.Status.Inventory)
+	old := stackspec.FromInventory(obj.Status.Inventory)
 	changes, err := mgr.Apply(ctx, objs)
 	if err != nil {
 		// Whatever was written is owned now: keep it and the old inventory.
-		obj.Status.Inventory = toInventory(union(old, changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)))
+		obj.Status.Inventory = stackspec.ToInventory(union(old, changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)))
 		return changes, applyFailure(err, red)
 	}
 	current := make([]apply.ObjMetadata, 0, len(objs))
@@ -55,7 +51,7 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 	inventory := current
 	stale := apply.Diff(old, current)
 	if obj.Spec.Prune && tooManyToPrune(obj, len(stale), len(old)) {
-		obj.Status.Inventory = toInventory(union(current, stale))
+		obj.Status.Inventory = stackspec.ToInventory(union(current, stale))
 		obj.Status.LastChange = summarize(changes)
 		return changes, stalled(v1alpha1.ReasonPruneFailed, fmt.Sprintf(
 			"refusing to prune %d of the %d objects of the inventory in one pass (more than maxPrunePercent %d%%): the rest of the revision is applied; if this is intended, raise spec.maxPrunePercent (100 turns the cap off)",
@@ -66,12 +62,12 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 		changes.Append(pruned)
 		if err != nil {
 			kept := apply.Diff(apply.Diff(old, current), pruned.Objects(apply.Deleted, apply.Skipped))
-			obj.Status.Inventory = toInventory(union(current, kept))
+			obj.Status.Inventory = stackspec.ToInventory(union(current, kept))
 			obj.Status.LastChange = summarize(changes)
 			return changes, failed(v1alpha1.ReasonPruneFailed, "pruning failed, the objects stay in the inventory and are retried: "+red.Error(err))
 		}
 	}
-	obj.Status.Inventory = toInventory(inventory)
+	obj.Status.Inventory = stackspec.ToInventory(inventory)
 	obj.Status.LastChange = summarize(changes)
 	return changes, nil
 }
@@ -167,101 +163,11 @@ func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, obj *v1alpha1
 // variables gathers postBuild substitution values; values read from
 // Secrets are registered with the redactor before anything is reported.
 func (r *StackReconciler) variables(ctx context.Context, obj *v1alpha1.Stack) (map[string]string, *redact.Redactor, *failure) {
-	red := redact.New()
-	pb := obj.Spec.PostBuild
-	if pb == nil {
-		return nil, red, nil
-	}
-	vars := map[string]string{}
-	for _, ref := range pb.SubstituteFrom {
-		data, err := r.readVariables(ctx, obj.Namespace, ref)
-		if apierrors.IsNotFound(err) && ref.Optional {
-			continue
-		}
-		if err != nil {
-			return nil, red, failed(v1alpha1.ReasonVariablesNotFound, fmt.Sprintf(
-				"postBuild.substituteFrom %s %s/%s: %s (create it, or mark the reference optional)", ref.Kind, obj.Namespace, ref.Name, reasonText(err)))
-		}
-		for k, v := range data {
-			if ref.Kind == "Secret" {
-				red.Add(v)
-			}
-			vars[k] = v
-		}
-	}
-	for k, v := range pb.Substitute {
-		vars[k] = v
+	vars, red, err := stackspec.Variables(ctx, r.Client, obj)
+	if err != nil {
+		return nil, red, failed(v1alpha1.ReasonVariablesNotFound, err.Error())
 	}
 	return vars, red, nil
-}
-
-func (r *StackReconciler) readVariables(ctx context.Context, ns string, ref v1alpha1.SubstituteReference) (map[string]string, error) {
-	key := client.ObjectKey{Namespace: ns, Name: ref.Name}
-	if ref.Kind == "Secret" {
-		var s corev1.Secret
-		if err := r.Get(ctx, key, &s); err != nil {
-			return nil, err
-		}
-		out := make(map[string]string, len(s.Data))
-		for k, v := range s.Data {
-			out[k] = string(v)
-		}
-		return out, nil
-	}
-	var cm corev1.ConfigMap
-	if err := r.Get(ctx, key, &cm); err != nil {
-		return nil, err
-	}
-	return cm.Data, nil
-}
-
-func reasonText(err error) string {
-	if apierrors.IsNotFound(err) {
-		return "not found"
-	}
-	return err.Error()
-}
-
-// renderOptions maps the Stack's spec onto the render engine.
-func renderOptions(obj *v1alpha1.Stack, root string, vars map[string]string) render.Options {
-	opts := render.Options{Root: root, Path: obj.Spec.Path, TargetNamespace: obj.Spec.TargetNamespace, Substitute: vars}
-	if cm := obj.Spec.CommonMetadata; cm != nil {
-		opts.CommonLabels, opts.CommonAnnotations = cm.Labels, cm.Annotations
-	}
-	for _, p := range obj.Spec.Patches {
-		rp := render.Patch{Patch: p.Patch}
-		if t := p.Target; t != nil {
-			rp.Target = &render.Selector{Group: t.Group, Version: t.Version, Kind: t.Kind, Name: t.Name,
-				Namespace: t.Namespace, LabelSelector: t.LabelSelector, AnnotationSelector: t.AnnotationSelector}
-		}
-		opts.Patches = append(opts.Patches, rp)
-	}
-	for _, i := range obj.Spec.Images {
-		opts.Images = append(opts.Images, render.Image{Name: i.Name, NewName: i.NewName, NewTag: i.NewTag, Digest: i.Digest})
-	}
-	return opts
-}
-
-func fromInventory(entries []v1alpha1.InventoryEntry) []apply.ObjMetadata {
-	out := make([]apply.ObjMetadata, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, apply.ObjMetadata{Group: e.Group, Version: e.Version, Kind: e.Kind, Namespace: e.Namespace, Name: e.Name})
-	}
-	return out
-}
-
-// toInventory converts and sorts, so the status does not churn.
-func toInventory(objs []apply.ObjMetadata) []v1alpha1.InventoryEntry {
-	out := make([]v1alpha1.InventoryEntry, 0, len(objs))
-	for _, o := range objs {
-		out = append(out, v1alpha1.InventoryEntry{Group: o.Group, Version: o.Version, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name})
-	}
-	sort.Slice(out, func(i, j int) bool { return inventoryKey(out[i]) < inventoryKey(out[j]) })
-	return out
-}
-
-func inventoryKey(e v1alpha1.InventoryEntry) string {
-	return strings.Join([]string{e.Group, e.Kind, e.Namespace, e.Name}, "/")
 }
 
 // union returns a with the entries of b whose Key a lacks.
