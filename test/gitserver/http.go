@@ -1,23 +1,19 @@
 package gitserver
 
 import (
-	"bytes"
-	"crypto/subtle"
 	"encoding/pem"
-	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/flotilla-io/flotilla/internal/gitserve"
 )
 
 // httpConfig collects the HTTPOption settings.
 type httpConfig struct {
 	user, password string
-	basicAuth      bool
 	tls            bool
 }
 
@@ -28,7 +24,7 @@ type HTTPOption func(*httpConfig)
 // Requests with missing or wrong credentials get 401 and WWW-Authenticate.
 func WithBasicAuth(user, password string) HTTPOption {
 	return func(c *httpConfig) {
-		c.user, c.password, c.basicAuth = user, password, true
+		c.user, c.password = user, password
 	}
 }
 
@@ -54,7 +50,7 @@ func NewHTTP(t testing.TB, root *Root, opts ...HTTPOption) *HTTPServer {
 		o(&cfg)
 	}
 	s := &HTTPServer{}
-	h := s.count(withAuth(cfg, unchunk(backend(t, root))))
+	h := s.count(backend(t, root, cfg))
 	s.srv = httptest.NewUnstartedServer(h)
 	if cfg.tls {
 		s.srv.StartTLS()
@@ -65,60 +61,14 @@ func NewHTTP(t testing.TB, root *Root, opts ...HTTPOption) *HTTPServer {
 	return s
 }
 
-// backend returns a CGI handler running git http-backend for root.
-func backend(t testing.TB, root *Root) http.Handler {
+// backend returns the smart HTTP handler for root.
+func backend(t testing.TB, root *Root, cfg httpConfig) http.Handler {
 	t.Helper()
-	execPath := mustGit(t, root.Dir, t.TempDir(), "--exec-path")
-	return &cgi.Handler{
-		Path:   filepath.Join(execPath, "git-http-backend"),
-		Dir:    root.Dir,
-		Stderr: io.Discard,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + root.Dir,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1",
-			"HOME=" + t.TempDir(),
-			"GIT_CONFIG_COUNT=1",
-			"GIT_CONFIG_KEY_0=http.receivepack",
-			"GIT_CONFIG_VALUE_0=true",
-		},
+	h, err := gitserve.Handler(root.Dir, gitserve.Options{Home: t.TempDir(), Username: cfg.user, Password: cfg.password})
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// unchunk buffers chunked request bodies (git uses them for large pushes)
-// because net/http/cgi rejects them: CGI needs CONTENT_LENGTH.
-func unchunk(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength < 0 || len(r.TransferEncoding) > 0 {
-			body, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-			r.TransferEncoding = nil
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// withAuth wraps next with basic authentication when configured.
-func withAuth(cfg httpConfig, next http.Handler) http.Handler {
-	if !cfg.basicAuth {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		userOK := subtle.ConstantTimeCompare([]byte(user), []byte(cfg.user)) == 1
-		passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(cfg.password)) == 1
-		if !ok || !userOK || !passOK {
-			w.Header().Set("WWW-Authenticate", `Basic realm="gitserver"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	return h
 }
 
 // count wraps next to count requests.
