@@ -128,15 +128,7 @@ func (p *Progress) Update(format string, args ...any) {
 // Println prints a line that stays (a step done, a warning) above the
 // spinner.
 func (p *Progress) Println(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.tty {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
-	fmt.Fprintf(p.w, format+"\n", args...)
-	if p.tty {
-		p.draw()
-	}
+	_, _ = p.Write([]byte(fmt.Sprintf(format, args...) + "\n"))
 }
 
 // Stop ends the spinner and clears its line. It is safe to call twice.
@@ -155,4 +147,18 @@ func (p *Progress) Stop() {
 		fmt.Fprint(p.w, "\r\x1b[K")
 	}
 	p.msg = ""
+}
+
+// Write prints b, which should end in a newline, above the spinner.
+func (p *Progress) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+	n, err := p.w.Write(b)
+	if p.tty {
+		p.draw()
+	}
+	return n, err
 }

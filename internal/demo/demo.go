@@ -1,0 +1,210 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultClusters are the clusters of examples/fleet.
+var DefaultClusters = []string{"staging", "prod-us-east", "prod-eu-west"}
+
+// Namespace is where bootstrap puts the agent and the fleet's objects.
+const Namespace = "flotilla-system"
+
+// defaultWait bounds each wait of the script.
+const defaultWait = 3 * time.Minute
+
+// Reporter shows the demo's progress: Step lines stay, Waiting is one line
+// redrawn while something is awaited (a spinner on a terminal).
+type Reporter interface {
+	Step(format string, args ...any)
+	Waiting(format string, args ...any)
+}
+
+// Options configure Run.
+type Options struct {
+	// Assets holds kube-apiserver and etcd; "" finds them, or prepares them
+	// with hack/testenv.sh in a Flotilla checkout.
+	Assets string
+	// AgentBinary is the flotilla binary each agent runs; "" is this one.
+	AgentBinary string
+	// Dir holds kubeconfigs, agent data and logs; "" is a temporary
+	// directory removed at the end.
+	Dir string
+	// Keep leaves everything running after the script until ctx ends.
+	Keep bool
+	// Clusters to start; nil is DefaultClusters. Each must have a
+	// clusters/<name> directory in examples/fleet.
+	Clusters []string
+	// Wait bounds each wait; 0 is three minutes.
+	Wait time.Duration
+	// Out receives the script's narration and tables.
+	Out io.Writer
+	// Report shows progress; see Reporter.
+	Report Reporter
+	// ShowFleet prints the fleet's Stacks from the kubeconfig (every
+	// context); nil prints nothing.
+	ShowFleet func(ctx context.Context, kubeconfig string, w io.Writer) error
+}
+
+// fleet is what Run started, stopped in reverse on the way out.
+type fleet struct {
+	o          Options
+	dir        string
+	kubeconfig string
+	clusters   []*cluster
+	repo       *fleetRepo
+	agents     []*agentProcess
+}
+
+// Run starts the fleet in a box and runs the script; with Keep, it then
+// waits for ctx to end. Everything it started is stopped before it returns.
+func Run(ctx context.Context, o Options) (err error) {
+	o = o.withDefaults()
+	f := &fleet{o: o}
+	defer func() { err = errors.Join(err, f.teardown()) }()
+	if err := f.start(ctx); err != nil {
+		return err
+	}
+	if err := f.script(ctx); err != nil {
+		return err
+	}
+	f.tryIt()
+	if o.Keep {
+		fmt.Fprintln(o.Out, "Everything keeps running; press Ctrl-C to stop it.")
+		<-ctx.Done()
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clusters == nil {
+		o.Clusters = DefaultClusters
+	}
+	if o.Wait == 0 {
+		o.Wait = defaultWait
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	return o
+}
+
+// start prepares the binaries, starts the clusters, the Git server and an
+// agent per cluster, and bootstraps each cluster.
+func (f *fleet) start(ctx context.Context) error {
+	assets, err := prepareAssets(ctx, f.o.Assets, f.o.Out)
+	if err != nil {
+		return err
+	}
+	if err := f.makeDir(); err != nil {
+		return err
+	}
+	if err := f.startClusters(assets); err != nil {
+		return err
+	}
+	if f.repo, err = newFleetRepo(ctx, filepath.Join(f.dir, "repo")); err != nil {
+		return err
+	}
+	f.o.Report.Step("✔ serving examples/fleet at %s (user %s, a random password)", f.repo.url, f.repo.username)
+	for _, c := range f.clusters {
+		if err := f.bootstrap(ctx, c); err != nil {
+			return err
+		}
+	}
+	return f.startAgents()
+}
+
+func (f *fleet) makeDir() error {
+	f.dir = f.o.Dir
+	if f.dir == "" {
+		dir, err := os.MkdirTemp("", "flotilla-demo-")
+		if err != nil {
+			return err
+		}
+		f.dir = dir
+	}
+	f.kubeconfig = filepath.Join(f.dir, "kubeconfig")
+	return os.MkdirAll(f.dir, 0o700)
+}
+
+// startClusters starts every cluster at once and writes the kubeconfig.
+func (f *fleet) startClusters(assets string) error {
+	f.o.Report.Waiting("starting %d clusters (kube-apiserver and etcd each)", len(f.o.Clusters))
+	start := time.Now()
+	f.clusters = make([]*cluster, len(f.o.Clusters))
+	errs := make([]error, len(f.o.Clusters))
+	var wg sync.WaitGroup
+	for i, name := range f.o.Clusters {
+		wg.Go(func() { f.clusters[i], errs[i] = startCluster(name, assets) })
+	}
+	wg.Wait()
+	f.clusters = compact(f.clusters)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	f.o.Report.Step("✔ started %d clusters in %s: %s", len(f.clusters), since(start), strings.Join(f.o.Clusters, ", "))
+	return writeKubeconfig(f.kubeconfig, f.clusters)
+}
+
+// compact drops the clusters that did not start.
+func compact(cs []*cluster) []*cluster {
+	var out []*cluster
+	for _, c := range cs {
+		if c != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// startAgents runs one agent process per cluster.
+func (f *fleet) startAgents() error {
+	for _, c := range f.clusters {
+		kubeconfig := filepath.Join(f.dir, c.name+".kubeconfig")
+		if err := writeKubeconfig(kubeconfig, []*cluster{c}); err != nil {
+			return err
+		}
+		a, err := startAgent(f.o.AgentBinary, kubeconfig, filepath.Join(f.dir, "agent-"+c.name), filepath.Join(f.dir, "agent-"+c.name+".log"))
+		if err != nil {
+			return err
+		}
+		f.agents = append(f.agents, a)
+	}
+	f.o.Report.Step("✔ started an agent per cluster (the clusters have no nodes, so each runs beside its cluster: flotilla agent --kubeconfig ...)")
+	return nil
+}
+
+// teardown stops what start started, newest first.
+func (f *fleet) teardown() error {
+	for _, a := range f.agents {
+		a.stop()
+	}
+	var errs []error
+	if f.repo != nil {
+		errs = append(errs, f.repo.close())
+	}
+	for _, c := range f.clusters {
+		errs = append(errs, c.stop())
+	}
+	if f.o.Dir == "" && f.dir != "" {
+		errs = append(errs, os.RemoveAll(f.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// since is a duration for people: 2.1s, 340ms.
+func since(t time.Time) time.Duration {
+	d := time.Since(t)
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
