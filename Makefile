@@ -15,6 +15,10 @@ help: ## List the targets.
 build: ## Build bin/flotilla.
 	go build -ldflags "$(LDFLAGS)" -o bin/flotilla ./cmd/flotilla
 
+.PHONY: demo
+demo: ## Run the fleet in a box: three local clusters converge from one Git repository (DEMO_FLAGS=--keep to keep it).
+	go run -ldflags "$(LDFLAGS)" ./cmd/flotilla demo $(DEMO_FLAGS)
+
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs and the agent's RBAC from the Go markers.
 	$(CONTROLLER_GEN) object paths=./api/...
