@@ -96,7 +96,7 @@ func TestBuildWithoutVarsLeavesVariables(t *testing.T) {
 func TestBuildErrorNamesTheFileAndLine(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"kustomization.yaml":         "resources:\n  - configmap-bad-indent.yaml\n",
+		"kustomization.yaml":        "resources:\n  - configmap-bad-indent.yaml\n",
 		"configmap-bad-indent.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: {}\n",
 	})
 	o := BuildOptions{Path: dir, Output: OutputYAML}
