@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -250,14 +252,23 @@ func health(u *unstructured.Unstructured, err error) (string, string) {
 
 // printTree draws the tree, one object per line with its health.
 func printTree(w io.Writer, root *TreeNode, p palette) error {
-	t := newTable(w)
+	var buf bytes.Buffer
+	t := newTable(&buf)
 	label := root.Kind + "/" + root.Name
 	if root.Namespace != "" {
 		label = root.Kind + "/" + root.Namespace + "/" + root.Name
 	}
 	writeTreeLine(t, label, root, p)
 	writeTreeChildren(t, "", root.Children, p)
-	return t.Flush()
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(buf.String()) {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeTreeChildren(w io.Writer, prefix string, nodes []*TreeNode, p palette) {
