@@ -232,7 +232,7 @@ func TestDiffFailures(t *testing.T) {
 }
 
 func TestDiffArgumentErrorsExitTwo(t *testing.T) {
-	for _, args := range [][]string{{"diff", "stack"}, {"diff", "stack", "apps", "--no-such-flag"}} {
+	for _, args := range [][]string{{"diff", "stack"}, {"diff", "stack", "apps", "--no-such-flag"}, {"diff"}, {"diff", "stak", "apps"}, {"diff", "--path", "."}} {
 		_, _, err := run(t, args...)
 		if code, _ := ExitCode(err); code != ExitDiffFailed {
 			t.Errorf("%v: exit %d (%v), want %d", args, code, err, ExitDiffFailed)

@@ -76,7 +76,6 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tree",
 		Short: "Show what a Stack owns as a tree, with each object's health",
-		Args:  cobra.NoArgs,
 	}
 	o := &TreeOptions{Output: OutputTable}
 	stack := &cobra.Command{
@@ -97,6 +96,7 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	_ = stack.Flags().MarkHidden("all-namespaces")
 	stack.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, json or yaml")
 	cmd.AddCommand(stack)
+	requireSubcommand(cmd, ExitError)
 	return cmd
 }
 
