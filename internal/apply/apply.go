@@ -31,6 +31,8 @@ type plan struct {
 	upgrade []byte
 	// live is the object before the apply; result after it.
 	live, result *unstructured.Unstructured
+	// merged is the dry-run's answer: the object as the apply would leave it.
+	merged *unstructured.Unstructured
 }
 
 // Apply validates objs with a server-side dry-run and, when every object
@@ -156,6 +158,7 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 	if err != nil {
 		return err
 	}
+	p.merged = dry
 	p.action = decide(live, dry)
 	if p.upgrade != nil && p.action == Unchanged {
 		p.action = Configured

@@ -73,17 +73,29 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 	if err != nil {
 		return "", "", err
 	}
-	l := live.GetLabels()
-	if live.GetAnnotations()[PruneAnnotation] == "disabled" {
-		return Skipped, PruneAnnotation + ": disabled", m.release(ctx, live)
-	}
-	if m.opts.OwnerName != "" && (l[OwnerNameLabel] != m.opts.OwnerName || l[OwnerNamespaceLabel] != m.opts.OwnerNamespace) {
-		return Skipped, "not labelled as applied by Stack " + m.opts.Owner(), nil
+	if reason, release := m.keep(live); reason != "" {
+		if release {
+			return Skipped, reason, m.release(ctx, live)
+		}
+		return Skipped, reason, nil
 	}
 	if err := m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 		return "", "", err
 	}
 	return Deleted, "", nil
+}
+
+// keep returns why Prune leaves live alone ("" when it deletes it), and
+// whether it releases the object (removes the owner labels) as it does.
+func (m *Manager) keep(live *unstructured.Unstructured) (reason string, release bool) {
+	l := live.GetLabels()
+	if live.GetAnnotations()[PruneAnnotation] == "disabled" {
+		return PruneAnnotation + ": disabled", true
+	}
+	if m.opts.OwnerName != "" && (l[OwnerNameLabel] != m.opts.OwnerName || l[OwnerNamespaceLabel] != m.opts.OwnerNamespace) {
+		return "not labelled as applied by Stack " + m.opts.Owner(), false
+	}
+	return "", false
 }
 
 // Release removes this Stack's owner labels from objects it leaves behind

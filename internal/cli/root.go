@@ -32,6 +32,14 @@ func NewRootCommand(s Streams) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.AddCommand(NewVersionCommand(s), NewAgentCommand(s), NewDriftCommand(s), NewDemoCommand(s))
+	root.AddCommand(
+		NewVersionCommand(s),
+		NewAgentCommand(s),
+		NewDemoCommand(s),
+		NewDriftCommand(s),
+		NewBuildCommand(s),
+		NewDiffCommand(s),
+		NewTreeCommand(s),
+	)
 	return root
 }

@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/redact"
+	"github.com/flotilla-io/flotilla/internal/render"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
+)
+
+// BuildOptions configure `flotilla build --path DIR`.
+type BuildOptions struct {
+	// Path is the directory to render.
+	Path string
+	// Root is the artifact root nothing outside of which is read; empty
+	// means the Git work tree Path is in, else Path itself.
+	Root string
+	// Vars are K=V substitution values; none means no substitution, as for
+	// a Stack without postBuild.
+	Vars []string
+	// TargetNamespace, when set, is the namespace of every namespaced object.
+	TargetNamespace string
+	// Output is yaml (a multi-document stream) or json (a List).
+	Output string
+}
+
+// NewBuildCommand returns `flotilla build` and its `stack` subcommand.
+func NewBuildCommand(s Streams) *cobra.Command {
+	o := &BuildOptions{Output: OutputYAML}
+	cmd := &cobra.Command{
+		Use:   "build --path DIR",
+		Short: "Render a directory or a Stack locally, exactly as the agent would, Secrets masked",
+		Long: "Render a Kustomize directory with Flotilla's render engine (the agent's: no remote bases,\n" +
+			"no plugins, paths confined to the root) and print the objects. Every Secret value is\n" +
+			"masked; nothing is sent to a cluster. `flotilla build stack NAME` renders a Stack of the\n" +
+			"cluster from a local checkout, with the Stack's own options and substitution values.",
+		Example: "  flotilla build --path apps/overlays/staging\n" +
+			"  flotilla build --path apps/base/podinfo --var CLUSTER_REGION=eu -o json\n" +
+			"  flotilla build stack apps --path ~/src/fleet",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context(), s) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Path, "path", o.Path, "directory to render (required)")
+	f.StringVar(&o.Root, "root", o.Root, "root nothing outside of which is read; default the Git work tree of --path, else --path")
+	f.StringArrayVar(&o.Vars, "var", o.Vars, "substitution value K=V (repeatable); without any, ${...} is left as written")
+	f.StringVar(&o.TargetNamespace, "target-namespace", o.TargetNamespace, "namespace of every namespaced object")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
+	_ = cmd.MarkFlagRequired("path")
+	cmd.AddCommand(newBuildStackCommand(s))
+	return cmd
+}
+
+// Run renders the directory and prints the objects.
+func (o *BuildOptions) Run(ctx context.Context, s Streams) error {
+	if err := checkOutput(o.Output, OutputYAML, OutputJSON); err != nil {
+		return err
+	}
+	vars, err := parseVars(o.Vars)
+	if err != nil {
+		return err
+	}
+	root, rel, err := buildRoot(o.Path, o.Root)
+	if err != nil {
+		return err
+	}
+	objs, err := render.Build(ctx, render.Options{Root: root, Path: rel, TargetNamespace: o.TargetNamespace, Substitute: vars})
+	if err != nil {
+		return fmt.Errorf("%w (root %s)", err, root)
+	}
+	return printObjects(s.Out, o.Output, objs, nil)
+}
+
+// parseVars turns K=V pairs into substitution variables; none gives nil.
+func parseVars(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	vars := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--var %q: write it as NAME=value", p)
+		}
+		vars[k] = v
+	}
+	return vars, nil
+}
+
+// buildRoot returns the absolute artifact root and dir relative to it:
+// root when given, else the nearest directory above dir holding .git,
+// else dir itself.
+func buildRoot(dir, root string) (string, string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", err
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return "", "", fmt.Errorf("--path %s: not a directory", dir)
+	}
+	if root == "" {
+		root = gitWorkTree(abs)
+	}
+	if root, err = filepath.Abs(root); err != nil {
+		return "", "", err
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return "", "", fmt.Errorf("--path %s is not inside --root %s", dir, root)
+	}
+	return root, rel, nil
+}
+
+// gitWorkTree returns the nearest directory from dir up holding .git, or
+// dir when there is none.
+func gitWorkTree(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+// BuildStackOptions configure `flotilla build stack NAME`.
+type BuildStackOptions struct {
+	// Kube names the cluster and the Stack's namespace.
+	Kube KubeFlags
+	// Stack is the Stack's name.
+	Stack string
+	// Path is the local checkout of the Stack's repository; "" is the
+	// current directory.
+	Path string
+	// Output is yaml (a multi-document stream) or json (a List).
+	Output string
+}
+
+func newBuildStackCommand(s Streams) *cobra.Command {
+	o := &BuildStackOptions{Output: OutputYAML}
+	cmd := &cobra.Command{
+		Use:   "stack NAME [--path REPO_ROOT]",
+		Short: "Render a Stack of the cluster from a local checkout, exactly as the agent would",
+		Long: "Read the Stack and the ConfigMaps and Secrets of its postBuild.substituteFrom from the\n" +
+			"cluster, render its spec.path of the local checkout at --path with the Stack's options,\n" +
+			"and print the objects. Secret values are masked, also where they were substituted.",
+		Example: "  flotilla build stack apps --path ~/src/fleet\n" +
+			"  flotilla build stack apps -n team-a -o json",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Stack = args[0]
+			return o.Run(cmd.Context(), s)
+		},
+	}
+	o.Kube.Bind(cmd.Flags())
+	_ = cmd.Flags().MarkHidden("all-namespaces")
+	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of the local checkout of the Stack's repository (default the current directory)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
+	return cmd
+}
+
+// Run reads the Stack, renders it and prints the objects.
+func (o *BuildStackOptions) Run(ctx context.Context, s Streams) error {
+	if err := checkOutput(o.Output, OutputYAML, OutputJSON); err != nil {
+		return err
+	}
+	c, err := o.Kube.Client()
+	if err != nil {
+		return err
+	}
+	st, err := readStack(ctx, c, o.Kube, o.Stack)
+	if err != nil {
+		return err
+	}
+	objs, red, err := renderStack(ctx, c, st, o.Path)
+	if err != nil {
+		return err
+	}
+	return printObjects(s.Out, o.Output, objs, red)
+}
+
+// readStack reads the named Stack in the namespace the flags give.
+func readStack(ctx context.Context, c client.Client, k KubeFlags, name string) (*v1alpha1.Stack, error) {
+	if k.AllNamespaces {
+		return nil, errors.New("a Stack is named in one namespace: use -n instead of --all-namespaces")
+	}
+	var st v1alpha1.Stack
+	key := client.ObjectKey{Namespace: k.NamespaceOrDefault(), Name: name}
+	if err := getNamed(ctx, c, v1alpha1.GroupVersion.WithKind(v1alpha1.StackKind), key, &st); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// renderStack renders the Stack's path of the checkout at repo as the agent
+// renders its artifact: same options, same variables (read from the
+// cluster). The redactor knows the values read from Secrets; the error, if
+// any, is already redacted.
+func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo string) ([]*unstructured.Unstructured, *redact.Redactor, error) {
+	if repo == "" {
+		repo = "."
+	}
+	root, err := filepath.Abs(repo)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars, red, err := stackspec.Variables(ctx, c, st)
+	if err != nil {
+		return nil, red, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
+	}
+	objs, err := render.Build(ctx, stackspec.RenderOptions(st, root, vars))
+	if err != nil {
+		msg := fmt.Sprintf("building Stack %s/%s (path %q of %s): %s", st.Namespace, st.Name, st.Spec.Path, root, red.Error(err))
+		return nil, red, &redactedError{msg: msg, err: err}
+	}
+	return objs, red, nil
+}
+
+// redactedError carries a cause whose own message may hold a secret value:
+// it prints msg, already redacted, and unwraps to the cause for errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// printObjects writes objs, masked, as a multi-document YAML stream or as
+// a JSON List.
+func printObjects(w io.Writer, format string, objs []*unstructured.Unstructured, red *redact.Redactor) error {
+	items := make([]any, 0, len(objs))
+	for _, o := range objs {
+		items = append(items, maskObject(o, red).Object)
+	}
+	if format == OutputJSON {
+		return printData(w, OutputJSON, map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+	}
+	for i, item := range items {
+		b, err := yaml.Marshal(item)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b = append([]byte("---\n"), b...)
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maskObject returns u with a Secret's values masked and, when red is not
+// nil, every value red knows (values substituted from Secrets) masked in
+// every string of the object.
+func maskObject(u *unstructured.Unstructured, red *redact.Redactor) *unstructured.Unstructured {
+	return redactStrings(redact.MaskSecret(u), red)
+}
+
+// redactStrings returns a copy of u with every value red knows masked in
+// every string; u itself when red or u is nil.
+func redactStrings(u *unstructured.Unstructured, red *redact.Redactor) *unstructured.Unstructured {
+	if u == nil || red == nil {
+		return u
+	}
+	out := u.DeepCopy()
+	out.Object = redactValue(out.Object, red).(map[string]any)
+	return out
+}
+
+// redactValue masks red's values in every string of v, in place.
+func redactValue(v any, red *redact.Redactor) any {
+	switch t := v.(type) {
+	case string:
+		return red.String(t)
+	case map[string]any:
+		for k, e := range t {
+			t[k] = redactValue(e, red)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = redactValue(e, red)
+		}
+	}
+	return v
+}
