@@ -112,8 +112,10 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 	}
 	unstructured.RemoveNestedField(m, "metadata", "creationTimestamp")
 	unstructured.RemoveNestedField(m, "status")
-	if s, ok, _ := unstructured.NestedMap(m, "spec", "strategy"); ok && len(s) == 0 {
-		unstructured.RemoveNestedField(m, "spec", "strategy")
+	for _, path := range [][]string{{"spec", "strategy"}, {"spec"}} {
+		if v, ok, _ := unstructured.NestedMap(m, path...); ok && len(v) == 0 {
+			unstructured.RemoveNestedField(m, path...)
+		}
 	}
 	return &unstructured.Unstructured{Object: m}, nil
 }
