@@ -272,3 +272,4 @@ func keysOf(m map[string][]byte) []string {
 	return out
 }
 
+
