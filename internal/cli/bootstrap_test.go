@@ -271,5 +271,3 @@ func keysOf(m map[string][]byte) []string {
 	}
 	return out
 }
-
-
