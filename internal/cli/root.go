@@ -40,6 +40,8 @@ func NewRootCommand(s Streams) *cobra.Command {
 		NewBuildCommand(s),
 		NewDiffCommand(s),
 		NewTreeCommand(s),
+		NewInstallCommand(s),
+		NewBootstrapCommand(s),
 	)
 	return root
 }

@@ -1,0 +1,231 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"time"
+
+	gogit "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+)
+
+// sshTimeout bounds the TCP connection and the host key scan.
+const sshTimeout = 30 * time.Second
+
+// auth returns the go-git credentials for o.URL. For ssh it needs
+// o.KnownHosts, which scanHostKey fills in when it was not given.
+func (o *Options) auth() (transport.AuthMethod, error) {
+	u, _ := url.Parse(o.URL)
+	if u.Scheme != "ssh" {
+		if o.Username == "" && o.Password == "" {
+			return nil, nil
+		}
+		user := o.Username
+		if user == "" {
+			user = "git"
+		}
+		return &githttp.BasicAuth{Username: user, Password: o.Password}, nil
+	}
+	user := u.User.Username()
+	if user == "" {
+		user = "git"
+	}
+	keys, err := gitssh.NewPublicKeys(user, o.PrivateKey, "")
+	if err != nil {
+		return nil, errors.New("the --private-key-file is not a usable private key (OpenSSH or PEM, without a passphrase)")
+	}
+	db, err := knownHostsDB(o.KnownHosts)
+	if err != nil {
+		return nil, err
+	}
+	keys.HostKeyCallback = db.HostKeyCallback()
+	return &sshAuth{PublicKeys: keys, algorithms: db.HostKeyAlgorithms(hostPort(u))}, nil
+}
+
+// sshAuth pins the host key algorithms to those known for the host, as the
+// agent does, and bounds the TCP connection.
+type sshAuth struct {
+	*gitssh.PublicKeys
+	algorithms []string
+}
+
+// ClientConfig implements gitssh.AuthMethod.
+func (a *sshAuth) ClientConfig() (*ssh.ClientConfig, error) {
+	cfg, err := a.PublicKeys.ClientConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.HostKeyAlgorithms, cfg.Timeout = a.algorithms, sshTimeout
+	return cfg, nil
+}
+
+func knownHostsDB(content []byte) (*knownhosts.HostKeyDB, error) {
+	f, err := os.CreateTemp("", "flotilla-known-hosts-*")
+	if err != nil {
+		return nil, fmt.Errorf("writing known_hosts: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.Write(content)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return nil, fmt.Errorf("writing known_hosts: %w", err)
+	}
+	db, err := knownhosts.NewDB(f.Name())
+	if err != nil {
+		return nil, fmt.Errorf("the known hosts do not parse (known_hosts format expected): %w", err)
+	}
+	return db, nil
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), "22")
+}
+
+// errScanned ends the handshake of a host key scan once the key is known.
+var errScanned = errors.New("host key scanned")
+
+// scanHostKey connects to the ssh server of o.URL, reads its host key
+// (without authenticating) and returns a known_hosts line and the key's
+// SHA256 fingerprint.
+func scanHostKey(ctx context.Context, rawURL string) (line []byte, fingerprint string, err error) {
+	u, _ := url.Parse(rawURL)
+	addr := hostPort(u)
+	ctx, cancel := context.WithTimeout(ctx, sshTimeout)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("scanning the ssh host key of %s: %w", addr, err)
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	var key ssh.PublicKey
+	cfg := &ssh.ClientConfig{User: "git", HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+		key = k
+		return errScanned
+	}}
+	_, _, _, err = ssh.NewClientConn(conn, addr, cfg)
+	if key == nil {
+		return nil, "", fmt.Errorf("scanning the ssh host key of %s: %w", addr, err)
+	}
+	l := xknownhosts.Line([]string{xknownhosts.Normalize(addr)}, key) + "\n"
+	return []byte(l), ssh.FingerprintSHA256(key), nil
+}
+
+// checkout is a clone of the branch in a temporary directory.
+type checkout struct {
+	dir    string
+	repo   *gogit.Repository
+	branch plumbing.ReferenceName
+	auth   transport.AuthMethod
+	// fresh is true when the branch does not exist on the remote yet.
+	fresh bool
+}
+
+// clone clones o.Branch into dir. An empty repository gets a new
+// repository with the branch unborn; a missing branch starts from the
+// default branch.
+func (o *Options) clone(ctx context.Context, dir string, auth transport.AuthMethod) (*checkout, error) {
+	branch := plumbing.NewBranchReferenceName(o.Branch)
+	co := &checkout{dir: dir, branch: branch, auth: auth}
+	repo, err := gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{
+		URL: o.URL, Auth: auth, ReferenceName: branch, SingleBranch: true,
+	})
+	if err == nil {
+		co.repo = repo
+		return co, nil
+	}
+	if !errors.Is(err, transport.ErrEmptyRemoteRepository) && !isMissingRef(err) {
+		return nil, err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	co.fresh = true
+	if repo, err = o.cloneDefault(ctx, dir, auth); err != nil {
+		return nil, err
+	}
+	co.repo = repo
+	// HEAD names the new branch: the commit creates it, on top of the
+	// default branch when there is one.
+	head, herr := repo.Head()
+	if herr == nil {
+		err = repo.Storer.SetReference(plumbing.NewHashReference(branch, head.Hash()))
+	}
+	return co, errors.Join(err, repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, branch)))
+}
+
+// cloneDefault clones the default branch, or initializes an empty
+// repository with the remote when there is nothing to clone.
+func (o *Options) cloneDefault(ctx context.Context, dir string, auth transport.AuthMethod) (*gogit.Repository, error) {
+	repo, err := gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{URL: o.URL, Auth: auth})
+	if err == nil || !errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		return repo, err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	repo, err = gogit.PlainInit(dir, false)
+	if err != nil {
+		return nil, err
+	}
+	_, err = repo.CreateRemote(&gitconfig.RemoteConfig{Name: "origin", URLs: []string{o.URL}})
+	return repo, err
+}
+
+func isMissingRef(err error) bool {
+	var noMatch gogit.NoMatchingRefSpecError
+	return errors.As(err, &noMatch) || errors.Is(err, plumbing.ErrReferenceNotFound)
+}
+
+// head returns the commit the branch points at, or "" when it is unborn.
+func (co *checkout) head() string {
+	ref, err := co.repo.Reference(co.branch, true)
+	if err != nil {
+		return ""
+	}
+	return ref.Hash().String()
+}
+
+// commitAndPush commits everything under path and pushes the branch.
+func (co *checkout) commitAndPush(ctx context.Context, path, message string) (string, error) {
+	wt, err := co.repo.Worktree()
+	if err != nil {
+		return "", err
+	}
+	if co.fresh {
+		// A new branch made from the default one: keep that tree checked
+		// out (the worktree already holds it) and let the commit add to it.
+		if err := wt.Reset(&gogit.ResetOptions{Mode: gogit.MixedReset}); err != nil && co.head() != "" {
+			return "", err
+		}
+	}
+	if _, err := wt.Add(path); err != nil {
+		return "", fmt.Errorf("adding %s: %w", path, err)
+	}
+	sig := &object.Signature{Name: CommitterName, Email: CommitterEmail, When: time.Now()}
+	hash, err := wt.Commit(message, &gogit.CommitOptions{Author: sig, Committer: sig})
+	if err != nil {
+		return "", fmt.Errorf("committing %s: %w", path, err)
+	}
+	spec := gitconfig.RefSpec(co.branch.String() + ":" + co.branch.String())
+	err = co.repo.PushContext(ctx, &gogit.PushOptions{RemoteName: "origin", Auth: co.auth, RefSpecs: []gitconfig.RefSpec{spec}})
+	if err != nil {
+		return "", fmt.Errorf("pushing %s: %w", co.branch.Short(), err)
+	}
+	return hash.String(), nil
+}

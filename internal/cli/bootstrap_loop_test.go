@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/internal/bootstrap"
+	"github.com/flotilla-io/flotilla/test/controlplane"
+	"github.com/flotilla-io/flotilla/test/gitserver"
+)
+
+// startAgent runs the agent's controllers in-process, wired as the agent
+// wires them, watching only namespace ns, until the test ends.
+func startAgent(t *testing.T, ns string) {
+	t.Helper()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:  agent.Scheme(),
+		Logger:  logr.Discard(),
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Client:  agent.ClientOptions(),
+		Cache:   cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := agent.DefaultOptions()
+	opts.DataDir = t.TempDir()
+	opts.Apply.Poll = 200 * time.Millisecond
+	if _, err := agent.SetupControllers(mgr, env.Config, opts, prometheus.NewRegistry()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager stopped:", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestBootstrapFullLoop bootstraps into an empty repository with the
+// controllers running: the commit is pushed, and the root Stack becomes
+// Ready at that commit by applying the committed directory, which changes
+// nothing of what bootstrap applied (same field manager, same owner).
+func TestBootstrapFullLoop(t *testing.T) {
+	controlplane.Require(t, env)
+	ns := "bootstrap-loop"
+	t.Cleanup(func() { releaseClusterObjects(t, ns) }) // runs after the agent stops
+	startAgent(t, ns)
+	root := gitserver.NewRoot(t)
+	bare := root.InitBare(t, "fleet")
+	srv := gitserver.NewHTTP(t, root, gitserver.WithBasicAuth("fleet-bot", markerPassword))
+	b := bootstrapOptions(ns, srv.RepoURL("fleet"), "clusters/loop").Bootstrap
+	b.Username, b.Password = "fleet-bot", markerPassword
+	b.Wait, b.Timeout = true, 2*time.Minute
+	var lines []string
+	res, err := bootstrap.Run(context.Background(), env.Config, b, func(s string) { lines = append(lines, s) })
+	if err != nil {
+		t.Fatalf("bootstrap: %v\n%s", err, strings.Join(lines, "\n"))
+	}
+	_, commit := branchFiles(t, bare, "main")
+	if !res.Committed || res.Commit != commit.Hash.String() {
+		t.Fatalf("result %+v, branch head %s", res, commit.Hash)
+	}
+	if want := "main@sha1:" + commit.Hash.String(); res.Revision != want {
+		t.Errorf("root Stack Ready at %q, want %q", res.Revision, want)
+	}
+	var st v1alpha1.Stack
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "cluster"}, &st); err != nil {
+		t.Fatal(err)
+	}
+	if lc := st.Status.LastChange; lc == nil || lc.Created != 0 || lc.Configured != 0 {
+		t.Errorf("the root Stack's apply changed what bootstrap applied: %+v", lc)
+	}
+	if got := len(st.Status.Inventory); got != 12 {
+		t.Errorf("the root Stack's inventory holds %d objects, want the 10 install objects, the GitRepository and itself", got)
+	}
+	o := &BootstrapOptions{Bootstrap: b}
+	before := resourceVersions(t, env.Client, syncAndInstalled(t, o))
+	res2, err := bootstrap.Run(context.Background(), env.Config, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Committed || res2.Commit != res.Commit {
+		t.Errorf("the second run committed: %+v", res2)
+	}
+	after := resourceVersions(t, env.Client, syncAndInstalled(t, o))
+	delete(before, "Stack/"+ns+"/cluster") // its status moves with every reconcile
+	delete(after, "Stack/"+ns+"/cluster")
+	delete(before, "GitRepository/"+ns+"/fleet")
+	delete(after, "GitRepository/"+ns+"/fleet")
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("resourceVersions changed by the second run (-before +after):\n%s", diff)
+	}
+	noSecrets(t, map[string]string{"progress": strings.Join(lines, "\n"), "stack status": fmt.Sprintf("%+v", st.Status)}, markerPassword)
+}
