@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/flotilla-io/flotilla/test/controlplane"
+)
+
+// TestDemoConvergesRevertsAndRollsOut runs `flotilla demo` as a reader of
+// the README would, and checks each act of the script in its output: three
+// clusters converge, a hand edit is reverted and attributed, a commit
+// rolls through every cluster; and that it stops what it started.
+func TestDemoConvergesRevertsAndRollsOut(t *testing.T) {
+	controlplane.Require(t, env) // the demo needs the same binaries
+	assets, err := controlplane.AssetsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, flotillaBin, "demo", "--assets", assets, "--dir", dir, "--timeout", "2m")
+	cmd.Dir = t.TempDir() // not a checkout: the demo must not need one
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("flotilla demo: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"✔ started 3 clusters",
+		"✔ bootstrapped staging", "✔ bootstrapped prod-us-east", "✔ bootstrapped prod-eu-west",
+		"staging        4 Stacks Ready", "prod-us-east   4 Stacks Ready", "prod-eu-west   4 Stacks Ready",
+		"✔ reverted within", `by "kubectl-edit", corrected`,
+		"A commit to a shared base",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, text)
+		}
+	}
+	if n := strings.Count(text, "✔ 3 clusters at "); n != 2 {
+		t.Errorf("the fleet converged %d times, want 2 (first commit, then the rollout):\n%s", n, text)
+	}
+	assertDemoStopped(t, filepath.Join(dir, "kubeconfig"))
+}
+
+// assertDemoStopped checks that no API server of the demo answers any more.
+func assertDemoStopped(t *testing.T, kubeconfig string) {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatalf("the demo left no kubeconfig: %v", err)
+	}
+	if len(cfg.Contexts) != 3 {
+		t.Errorf("kubeconfig has %d contexts, want 3", len(cfg.Contexts))
+	}
+	for name, c := range cfg.Clusters {
+		u, err := url.Parse(c.Server)
+		if err != nil {
+			t.Fatalf("cluster %s: %v", name, err)
+		}
+		if conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second); err == nil {
+			conn.Close()
+			t.Errorf("cluster %s still listens at %s after the demo", name, u.Host)
+		}
+	}
+}
