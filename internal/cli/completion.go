@@ -92,3 +92,13 @@ func withPrefix(candidates []string, prefix string) []string {
 	}
 	return out
 }
+
+// withNameCompletion completes cmd's argument with the names of kind
+// ("stack" or "source") unless cmd completes its arguments already. It is
+// for verbs whose only argument is a name, such as drift and tree.
+func withNameCompletion(cmd *cobra.Command, kind string) *cobra.Command {
+	if cmd.ValidArgsFunction == nil {
+		cmd.ValidArgsFunction = completeNames(kind)
+	}
+	return cmd
+}

@@ -32,6 +32,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.AddCommand(NewVersionCommand(s), NewAgentCommand(s), NewDriftCommand(s))
+	root.AddCommand(NewVersionCommand(s), NewAgentCommand(s), withNameCompletion(NewDriftCommand(s), "stack"),
+		NewGetCommand(s), NewReconcileCommand(s), NewSuspendCommand(s), NewResumeCommand(s), NewEventsCommand(s), NewCheckCommand(s))
 	return root
 }
