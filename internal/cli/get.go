@@ -208,9 +208,7 @@ func (o *GetOptions) collect(ctx context.Context, kind objectKind, contexts []st
 	}
 	wg.Wait()
 	entries := slices.Concat(rows...)
-	slices.SortFunc(entries, func(a, b GetEntry) int {
-		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	sortGetEntries(entries)
 	var failed []error
 	for _, err := range errs {
 		if err != nil {
@@ -218,6 +216,13 @@ func (o *GetOptions) collect(ctx context.Context, kind objectKind, contexts []st
 		}
 	}
 	return entries, failed
+}
+
+// sortGetEntries sorts rows by cluster, then namespace, then name.
+func sortGetEntries(entries []GetEntry) {
+	slices.SortFunc(entries, func(a, b GetEntry) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
 }
 
 // read lists the objects of one context. A named object missing from one
