@@ -363,7 +363,7 @@ type objectKind struct {
 	// Plural is how messages name several of them.
 	Plural string
 	// aliases are the other words accepted on the command line.
-	aliases []string
+	aliases   []string
 	newObject func() client.Object
 	newList   func() client.ObjectList
 }

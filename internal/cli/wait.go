@@ -61,13 +61,18 @@ func waitReconciled(ctx context.Context, c client.Client, obj client.Object, req
 	progress.Update("waiting for %s to reconcile", name)
 	tick := time.NewTicker(waitPoll)
 	defer tick.Stop()
-	var readErr error
+	var readErr error // the last read's error, when it was not the deadline's
 	for {
-		readErr = c.Get(ctx, key, obj)
-		if apierrors.IsNotFound(readErr) {
+		err := c.Get(ctx, key, obj)
+		switch {
+		case ctx.Err() != nil:
+			return notReconciledError(ctx, name, stateOf(obj), requestedAt, readErr)
+		case apierrors.IsNotFound(err):
 			return fmt.Errorf("%s was deleted while waiting for its reconcile", name)
-		}
-		if readErr == nil {
+		case err != nil:
+			readErr = err
+		default:
+			readErr = nil
 			st := stateOf(obj)
 			if done, err := reconciled(st, requestedAt, name); done {
 				return err
@@ -109,7 +114,7 @@ func reconciled(st objectState, requestedAt, name string) (bool, error) {
 func notReconciledError(ctx context.Context, name string, st objectState, requestedAt string, readErr error) error {
 	var why string
 	switch {
-	case readErr != nil && !errors.Is(readErr, ctx.Err()):
+	case readErr != nil:
 		why = "the last read failed: " + readErr.Error()
 	case st.LastHandled != requestedAt:
 		why = "the agent has not handled the request: is it running? (flotilla check)"
