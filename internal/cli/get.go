@@ -395,7 +395,7 @@ func objectKinds() []objectKind {
 func kindArgs() []string {
 	var args []string
 	for _, k := range objectKinds() {
-		args = append(args, k.Arg, k.Plural)
+		args = append(args, k.Arg, strings.ToLower(k.Plural))
 	}
 	return slices.Compact(args)
 }
