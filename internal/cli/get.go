@@ -26,6 +26,10 @@ import (
 // maxMessageWidth is the widest the MESSAGE column of get and events gets.
 const maxMessageWidth = 80
 
+// clusterTimeout bounds how long get waits for one cluster of several, so
+// an unreachable one does not hold back the table of the others.
+const clusterTimeout = 30 * time.Second
+
 // shortDigest is how many characters of a commit or digest a table shows,
 // as flux does (main@sha1:1a2b3c4d).
 const shortDigest = 8
@@ -227,9 +231,11 @@ func sortGetEntries(entries []GetEntry) {
 
 // read lists the objects of one context. A named object missing from one
 // cluster of several is no error: the fleet need not run it everywhere.
-func (o *GetOptions) read(ctx context.Context, kind objectKind, context string, multi bool) ([]GetEntry, error) {
+func (o *GetOptions) read(ctx context.Context, kind objectKind, cluster string, multi bool) ([]GetEntry, error) {
 	kube := o.Kube
-	kube.Context = context
+	kube.Context = cluster
+	ctx, cancel := context.WithTimeout(ctx, clusterTimeout)
+	defer cancel()
 	c, err := kube.Client()
 	if err != nil {
 		return nil, err
@@ -240,7 +246,7 @@ func (o *GetOptions) read(ctx context.Context, kind objectKind, context string, 
 	}
 	entries := make([]GetEntry, 0, len(objs))
 	for _, obj := range objs {
-		entries = append(entries, getEntry(context, kind, obj))
+		entries = append(entries, getEntry(cluster, kind, obj))
 	}
 	return entries, nil
 }
