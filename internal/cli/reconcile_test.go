@@ -192,6 +192,7 @@ func TestReconcileReportsTheFailure(t *testing.T) {
 	if code, _ := ExitCode(err); code == ExitOK {
 		t.Errorf("exit code %d for a failed reconcile", code)
 	}
+	t.Logf("reconcile of a broken Stack: %v", err)
 	if failed.Reason != v1alpha1.ReasonBuildFailed || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("error = %v (reason %s), want BuildFailed naming missing.yaml", err, failed.Reason)
 	}
