@@ -456,8 +456,3 @@ func stateOf(obj client.Object) objectState {
 	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)
 	return st
 }
-
-// describe names an object for messages: Stack flotilla-system/apps.
-func describe(k objectKind, key client.ObjectKey) string {
-	return k.Kind + " " + key.String()
-}
