@@ -140,17 +140,6 @@ func configMapManifest(dir, ns, name, value string) map[string]string {
 	}
 }
 
-// mergeFiles merges file maps.
-func mergeFiles(maps ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // testWait is the --timeout of the tests that wait: long enough for a slow
 // machine, short enough that a hang fails the test.
 const testWait = "90s"
