@@ -36,12 +36,18 @@ func NewRootCommand(s Streams) *cobra.Command {
 		NewVersionCommand(s),
 		NewAgentCommand(s),
 		NewDemoCommand(s),
-		NewDriftCommand(s),
-		NewBuildCommand(s),
-		NewDiffCommand(s),
-		NewTreeCommand(s),
 		NewInstallCommand(s),
 		NewBootstrapCommand(s),
+		NewCheckCommand(s),
+		NewGetCommand(s),
+		NewReconcileCommand(s),
+		NewSuspendCommand(s),
+		NewResumeCommand(s),
+		NewEventsCommand(s),
+		withNameCompletion(NewDriftCommand(s), "stack"),
+		withStackNameCompletion(NewBuildCommand(s)),
+		withStackNameCompletion(NewDiffCommand(s)),
+		withStackNameCompletion(NewTreeCommand(s)),
 	)
 	return root
 }

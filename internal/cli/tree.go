@@ -40,9 +40,6 @@ const (
 	noteCycle = "already shown above (the inventories form a cycle)"
 )
 
-// maxMessageWidth is the widest a health message gets in the text tree.
-const maxMessageWidth = 80
-
 // TreeOptions configure `flotilla tree stack NAME`.
 type TreeOptions struct {
 	// Kube names the cluster and the Stack's namespace.

@@ -1,0 +1,459 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+)
+
+// maxMessageWidth is the widest a message gets in a table or tree (get,
+// events, tree).
+const maxMessageWidth = 80
+
+// clusterTimeout bounds how long get waits for one cluster of several, so
+// an unreachable one does not hold back the table of the others.
+const clusterTimeout = 30 * time.Second
+
+// shortDigest is how many characters of a commit or digest a table shows,
+// as flux does (main@sha1:1a2b3c4d).
+const shortDigest = 8
+
+// GetOptions configure `flotilla get`.
+type GetOptions struct {
+	// Kube names the cluster and the namespace, or every namespace. Its
+	// Context may be a comma-separated list of contexts.
+	Kube KubeFlags
+	// AllContexts queries every context of the kubeconfig.
+	AllContexts bool
+	// Kind is what to list: source or stack (or an alias).
+	Kind string
+	// Name, when set, limits the listing to the object of that name.
+	Name string
+	// Output is table, json or yaml.
+	Output string
+	// Now is the clock the AGE column is measured against; nil is time.Now.
+	Now func() time.Time
+}
+
+// GetEntry is one row of `flotilla get`.
+type GetEntry struct {
+	// Cluster is the kubeconfig context the object was read from.
+	Cluster string `json:"cluster"`
+	// Kind is Stack or GitRepository.
+	Kind string `json:"kind"`
+	// Namespace and Name of the object.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Ready is the status of the Ready condition: True, False or Unknown.
+	Ready string `json:"ready"`
+	// Reason and Message are those of the Ready condition.
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	// Suspended is spec.suspend.
+	Suspended bool `json:"suspended"`
+	// Revision is the applied revision (Stack) or the artifact's (source), in full.
+	Revision string `json:"revision"`
+	// Created is the object's creation time, in UTC.
+	Created time.Time `json:"created"`
+}
+
+// NewGetCommand returns `flotilla get`.
+func NewGetCommand(s Streams) *cobra.Command {
+	o := &GetOptions{Output: OutputTable, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "get sources|stacks [NAME]",
+		Short: "Show the state of sources or Stacks, across one cluster or many",
+		Long: "Show whether sources or Stacks are Ready, which revision they run and why not.\n" +
+			"With --context a,b or --all-contexts the rows of every cluster are in one table,\n" +
+			"with a CLUSTER column; a cluster that cannot be read is reported on stderr and\n" +
+			"makes the command exit 1 after the others are printed.",
+		Example: "  flotilla get stacks                       # Stacks in flotilla-system\n" +
+			"  flotilla get sources -A                   # every namespace\n" +
+			"  flotilla get stacks --all-contexts -A     # the whole fleet\n" +
+			"  flotilla get stack apps --context prod-us,prod-eu -o json",
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeNames(""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Kind = args[0]
+			if len(args) == 2 {
+				o.Name = args[1]
+			}
+			return o.Run(cmd.Context(), s)
+		},
+	}
+	o.Kube.Bind(cmd.Flags())
+	cmd.Flags().Lookup("context").Usage = "kubeconfig context to use instead of the current one; a comma-separated list for several clusters"
+	cmd.Flags().BoolVar(&o.AllContexts, "all-contexts", false, "every context of the kubeconfig, one CLUSTER column")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, json or yaml")
+	return cmd
+}
+
+// Run reads the objects from every cluster in scope and prints them. Clusters
+// that fail are reported on s.ErrOut; the error is then an *ExitCodeError.
+func (o *GetOptions) Run(ctx context.Context, s Streams) error {
+	kind, err := o.validate()
+	if err != nil {
+		return err
+	}
+	contexts, multi, err := o.contexts()
+	if err != nil {
+		return err
+	}
+	entries, errs := o.collect(ctx, kind, contexts, multi)
+	if len(errs) > 0 && !multi {
+		return errs[0]
+	}
+	if err := o.print(s.Out, kind, entries, multi); err != nil {
+		return err
+	}
+	for _, e := range errs {
+		fmt.Fprintln(s.ErrOut, "Error:", e)
+	}
+	if len(errs) > 0 {
+		return &ExitCodeError{Code: ExitError}
+	}
+	return nil
+}
+
+func (o *GetOptions) validate() (objectKind, error) {
+	if o.Output == "" {
+		o.Output = OutputTable
+	}
+	if err := checkOutput(o.Output, OutputTable, OutputJSON, OutputYAML); err != nil {
+		return objectKind{}, err
+	}
+	if o.Name != "" && o.Kube.AllNamespaces {
+		return objectKind{}, errors.New("a name and --all-namespaces do not go together: name its namespace with -n")
+	}
+	if o.AllContexts && o.Kube.Context != "" {
+		return objectKind{}, errors.New("--context and --all-contexts do not go together: use one")
+	}
+	return kindFor(o.Kind)
+}
+
+// contexts returns the kubeconfig contexts to read and whether the user asked
+// for several (then the table has a CLUSTER column).
+func (o *GetOptions) contexts() ([]string, bool, error) {
+	if !o.AllContexts && !strings.Contains(o.Kube.Context, ",") {
+		if o.Kube.Context != "" {
+			return []string{o.Kube.Context}, false, nil
+		}
+		raw, err := rawKubeconfig(o.Kube.Kubeconfig)
+		if err != nil {
+			return nil, false, err
+		}
+		return []string{raw.CurrentContext}, false, nil
+	}
+	if o.AllContexts {
+		raw, err := rawKubeconfig(o.Kube.Kubeconfig)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(raw.Contexts) == 0 {
+			return nil, false, errors.New("--all-contexts: the kubeconfig has no contexts")
+		}
+		names := make([]string, 0, len(raw.Contexts))
+		for name := range raw.Contexts {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return names, true, nil
+	}
+	var names []string
+	for name := range strings.SplitSeq(o.Kube.Context, ",") {
+		if name = strings.TrimSpace(name); name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names, true, nil
+}
+
+// rawKubeconfig loads the kubeconfig as kubectl does (the path, else
+// $KUBECONFIG, else ~/.kube/config), unresolved, for its context names.
+func rawKubeconfig(path string) (clientcmdapi.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
+	if err != nil {
+		return raw, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	return raw, nil
+}
+
+// collect reads every context in parallel; it returns the rows, sorted, and
+// one error per context that failed, in the order of contexts.
+func (o *GetOptions) collect(ctx context.Context, kind objectKind, contexts []string, multi bool) ([]GetEntry, []error) {
+	rows := make([][]GetEntry, len(contexts))
+	errs := make([]error, len(contexts))
+	var wg sync.WaitGroup
+	for i, name := range contexts {
+		wg.Go(func() {
+			rows[i], errs[i] = o.read(ctx, kind, name, multi)
+			if errs[i] != nil && multi {
+				errs[i] = fmt.Errorf("context %s: %w", name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	entries := slices.Concat(rows...)
+	sortGetEntries(entries)
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return entries, failed
+}
+
+// sortGetEntries sorts rows by cluster, then namespace, then name.
+func sortGetEntries(entries []GetEntry) {
+	slices.SortFunc(entries, func(a, b GetEntry) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+}
+
+// read lists the objects of one context. A named object missing from one
+// cluster of several is no error: the fleet need not run it everywhere.
+func (o *GetOptions) read(ctx context.Context, kind objectKind, cluster string, multi bool) ([]GetEntry, error) {
+	kube := o.Kube
+	kube.Context = cluster
+	ctx, cancel := context.WithTimeout(ctx, clusterTimeout)
+	defer cancel()
+	c, err := kube.Client()
+	if err != nil {
+		return nil, err
+	}
+	objs, err := listKind(ctx, c, kind, &kube, o.Name)
+	if err != nil && (!multi || !apierrors.IsNotFound(err)) {
+		return nil, err
+	}
+	entries := make([]GetEntry, 0, len(objs))
+	for _, obj := range objs {
+		entries = append(entries, getEntry(cluster, kind, obj))
+	}
+	return entries, nil
+}
+
+// listKind returns the object named name, or every object of kind in the
+// scope of kube when name is empty.
+func listKind(ctx context.Context, c client.Client, kind objectKind, kube *KubeFlags, name string) ([]client.Object, error) {
+	if name != "" {
+		obj := kind.newObject()
+		key := client.ObjectKey{Namespace: kube.NamespaceOrDefault(), Name: name}
+		if err := getNamed(ctx, c, kind.GVK(), key, obj); err != nil {
+			return nil, err
+		}
+		return []client.Object{obj}, nil
+	}
+	list := kind.newList()
+	if err := c.List(ctx, list, kube.ListOptions()...); err != nil {
+		return nil, fmt.Errorf("listing %s: %w", kind.Plural, err)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]client.Object, 0, len(items))
+	for _, item := range items {
+		objs = append(objs, item.(client.Object))
+	}
+	return objs, nil
+}
+
+func getEntry(cluster string, kind objectKind, obj client.Object) GetEntry {
+	st := stateOf(obj)
+	e := GetEntry{
+		Cluster: cluster, Kind: kind.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(),
+		Ready: string(metav1.ConditionUnknown), Suspended: st.Suspended, Revision: st.Revision,
+		Created: obj.GetCreationTimestamp().UTC(),
+	}
+	if st.Ready != nil {
+		e.Ready, e.Reason, e.Message = string(st.Ready.Status), st.Ready.Reason, st.Ready.Message
+	}
+	return e
+}
+
+func (o *GetOptions) print(w io.Writer, kind objectKind, entries []GetEntry, multi bool) error {
+	if o.Output != OutputTable {
+		return printData(w, o.Output, entries)
+	}
+	if len(entries) == 0 {
+		_, err := fmt.Fprintf(w, "no %s found\n", kind.Plural)
+		return err
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	return printGetTable(w, paletteFor(w), entries, getColumns{Cluster: multi, Namespace: o.Kube.AllNamespaces}, now())
+}
+
+// getColumns are the optional columns of the get table.
+type getColumns struct{ Cluster, Namespace bool }
+
+func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, now time.Time) error {
+	t := newTable(w)
+	header := []string{"NAME", p.paint(sameWidthCode, "READY"), "SUSPENDED", "REVISION", "AGE", "MESSAGE"}
+	if cols.Namespace {
+		header = append([]string{"NAMESPACE"}, header...)
+	}
+	if cols.Cluster {
+		header = append([]string{"CLUSTER"}, header...)
+	}
+	fmt.Fprintln(t, strings.Join(header, "\t"))
+	for _, e := range entries {
+		row := []string{cell(e.Name), readyCell(p, e.Ready), fmt.Sprint(e.Suspended), cell(shortRevision(e.Revision)),
+			formatAge(now.Sub(e.Created)), truncate(cell(e.Message), maxMessageWidth)}
+		if cols.Namespace {
+			row = append([]string{cell(e.Namespace)}, row...)
+		}
+		if cols.Cluster {
+			row = append([]string{cell(e.Cluster)}, row...)
+		}
+		fmt.Fprintln(t, strings.Join(row, "\t"))
+	}
+	return t.Flush()
+}
+
+// sameWidthCode is the ANSI code of the terminal's default colour. Every
+// cell of a coloured column, the header included, is painted so that each
+// carries escapes of the same length and the tabwriter aligns the column.
+const sameWidthCode = "39"
+
+// readyCell colours a Ready status: green True, red False, yellow Unknown.
+func readyCell(p palette, status string) string {
+	switch status {
+	case string(metav1.ConditionTrue):
+		return p.Green(status)
+	case string(metav1.ConditionFalse):
+		return p.Red(status)
+	default:
+		return p.Yellow(cell(status))
+	}
+}
+
+// shortRevision shortens the digest of a revision as flux does:
+// main@sha1:1a2b3c4d5e... becomes main@sha1:1a2b3c4d.
+func shortRevision(rev string) string {
+	i := strings.LastIndex(rev, ":")
+	if i < 0 || len(rev)-i-1 <= shortDigest {
+		return rev
+	}
+	return rev[:i+1+shortDigest]
+}
+
+// objectKind is one kind of Flotilla object that get, reconcile, suspend,
+// resume and events act on, with the words the command line accepts for it.
+type objectKind struct {
+	// Kind is the API kind: Stack or GitRepository.
+	Kind string
+	// Arg is the word the docs use: stack or source.
+	Arg string
+	// Plural is how messages name several of them.
+	Plural string
+	// aliases are the other words accepted on the command line.
+	aliases   []string
+	newObject func() client.Object
+	newList   func() client.ObjectList
+}
+
+// GVK returns the kind's group, version and kind.
+func (k objectKind) GVK() schema.GroupVersionKind {
+	return v1alpha1.GroupVersion.WithKind(k.Kind)
+}
+
+// objectKinds lists the kinds the verbs know, in the order help shows them.
+func objectKinds() []objectKind {
+	return []objectKind{
+		{
+			Kind: v1alpha1.GitRepositoryKind, Arg: "source", Plural: "sources",
+			aliases:   []string{"sources", "gitrepository", "gitrepositories", "gitrepo", "gr"},
+			newObject: func() client.Object { return &v1alpha1.GitRepository{} },
+			newList:   func() client.ObjectList { return &v1alpha1.GitRepositoryList{} },
+		},
+		{
+			Kind: v1alpha1.StackKind, Arg: "stack", Plural: "Stacks",
+			aliases:   []string{"stacks", "st"},
+			newObject: func() client.Object { return &v1alpha1.Stack{} },
+			newList:   func() client.ObjectList { return &v1alpha1.StackList{} },
+		},
+	}
+}
+
+// kindArgs are the words of every kind, for completion and help.
+func kindArgs() []string {
+	var args []string
+	for _, k := range objectKinds() {
+		args = append(args, k.Arg, strings.ToLower(k.Plural))
+	}
+	return slices.Compact(args)
+}
+
+// kindFor maps a command-line word (stack, stacks, source, gitrepositories,
+// Stack, ...) to its kind.
+func kindFor(word string) (objectKind, error) {
+	w := strings.ToLower(word)
+	for _, k := range objectKinds() {
+		if w == k.Arg || w == strings.ToLower(k.Kind) || slices.Contains(k.aliases, w) {
+			return k, nil
+		}
+	}
+	return objectKind{}, fmt.Errorf("unknown kind %q: use source or stack", word)
+}
+
+// objectState is what the verbs read from the status of a Stack or a
+// GitRepository.
+type objectState struct {
+	// Ready is the Ready condition, nil before the first reconcile.
+	Ready *metav1.Condition
+	// Reconciling is the Reconciling condition, nil when none is under way.
+	Reconciling *metav1.Condition
+	// Generation and ObservedGeneration tell whether the status is current.
+	Generation, ObservedGeneration int64
+	// Suspended is spec.suspend.
+	Suspended bool
+	// Revision is the applied revision of a Stack, the artifact's of a source.
+	Revision string
+	// LastHandled is status.lastHandledReconcileAt.
+	LastHandled string
+}
+
+// stateOf reads the state of a Stack or a GitRepository; any other object
+// has a zero state.
+func stateOf(obj client.Object) objectState {
+	st := objectState{Generation: obj.GetGeneration()}
+	var conds []metav1.Condition
+	switch o := obj.(type) {
+	case *v1alpha1.Stack:
+		conds, st.Suspended = o.Status.Conditions, o.Spec.Suspend
+		st.ObservedGeneration, st.Revision = o.Status.ObservedGeneration, o.Status.LastAppliedRevision
+		st.LastHandled = o.Status.LastHandledReconcileAt
+	case *v1alpha1.GitRepository:
+		conds, st.Suspended = o.Status.Conditions, o.Spec.Suspend
+		st.ObservedGeneration, st.LastHandled = o.Status.ObservedGeneration, o.Status.LastHandledReconcileAt
+		if o.Status.Artifact != nil {
+			st.Revision = o.Status.Artifact.Revision
+		}
+	}
+	st.Ready = meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
+	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)
+	return st
+}

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+)
+
+// waitPoll is how often waitReconciled reads the object it waits for.
+const waitPoll = 250 * time.Millisecond
+
+// ReconcileFailedError is a reconcile the agent finished with Ready False.
+type ReconcileFailedError struct {
+	// Object is Kind namespace/name.
+	Object string
+	// Reason and Message are those of the Ready condition.
+	Reason, Message string
+}
+
+var _ error = (*ReconcileFailedError)(nil)
+
+// Error says which object failed and the agent's reason.
+func (e *ReconcileFailedError) Error() string {
+	return fmt.Sprintf("%s failed: %s: %s", e.Object, e.Reason, e.Message)
+}
+
+// requestReconcile sets the reconcile-requested-at annotation of obj to a
+// fresh value (the time, RFC 3339 with nanoseconds) with a merge patch, and
+// returns the value to wait for.
+func requestReconcile(ctx context.Context, c client.Client, obj client.Object) (string, error) {
+	at := time.Now().UTC().Format(time.RFC3339Nano)
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[v1alpha1.ReconcileRequestAnnotation] = at
+	obj.SetAnnotations(annotations)
+	if err := c.Patch(ctx, obj, patch); err != nil {
+		return "", fmt.Errorf("requesting a reconcile of %s: %w", objectName(obj), err)
+	}
+	return at, nil
+}
+
+// waitReconciled waits until the agent has handled the reconcile request
+// requestedAt on obj (a Stack or a GitRepository): status.lastHandledReconcileAt
+// equals it and Ready is decided (True or False) for the current generation.
+// It keeps obj up to date as it reads it and tells progress what it waits
+// for. It returns nil when Ready is True, a *ReconcileFailedError when it is
+// False, and an error wrapping ctx.Err() when ctx ends first; set the
+// deadline on ctx.
+func waitReconciled(ctx context.Context, c client.Client, obj client.Object, requestedAt string, progress *Progress) error {
+	key, name := client.ObjectKeyFromObject(obj), objectName(obj)
+	progress.Update("waiting for %s to reconcile", name)
+	tick := time.NewTicker(waitPoll)
+	defer tick.Stop()
+	var readErr error // the last read's error, when it was not the deadline's
+	for {
+		err := c.Get(ctx, key, obj)
+		switch {
+		case ctx.Err() != nil:
+			return notReconciledError(ctx, name, stateOf(obj), requestedAt, readErr)
+		case apierrors.IsNotFound(err):
+			return fmt.Errorf("%s was deleted while waiting for its reconcile", name)
+		case err != nil:
+			readErr = err
+		default:
+			readErr = nil
+			st := stateOf(obj)
+			if done, err := reconciled(st, requestedAt, name); done {
+				return err
+			}
+			if st.Reconciling != nil && st.Reconciling.Message != "" {
+				progress.Update("%s: %s", name, st.Reconciling.Message)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return notReconciledError(ctx, name, stateOf(obj), requestedAt, readErr)
+		case <-tick.C:
+		}
+	}
+}
+
+// reconciled says whether the state shows the request handled and Ready
+// decided, and with what outcome.
+func reconciled(st objectState, requestedAt, name string) (bool, error) {
+	if st.LastHandled != requestedAt || st.ObservedGeneration != st.Generation {
+		return false, nil
+	}
+	r := st.Ready
+	if r == nil || r.ObservedGeneration != st.Generation {
+		return false, nil
+	}
+	switch r.Status {
+	case metav1.ConditionTrue:
+		return true, nil
+	case metav1.ConditionFalse:
+		return true, &ReconcileFailedError{Object: name, Reason: r.Reason, Message: r.Message}
+	default:
+		return false, nil
+	}
+}
+
+// notReconciledError says why a wait ended before the reconcile did, and
+// what to look at.
+func notReconciledError(ctx context.Context, name string, st objectState, requestedAt string, readErr error) error {
+	var why string
+	switch {
+	case readErr != nil:
+		why = "the last read failed: " + readErr.Error()
+	case st.LastHandled != requestedAt:
+		why = "the agent has not handled the request: is it running? (flotilla check)"
+	case st.Reconciling != nil:
+		why = "still reconciling: " + st.Reconciling.Message
+	default:
+		why = "Ready is not decided yet"
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out waiting for %s to reconcile; %s: %w", name, why, ctx.Err())
+	}
+	return fmt.Errorf("stopped waiting for %s to reconcile; %s: %w", name, why, ctx.Err())
+}
+
+// objectName names a Stack or a GitRepository for messages: Stack ns/name.
+func objectName(obj client.Object) string {
+	kind := obj.GetObjectKind().GroupVersionKind().Kind
+	switch obj.(type) {
+	case *v1alpha1.Stack:
+		kind = v1alpha1.StackKind
+	case *v1alpha1.GitRepository:
+		kind = v1alpha1.GitRepositoryKind
+	}
+	return kind + " " + client.ObjectKeyFromObject(obj).String()
+}
