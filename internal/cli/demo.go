@@ -69,7 +69,9 @@ type progressReporter struct{ p *Progress }
 func (r progressReporter) Step(format string, args ...any)    { r.p.Println(format, args...) }
 func (r progressReporter) Waiting(format string, args ...any) { r.p.Update(format, args...) }
 
-// showFleet prints every Stack of every context of the kubeconfig.
+// showFleet prints every Stack of every context of the kubeconfig, as
+// `flotilla get stacks --all-contexts` does.
 func showFleet(ctx context.Context, kubeconfig string, w io.Writer) error {
-	return nil // replaced by `flotilla get stacks --all-contexts` once it lands
+	o := &GetOptions{Kube: KubeFlags{Kubeconfig: kubeconfig, Namespace: DefaultNamespace}, AllContexts: true, Kind: "stacks", Output: OutputTable}
+	return o.Run(ctx, Streams{Out: w, ErrOut: w})
 }

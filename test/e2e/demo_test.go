@@ -46,6 +46,7 @@ func TestDemoConvergesRevertsAndRollsOut(t *testing.T) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
 		}
 	}
+	assertFleetTable(t, text)
 	if n := strings.Count(text, "✔ 3 clusters at "); n != 2 {
 		t.Errorf("the fleet converged %d times, want 2 (first commit, then the rollout):\n%s", n, text)
 	}
@@ -70,6 +71,30 @@ func assertDemoStopped(t *testing.T, kubeconfig string) {
 		if conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second); err == nil {
 			conn.Close()
 			t.Errorf("cluster %s still listens at %s after the demo", name, u.Host)
+		}
+	}
+}
+
+// assertFleetTable checks the `flotilla get stacks --all-contexts` tables
+// the demo prints: every Stack of every cluster Ready, in one table.
+func assertFleetTable(t *testing.T, text string) {
+	t.Helper()
+	if !strings.Contains(text, "$ flotilla get stacks --all-contexts\nCLUSTER ") {
+		t.Errorf("the demo shows no fleet table:\n%s", text)
+		return
+	}
+	ready := map[string]int{}
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) > 2 && f[2] == "True" {
+			ready[f[0]+"/"+f[1]]++
+		}
+	}
+	for _, cluster := range []string{"staging", "prod-us-east", "prod-eu-west"} {
+		for _, stack := range []string{"cluster", "infrastructure", "infra-configs", "apps"} {
+			if ready[cluster+"/"+stack] != 2 { // once after converging, once after the rollout
+				t.Errorf("Stack %s of %s is Ready in %d fleet tables, want 2", stack, cluster, ready[cluster+"/"+stack])
+			}
 		}
 	}
 }
