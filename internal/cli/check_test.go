@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,7 +99,7 @@ func wantLinePrefixes(t *testing.T, out string, want ...string) {
 
 func TestCheckWithTheCRDsInstalled(t *testing.T) {
 	controlplane.Require(t, env)
-	ns := fmt.Sprintf("check-%d", os.Getpid()%10000)
+	ns := uniqueName("check")
 	createNamespace(t, env.Client, ns)
 	flags := []string{"-n", ns, "--kubeconfig", env.Kubeconfig}
 

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +24,7 @@ func complete(t *testing.T, args ...string) ([]string, string) {
 
 func TestCompletionOfNames(t *testing.T) {
 	controlplane.Require(t, env)
-	ns := fmt.Sprintf("complete-%d", os.Getpid()%10000)
+	ns := uniqueName("complete")
 	createNamespace(t, env.Client, ns)
 	for _, name := range []string{"apps", "infra", "apps-canary"} {
 		createWithStatus(t, env.Client, fixtureStack(ns, name, 0, false, ""))

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -141,7 +140,7 @@ func TestEventsStructured(t *testing.T) {
 
 func TestEventsReadsBackEventsOfTheCluster(t *testing.T) {
 	controlplane.Require(t, env)
-	ns := fmt.Sprintf("events-%d", os.Getpid()%10000)
+	ns := uniqueName("events")
 	createNamespace(t, env.Client, ns)
 	for _, ev := range shopEvents() {
 		ev.Namespace, ev.InvolvedObject.Namespace = ns, ns

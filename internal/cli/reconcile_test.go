@@ -3,9 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,9 +15,6 @@ import (
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
-
-// agentNamespaces counts the namespaces of the tests that run an agent.
-var agentNamespaces atomic.Int32
 
 // agentFixture is a namespace watched by an agent of its own (the real
 // controllers, in-process), a Git repository served from a file:// URL and
@@ -35,7 +30,7 @@ type agentFixture struct {
 func newAgentFixture(t *testing.T, files map[string]string) *agentFixture {
 	t.Helper()
 	controlplane.Require(t, env)
-	f := &agentFixture{ns: fmt.Sprintf("agent-%d-%d", os.Getpid()%10000, agentNamespaces.Add(1)), root: gitserver.NewRoot(t)}
+	f := &agentFixture{ns: uniqueName("agent"), root: gitserver.NewRoot(t)}
 	createNamespace(t, env.Client, f.ns)
 	f.root.InitBare(t, "fleet")
 	f.wd = gitserver.NewWorkdir(t, f.root.Path("fleet"))
@@ -149,7 +144,7 @@ func TestReconcileReportsTheFailure(t *testing.T) {
 
 func TestReconcileUnknownNameSuggestsOne(t *testing.T) {
 	controlplane.Require(t, env)
-	ns := fmt.Sprintf("reconcile-nf-%d", os.Getpid()%10000)
+	ns := uniqueName("reconcile-nf")
 	createNamespace(t, env.Client, ns)
 	createWithStatus(t, env.Client, fixtureStack(ns, "apps", 0, false, ""))
 	_, _, err := run(t, "reconcile", "stack", "app", "-n", ns, "--kubeconfig", env.Kubeconfig)

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,4 +60,13 @@ func startAgent(t *testing.T, namespace string) {
 			t.Errorf("agent stopped: %v", err)
 		}
 	})
+}
+
+// names counts the names uniqueName hands out.
+var names atomic.Int64
+
+// uniqueName is prefix with a suffix no other test of this process (nor a
+// repeat with -count) gets, for namespaces on the shared control plane.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid()%10000, names.Add(1))
 }

@@ -69,6 +69,9 @@ func waitReconciled(ctx context.Context, c client.Client, obj client.Object, req
 			return notReconciledError(ctx, name, stateOf(obj), requestedAt, readErr)
 		case apierrors.IsNotFound(err):
 			return fmt.Errorf("%s was deleted while waiting for its reconcile", name)
+		case err != nil && nearDeadline(ctx):
+			// Refused for the coming deadline (client-go's rate limiter does
+			// that early): it says nothing about the cluster.
 		case err != nil:
 			readErr = err
 		default:
@@ -139,4 +142,10 @@ func objectName(obj client.Object) string {
 		kind = v1alpha1.GitRepositoryKind
 	}
 	return kind + " " + client.ObjectKeyFromObject(obj).String()
+}
+
+// nearDeadline says whether ctx ends within one poll.
+func nearDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < waitPoll
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +51,7 @@ func TestReconciled(t *testing.T) {
 // wait ends at the deadline and says that the request was not handled.
 func TestWaitReconciledWithoutAnAgent(t *testing.T) {
 	controlplane.Require(t, env)
-	ns := fmt.Sprintf("wait-noagent-%d", os.Getpid()%10000)
+	ns := uniqueName("wait-noagent")
 	createNamespace(t, env.Client, ns)
 	st := fixtureStack(ns, "apps", 0, false, "")
 	st.Status = v1alpha1.StackStatus{}
