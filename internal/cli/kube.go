@@ -196,3 +196,20 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// readNamed resolves a kind word (source, stack, or an alias), connects to
+// the cluster the flags name and reads the named object in their
+// namespace; a missing object is a *NotFoundError with a suggestion.
+func readNamed(ctx context.Context, kube *KubeFlags, word, name string) (objectKind, client.Client, client.Object, error) {
+	kind, err := kindFor(word)
+	if err != nil {
+		return kind, nil, nil, err
+	}
+	c, err := kube.Client()
+	if err != nil {
+		return kind, nil, nil, err
+	}
+	obj := kind.newObject()
+	key := client.ObjectKey{Namespace: kube.NamespaceOrDefault(), Name: name}
+	return kind, c, obj, getNamed(ctx, c, kind.GVK(), key, obj)
+}

@@ -54,19 +54,10 @@ func NewReconcileCommand(s Streams) *cobra.Command {
 // Run requests the reconcile and waits for it, printing progress and the
 // outcome on s.Out.
 func (o *ReconcileOptions) Run(ctx context.Context, s Streams) error {
-	kind, err := kindFor(o.Kind)
-	if err != nil {
-		return err
-	}
-	c, err := o.Kube.Client()
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	obj := kind.newObject()
-	key := client.ObjectKey{Namespace: o.Kube.NamespaceOrDefault(), Name: o.Name}
-	if err := getNamed(ctx, c, kind.GVK(), key, obj); err != nil {
+	kind, c, obj, err := readNamed(ctx, &o.Kube, o.Kind, o.Name)
+	if err != nil {
 		return err
 	}
 	progress := progressFor(s.Out)

@@ -72,22 +72,13 @@ func NewResumeCommand(s Streams) *cobra.Command {
 // Run patches spec.suspend and, on resume with Wait, waits for the
 // reconcile.
 func (o *SuspendOptions) Run(ctx context.Context, s Streams) error {
-	kind, err := kindFor(o.Kind)
-	if err != nil {
-		return err
-	}
-	c, err := o.Kube.Client()
-	if err != nil {
-		return err
-	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	obj := kind.newObject()
-	key := client.ObjectKey{Namespace: o.Kube.NamespaceOrDefault(), Name: o.Name}
-	if err := getNamed(ctx, c, kind.GVK(), key, obj); err != nil {
+	kind, c, obj, err := readNamed(ctx, &o.Kube, o.Kind, o.Name)
+	if err != nil {
 		return err
 	}
 	if o.Suspend {
