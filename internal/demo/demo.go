@@ -182,20 +182,26 @@ func (f *fleet) startAgents() error {
 	return nil
 }
 
-// teardown stops what start started, newest first.
+// teardown stops what start started, agents first, each kind in parallel.
 func (f *fleet) teardown() error {
+	if len(f.agents)+len(f.clusters) > 0 {
+		f.o.Report.Waiting("stopping %d agents and %d clusters", len(f.agents), len(f.clusters))
+	}
+	var wg sync.WaitGroup
 	for _, a := range f.agents {
-		a.stop()
+		wg.Go(a.stop)
 	}
-	var errs []error
+	wg.Wait()
+	errs := make([]error, len(f.clusters)+2)
 	if f.repo != nil {
-		errs = append(errs, f.repo.close())
+		errs[0] = f.repo.close()
 	}
-	for _, c := range f.clusters {
-		errs = append(errs, c.stop())
+	for i, c := range f.clusters {
+		wg.Go(func() { errs[i+2] = c.stop() })
 	}
+	wg.Wait()
 	if f.o.Dir == "" && f.dir != "" {
-		errs = append(errs, os.RemoveAll(f.dir))
+		errs[1] = os.RemoveAll(f.dir)
 	}
 	return errors.Join(errs...)
 }

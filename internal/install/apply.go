@@ -44,7 +44,7 @@ func Apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructur
 		}
 	}
 	if len(rest) > 0 {
-		progress(fmt.Sprintf("applying %d objects", len(rest)))
+		progress(fmt.Sprintf("applying %d %s", len(rest), plural(len(rest), "object", "objects")))
 		done, err := mgr.Apply(ctx, rest)
 		cs.Append(done)
 		if err != nil {
@@ -142,3 +142,11 @@ func WaitAgent(ctx context.Context, c client.Client, namespace string, timeout t
 // isNoKind reports a kind the API server does not serve (yet): its CRD is
 // part of the set.
 func isNoKind(err error) bool { return meta.IsNoMatchError(err) }
+
+// plural picks the form of a noun for n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
