@@ -266,7 +266,9 @@ func printObjects(w io.Writer, format string, objs []*unstructured.Unstructured,
 
 // maskObject returns u with a Secret's values masked and, when red is not
 // nil, every value red knows (values substituted from Secrets) masked in
-// every string of the object.
+// every string of the object. Nothing else is rewritten: credentials
+// written in a URL of a manifest are in Git in clear and are applied as
+// written, so they are shown as written.
 func maskObject(u *unstructured.Unstructured, red *redact.Redactor) *unstructured.Unstructured {
 	return redactStrings(redact.MaskSecret(u), red)
 }
@@ -286,7 +288,7 @@ func redactStrings(u *unstructured.Unstructured, red *redact.Redactor) *unstruct
 func redactValue(v any, red *redact.Redactor) any {
 	switch t := v.(type) {
 	case string:
-		return red.String(t)
+		return red.Values(t)
 	case map[string]any:
 		for k, e := range t {
 			t[k] = redactValue(e, red)

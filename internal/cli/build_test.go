@@ -13,8 +13,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
@@ -240,4 +242,23 @@ func TestBuildStackErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBuildMasksOnlySecretValues(t *testing.T) {
+	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "settings"},
+		"data": map[string]any{
+			"written": "https://bob:OTHERPASS@example.com/x",
+			"substituted": "https://user:" + markerSubstituted + "@example.com/x",
+		}}}
+	var out bytes.Buffer
+	if err := printObjects(&out, OutputYAML, []*unstructured.Unstructured{cm}, redact.New(markerSubstituted)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  written: https://bob:OTHERPASS@example.com/x\n", "  substituted: https://user:*****@example.com/x\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out.String())
+		}
+	}
+	assertNoMarker(t, out.String(), markerSubstituted)
 }

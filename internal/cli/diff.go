@@ -26,6 +26,10 @@ const (
 	ExitDiffFailed = 2
 )
 
+// noteMaskedChange follows the header of an object that would change only
+// in values the diff masks.
+const noteMaskedChange = "@@ the change is only in values masked because they come from Secrets @@"
+
 // diffContext is how many unchanged lines surround a change in a diff.
 const diffContext = 3
 
@@ -223,6 +227,12 @@ func (d *stackDiff) print(w io.Writer, p palette) error {
 		if err != nil {
 			return err
 		}
+		if text == "" {
+			// Counted as a change, but equal once masked: say so, so that
+			// every change the summary counts is shown.
+			from, to := diffHeaders(o)
+			text = "--- " + from + "\n+++ " + to + "\n" + noteMaskedChange + "\n"
+		}
 		fmt.Fprint(w, colourDiff(text, p))
 	}
 	for _, o := range d.prune {
@@ -239,7 +249,8 @@ func (d *stackDiff) print(w io.Writer, p palette) error {
 
 // unifiedDiff is the diff of one object's live and merged versions as
 // YAML, Secret values masked (a changed key shows as changed) and values
-// substituted from Secrets masked wherever they appear.
+// substituted from Secrets masked wherever they appear; "" when the masked
+// versions are equal.
 func unifiedDiff(o apply.ObjectDiff, red *redact.Redactor) (string, error) {
 	live, merged := redact.MaskSecretPair(o.Live, o.Merged)
 	a, err := yamlLines(redactStrings(live, red))
@@ -250,14 +261,20 @@ func unifiedDiff(o apply.ObjectDiff, red *redact.Redactor) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	from, to := "live "+o.Object.String(), "merged "+o.Object.String()
+	from, to := diffHeaders(o)
+	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: a, B: b, FromFile: from, ToFile: to, Context: diffContext})
+}
+
+// diffHeaders are the names of the two sides of one object's diff.
+func diffHeaders(o apply.ObjectDiff) (from, to string) {
+	from, to = "live "+o.Object.String(), "merged "+o.Object.String()
 	if o.Live == nil {
 		from += " (absent: would be created)"
 	}
 	if o.Note != "" {
 		to += " (" + o.Note + ")"
 	}
-	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: a, B: b, FromFile: from, ToFile: to, Context: diffContext})
+	return from, to
 }
 
 // yamlLines is u as YAML, one string per line with its newline; nil for nil.
