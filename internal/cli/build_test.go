@@ -248,7 +248,7 @@ func TestBuildMasksOnlySecretValues(t *testing.T) {
 	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "settings"},
 		"data": map[string]any{
-			"written": "https://bob:OTHERPASS@example.com/x",
+			"written":     "https://bob:OTHERPASS@example.com/x",
 			"substituted": "https://user:" + markerSubstituted + "@example.com/x",
 		}}}
 	var out bytes.Buffer
