@@ -193,8 +193,9 @@ type BuildStackOptions struct {
 func newBuildStackCommand(s Streams) *cobra.Command {
 	o := &BuildStackOptions{Output: OutputYAML}
 	cmd := &cobra.Command{
-		Use:   "stack NAME [--path REPO_ROOT]",
-		Short: "Render a Stack of the cluster from a local checkout, exactly as the agent would",
+		Use:     "stack NAME [--path REPO_ROOT]",
+		Aliases: stackAliases(),
+		Short:   "Render a Stack of the cluster from a local checkout, exactly as the agent would",
 		Long: "Read the Stack and the ConfigMaps and Secrets of its postBuild.substituteFrom from the\n" +
 			"cluster, render its spec.path of the local checkout at --path with the Stack's options,\n" +
 			"and print the objects. Secret values are masked, also where they were substituted.",

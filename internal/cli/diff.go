@@ -87,8 +87,9 @@ func requireSubcommand(cmd *cobra.Command, code int) {
 func newDiffStackCommand(s Streams) *cobra.Command {
 	o := &DiffOptions{}
 	cmd := &cobra.Command{
-		Use:   "stack NAME --path REPO_ROOT",
-		Short: "Diff a Stack's local render against the cluster with a server-side dry-run",
+		Use:     "stack NAME --path REPO_ROOT",
+		Aliases: stackAliases(),
+		Short:   "Diff a Stack's local render against the cluster with a server-side dry-run",
 		Long: "Render the Stack from the local checkout at --path as the agent would, dry-run every\n" +
 			"object against the cluster (server-side apply, field manager flotilla, the Stack's owner\n" +
 			"labels), and print a unified diff per object that would change, new objects whole, and\n" +
@@ -125,6 +126,11 @@ func (o *DiffOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return &ExitCodeError{Code: ExitDiffFailed, Err: err}
 	}
+	if d.suspended {
+		ns := o.Kube.NamespaceOrDefault()
+		fmt.Fprintf(s.ErrOut, "warning: Stack %s/%s is suspended: the agent applies none of this until it is resumed (flotilla resume stack %s -n %s)\n",
+			ns, o.Stack, o.Stack, ns)
+	}
 	if err := d.print(s.Out, paletteFor(s.Out)); err != nil {
 		return &ExitCodeError{Code: ExitDiffFailed, Err: err}
 	}
@@ -142,6 +148,9 @@ type stackDiff struct {
 	prune []apply.ObjectDiff
 	// red knows the values substituted from Secrets.
 	red *redact.Redactor
+	// suspended is the Stack's spec.suspend: the agent applies nothing
+	// while it is set.
+	suspended bool
 }
 
 func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
@@ -162,7 +171,7 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 			st.Namespace, st.Name, st.Spec.Path, len(st.Status.Inventory))
 	}
 	mgr := apply.NewManager(c, stackApplyOptions(st))
-	d := &stackDiff{red: red}
+	d := &stackDiff{red: red, suspended: st.Spec.Suspend}
 	if d.objects, err = mgr.Diff(ctx, objs); err != nil {
 		return nil, &redactedError{msg: fmt.Sprintf("Stack %s/%s: %s", st.Namespace, st.Name, red.Error(err)), err: err}
 	}

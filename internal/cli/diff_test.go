@@ -288,3 +288,41 @@ func TestDiffShowsAChangeOnlyInMaskedValues(t *testing.T) {
 	}
 	assertNoMarker(t, out.String(), before, after)
 }
+
+func TestDiffOfASuspendedStackWarnsAndStillDiffs(t *testing.T) {
+	f := newDiffFixture(t, "suspended")
+	files := diffFiles()
+	f.applyAsAgent(t, writeRepo(t, files))
+	var st v1alpha1.Stack
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: f.ns, Name: "apps"}, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Spec.Suspend = true
+	if err := env.Client.Update(t.Context(), &st); err != nil {
+		t.Fatal(err)
+	}
+	files["settings.yaml"] = strings.Replace(files["settings.yaml"], "color: blue", "color: green", 1)
+
+	o := DiffOptions{Kube: KubeFlags{Kubeconfig: env.Kubeconfig, Namespace: f.ns}, Stack: "apps", Path: writeRepo(t, files)}
+	var out, errOut bytes.Buffer
+	err := o.Run(t.Context(), Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if code, _ := ExitCode(err); code != ExitDiffChanges {
+		t.Fatalf("exit %d (%v), want %d", code, err, ExitDiffChanges)
+	}
+	wantLines(t, out.String(), "+  color: green", "0 to create, 1 to change, 0 to prune")
+	wantLines(t, errOut.String(), "warning: Stack "+f.ns+"/apps is suspended: the agent applies none of this until it is resumed (flotilla resume stack apps -n "+f.ns+")")
+}
+
+func TestStackSubcommandsTakeThePlural(t *testing.T) {
+	for _, args := range [][]string{
+		{"build", "stacks", "a", "b", "--path", "."},
+		{"diff", "stacks", "a", "b", "--path", "."},
+		{"tree", "stacks", "a", "b"},
+		{"tree", "st", "a", "b"},
+	} {
+		_, _, err := run(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "accepts 1 arg(s), received 2") {
+			t.Errorf("%v: err = %v, want the stack subcommand's argument check", args, err)
+		}
+	}
+}

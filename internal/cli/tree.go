@@ -80,8 +80,9 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	}
 	o := &TreeOptions{Output: OutputTable}
 	stack := &cobra.Command{
-		Use:   "stack NAME",
-		Short: "Show a Stack's inventory as a tree, with each object's health",
+		Use:     "stack NAME",
+		Aliases: stackAliases(),
+		Short:   "Show a Stack's inventory as a tree, with each object's health",
 		Long: "Read the Stack's status.inventory and show it as a tree: the cluster-scoped objects,\n" +
 			"then each namespace with its objects, sorted by kind and name, each with its health as\n" +
 			"kstatus computes it from the live object. Stacks in the inventory are expanded in turn.\n" +
@@ -102,6 +103,18 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	cmd.AddCommand(stack)
 	requireSubcommand(cmd, ExitError)
 	return cmd
+}
+
+// stackAliases are the other words for a Stack that get, reconcile and
+// suspend accept (stacks, st), for the `stack` subcommands of build, diff
+// and tree.
+func stackAliases() []string {
+	for _, k := range objectKinds() {
+		if k.Kind == v1alpha1.StackKind {
+			return slices.Clone(k.aliases)
+		}
+	}
+	return nil
 }
 
 // Run reads the Stack and the objects of its inventory and prints the tree.
