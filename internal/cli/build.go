@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,7 +26,8 @@ type BuildOptions struct {
 	// Path is the directory to render.
 	Path string
 	// Root is the artifact root nothing outside of which is read; empty
-	// means the Git work tree Path is in, else Path itself.
+	// means the Git work tree Path is in; outside one, the current
+	// directory when Path is in it, else Path itself.
 	Root string
 	// Vars are K=V substitution values; none means no substitution, as for
 	// a Stack without postBuild.
@@ -54,7 +56,7 @@ func NewBuildCommand(s Streams) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Path, "path", o.Path, "directory to render (required)")
-	f.StringVar(&o.Root, "root", o.Root, "root nothing outside of which is read; default the Git work tree of --path, else --path")
+	f.StringVar(&o.Root, "root", o.Root, "root nothing outside of which is read; default the Git work tree of --path, else the current directory when --path is in it, else --path")
 	f.StringArrayVar(&o.Vars, "var", o.Vars, "substitution value K=V (repeatable); without any, ${...} is left as written")
 	f.StringVar(&o.TargetNamespace, "target-namespace", o.TargetNamespace, "namespace of every namespaced object")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
@@ -78,9 +80,30 @@ func (o *BuildOptions) Run(ctx context.Context, s Streams) error {
 	}
 	objs, err := render.Build(ctx, render.Options{Root: root, Path: rel, TargetNamespace: o.TargetNamespace, Substitute: vars})
 	if err != nil {
-		return fmt.Errorf("%w (root %s)", err, root)
+		return fmt.Errorf("%w (root %s)%s", err, root, buildHint(err))
 	}
 	return printObjects(s.Out, o.Output, objs, nil)
+}
+
+// undefinedVariable finds the variable's name in render's message for
+// ErrUndefinedVariable.
+var undefinedVariable = regexp.MustCompile(`variable ([A-Za-z_][A-Za-z0-9_]*) in .* has no value`)
+
+// buildHint is the fix, in build --path's own flags, for a render error
+// whose message names the Stack's fix (the engine speaks for the agent);
+// "" when there is nothing to add.
+func buildHint(err error) string {
+	switch {
+	case errors.Is(err, render.ErrOutsideRoot):
+		return "; if those files are in the same repository, pass --root with the repository root"
+	case errors.Is(err, render.ErrUndefinedVariable):
+		name := "NAME"
+		if m := undefinedVariable.FindStringSubmatch(err.Error()); m != nil {
+			name = m[1]
+		}
+		return "; with build --path, give it with --var " + name + "=value"
+	}
+	return ""
 }
 
 // parseVars turns K=V pairs into substitution variables; none gives nil.
@@ -111,7 +134,7 @@ func buildRoot(dir, root string) (string, string, error) {
 		return "", "", fmt.Errorf("--path %s: not a directory", dir)
 	}
 	if root == "" {
-		root = gitWorkTree(abs)
+		root = defaultRoot(abs)
 	}
 	if root, err = filepath.Abs(root); err != nil {
 		return "", "", err
@@ -123,15 +146,33 @@ func buildRoot(dir, root string) (string, string, error) {
 	return root, rel, nil
 }
 
+// defaultRoot is the root for the absolute directory dir when --root is not
+// given: its Git work tree; outside one, the current directory when dir is
+// in it (a copy of a repository without .git, built from its top), else
+// dir itself.
+func defaultRoot(dir string) string {
+	if root := gitWorkTree(dir); root != "" {
+		return root
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return dir
+	}
+	if rel, err := filepath.Rel(cwd, dir); err == nil && filepath.IsLocal(rel) || rel == "." {
+		return cwd
+	}
+	return dir
+}
+
 // gitWorkTree returns the nearest directory from dir up holding .git, or
-// dir when there is none.
+// "" when there is none.
 func gitWorkTree(dir string) string {
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
 			return d
 		}
 		if filepath.Dir(d) == d {
-			return dir
+			return ""
 		}
 	}
 }
@@ -152,8 +193,9 @@ type BuildStackOptions struct {
 func newBuildStackCommand(s Streams) *cobra.Command {
 	o := &BuildStackOptions{Output: OutputYAML}
 	cmd := &cobra.Command{
-		Use:   "stack NAME [--path REPO_ROOT]",
-		Short: "Render a Stack of the cluster from a local checkout, exactly as the agent would",
+		Use:     "stack NAME [--path REPO_ROOT]",
+		Aliases: stackAliases(),
+		Short:   "Render a Stack of the cluster from a local checkout, exactly as the agent would",
 		Long: "Read the Stack and the ConfigMaps and Secrets of its postBuild.substituteFrom from the\n" +
 			"cluster, render its spec.path of the local checkout at --path with the Stack's options,\n" +
 			"and print the objects. Secret values are masked, also where they were substituted.",
@@ -221,12 +263,22 @@ func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo 
 	if err != nil {
 		return nil, red, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
-	objs, err := render.Build(ctx, stackspec.RenderOptions(st, root, vars))
+	opts := stackspec.RenderOptions(st, root, vars)
+	objs, err := render.Build(ctx, opts)
 	if err != nil {
 		msg := fmt.Sprintf("building Stack %s/%s (path %q of %s): %s", st.Namespace, st.Name, st.Spec.Path, root, red.Error(err))
+		if errors.Is(err, render.ErrNotFound) && !isDir(filepath.Join(root, opts.Path)) {
+			msg += " or --path (the repository root of a local checkout)"
+		}
 		return nil, red, &redactedError{msg: msg, err: err}
 	}
 	return objs, red, nil
+}
+
+// isDir says whether path is a directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
 
 // redactedError carries a cause whose own message may hold a secret value:
@@ -266,7 +318,9 @@ func printObjects(w io.Writer, format string, objs []*unstructured.Unstructured,
 
 // maskObject returns u with a Secret's values masked and, when red is not
 // nil, every value red knows (values substituted from Secrets) masked in
-// every string of the object.
+// every string of the object. Nothing else is rewritten: credentials
+// written in a URL of a manifest are in Git in clear and are applied as
+// written, so they are shown as written.
 func maskObject(u *unstructured.Unstructured, red *redact.Redactor) *unstructured.Unstructured {
 	return redactStrings(redact.MaskSecret(u), red)
 }
@@ -286,7 +340,7 @@ func redactStrings(u *unstructured.Unstructured, red *redact.Redactor) *unstruct
 func redactValue(v any, red *redact.Redactor) any {
 	switch t := v.(type) {
 	case string:
-		return red.String(t)
+		return red.Values(t)
 	case map[string]any:
 		for k, e := range t {
 			t[k] = redactValue(e, red)

@@ -13,8 +13,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
@@ -142,6 +144,57 @@ func TestBuildRootIsTheGitWorkTree(t *testing.T) {
 	}
 }
 
+// copyWithoutGit writes a repository without .git whose staging overlay
+// uses a base above it, and returns its directory.
+func copyWithoutGit(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"apps/base/kustomization.yaml":             "resources:\n  - settings.yaml\n",
+		"apps/base/settings.yaml":                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  cluster: ${CLUSTER_NAME}\n",
+		"apps/overlays/staging/kustomization.yaml": "resources:\n  - ../../base\n",
+	})
+	return dir
+}
+
+func TestBuildOutsideAGitWorkTreeRootsAtTheCurrentDirectory(t *testing.T) {
+	dir := copyWithoutGit(t)
+	t.Chdir(dir)
+	o := BuildOptions{Path: filepath.Join("apps", "overlays", "staging"), Output: OutputYAML}
+	var out bytes.Buffer
+	if err := o.Run(t.Context(), streams(&out)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "name: settings") {
+		t.Errorf("output lacks the base's ConfigMap:\n%s", out.String())
+	}
+}
+
+func TestBuildErrorsNameTheCLIsFix(t *testing.T) {
+	dir := copyWithoutGit(t)
+	cases := []struct {
+		name string
+		o    BuildOptions
+		want string
+	}{
+		{"a base above a directory outside the current one",
+			BuildOptions{Path: filepath.Join(dir, "apps", "overlays", "staging")},
+			"pass --root with the repository root"},
+		{"a variable without a value",
+			BuildOptions{Path: filepath.Join(dir, "apps", "base"), Vars: []string{"OTHER=x"}},
+			"with build --path, give it with --var CLUSTER_NAME=value"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Output = OutputYAML
+			err := tc.o.Run(t.Context(), streams(&bytes.Buffer{}))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // writeFiles writes files (path relative to dir: content) under dir.
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -224,11 +277,17 @@ func TestBuildStackErrors(t *testing.T) {
 	if err := env.Client.Create(t.Context(), newStack(ns, "no-variables", "./overlay", "")); err != nil {
 		t.Fatal(err)
 	}
+	elsewhere := newStack(ns, "elsewhere", "./clusters/staging", "")
+	elsewhere.Spec.PostBuild = nil
+	if err := env.Client.Create(t.Context(), elsewhere); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name, stack, want string
 	}{
 		{"a mistyped name", "no-variablez", "Stack " + ns + "/no-variablez not found; did you mean no-variables?"},
 		{"a missing substituteFrom Secret", "no-variables", "postBuild.substituteFrom Secret " + ns + "/variables: not found"},
+		{"a path not in the checkout", "elsewhere", "check the Stack's path or --path (the repository root of a local checkout)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,4 +299,23 @@ func TestBuildStackErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBuildMasksOnlySecretValues(t *testing.T) {
+	cm := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "settings"},
+		"data": map[string]any{
+			"written":     "https://bob:OTHERPASS@example.com/x",
+			"substituted": "https://user:" + markerSubstituted + "@example.com/x",
+		}}}
+	var out bytes.Buffer
+	if err := printObjects(&out, OutputYAML, []*unstructured.Unstructured{cm}, redact.New(markerSubstituted)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  written: https://bob:OTHERPASS@example.com/x\n", "  substituted: https://user:*****@example.com/x\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out.String())
+		}
+	}
+	assertNoMarker(t, out.String(), markerSubstituted)
 }

@@ -26,6 +26,10 @@ const (
 	ExitDiffFailed = 2
 )
 
+// noteMaskedChange follows the header of an object that would change only
+// in values the diff masks.
+const noteMaskedChange = "@@ the change is only in values masked because they come from Secrets @@"
+
 // diffContext is how many unchanged lines surround a change in a diff.
 const diffContext = 3
 
@@ -83,8 +87,9 @@ func requireSubcommand(cmd *cobra.Command, code int) {
 func newDiffStackCommand(s Streams) *cobra.Command {
 	o := &DiffOptions{}
 	cmd := &cobra.Command{
-		Use:   "stack NAME --path REPO_ROOT",
-		Short: "Diff a Stack's local render against the cluster with a server-side dry-run",
+		Use:     "stack NAME --path REPO_ROOT",
+		Aliases: stackAliases(),
+		Short:   "Diff a Stack's local render against the cluster with a server-side dry-run",
 		Long: "Render the Stack from the local checkout at --path as the agent would, dry-run every\n" +
 			"object against the cluster (server-side apply, field manager flotilla, the Stack's owner\n" +
 			"labels), and print a unified diff per object that would change, new objects whole, and\n" +
@@ -121,6 +126,11 @@ func (o *DiffOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return &ExitCodeError{Code: ExitDiffFailed, Err: err}
 	}
+	if d.suspended {
+		ns := o.Kube.NamespaceOrDefault()
+		fmt.Fprintf(s.ErrOut, "warning: Stack %s/%s is suspended: the agent applies none of this until it is resumed (flotilla resume stack %s -n %s)\n",
+			ns, o.Stack, o.Stack, ns)
+	}
 	if err := d.print(s.Out, paletteFor(s.Out)); err != nil {
 		return &ExitCodeError{Code: ExitDiffFailed, Err: err}
 	}
@@ -138,6 +148,9 @@ type stackDiff struct {
 	prune []apply.ObjectDiff
 	// red knows the values substituted from Secrets.
 	red *redact.Redactor
+	// suspended is the Stack's spec.suspend: the agent applies nothing
+	// while it is set.
+	suspended bool
 }
 
 func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
@@ -158,7 +171,7 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 			st.Namespace, st.Name, st.Spec.Path, len(st.Status.Inventory))
 	}
 	mgr := apply.NewManager(c, stackApplyOptions(st))
-	d := &stackDiff{red: red}
+	d := &stackDiff{red: red, suspended: st.Spec.Suspend}
 	if d.objects, err = mgr.Diff(ctx, objs); err != nil {
 		return nil, &redactedError{msg: fmt.Sprintf("Stack %s/%s: %s", st.Namespace, st.Name, red.Error(err)), err: err}
 	}
@@ -223,6 +236,12 @@ func (d *stackDiff) print(w io.Writer, p palette) error {
 		if err != nil {
 			return err
 		}
+		if text == "" {
+			// Counted as a change, but equal once masked: say so, so that
+			// every change the summary counts is shown.
+			from, to := diffHeaders(o)
+			text = "--- " + from + "\n+++ " + to + "\n" + noteMaskedChange + "\n"
+		}
 		fmt.Fprint(w, colourDiff(text, p))
 	}
 	for _, o := range d.prune {
@@ -239,7 +258,8 @@ func (d *stackDiff) print(w io.Writer, p palette) error {
 
 // unifiedDiff is the diff of one object's live and merged versions as
 // YAML, Secret values masked (a changed key shows as changed) and values
-// substituted from Secrets masked wherever they appear.
+// substituted from Secrets masked wherever they appear; "" when the masked
+// versions are equal.
 func unifiedDiff(o apply.ObjectDiff, red *redact.Redactor) (string, error) {
 	live, merged := redact.MaskSecretPair(o.Live, o.Merged)
 	a, err := yamlLines(redactStrings(live, red))
@@ -250,14 +270,20 @@ func unifiedDiff(o apply.ObjectDiff, red *redact.Redactor) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	from, to := "live "+o.Object.String(), "merged "+o.Object.String()
+	from, to := diffHeaders(o)
+	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: a, B: b, FromFile: from, ToFile: to, Context: diffContext})
+}
+
+// diffHeaders are the names of the two sides of one object's diff.
+func diffHeaders(o apply.ObjectDiff) (from, to string) {
+	from, to = "live "+o.Object.String(), "merged "+o.Object.String()
 	if o.Live == nil {
 		from += " (absent: would be created)"
 	}
 	if o.Note != "" {
 		to += " (" + o.Note + ")"
 	}
-	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: a, B: b, FromFile: from, ToFile: to, Context: diffContext})
+	return from, to
 }
 
 // yamlLines is u as YAML, one string per line with its newline; nil for nil.

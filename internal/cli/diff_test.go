@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
@@ -236,6 +238,91 @@ func TestDiffArgumentErrorsExitTwo(t *testing.T) {
 		_, _, err := run(t, args...)
 		if code, _ := ExitCode(err); code != ExitDiffFailed {
 			t.Errorf("%v: exit %d (%v), want %d", args, code, err, ExitDiffFailed)
+		}
+	}
+}
+
+func TestDiffShowsCredentialsWrittenInAURL(t *testing.T) {
+	f := newDiffFixture(t, "url")
+	files := diffFiles()
+	files["settings.yaml"] = strings.Replace(files["settings.yaml"], "color: blue", "url: https://bob:OTHERPASS@example.com/x", 1)
+	f.applyAsAgent(t, writeRepo(t, files))
+	files["settings.yaml"] = strings.Replace(files["settings.yaml"], "bob:OTHERPASS", "user:${TOKEN}", 1)
+
+	out, code, err := f.diff(t, writeRepo(t, files))
+	if code != ExitDiffChanges {
+		t.Fatalf("exit %d (%v), want %d", code, err, ExitDiffChanges)
+	}
+	wantLines(t, out,
+		"--- live ConfigMap/"+f.target+"/settings",
+		"-  url: https://bob:OTHERPASS@example.com/x",
+		"+  url: https://user:*****@example.com/x",
+		"0 to create, 1 to change, 0 to prune")
+	assertNoMarker(t, out, markerInManifest, markerSubstituted)
+}
+
+// configMap is a ConfigMap ns/name with data.
+func configMap(ns, name string, data map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "data": data}}
+	u.SetNamespace(ns)
+	u.SetName(name)
+	return u
+}
+
+func TestDiffShowsAChangeOnlyInMaskedValues(t *testing.T) {
+	const before, after = "planted-marker-before", "planted-marker-after"
+	live := configMap("shop", "settings", map[string]any{"token": before})
+	merged := configMap("shop", "settings", map[string]any{"token": after})
+	d := &stackDiff{
+		objects: []apply.ObjectDiff{{Object: apply.MetadataOf(live), Action: apply.Configured, Live: live, Merged: merged}},
+		red:     redact.New(before, after),
+	}
+	var out bytes.Buffer
+	if err := d.print(&out, palette{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "--- live ConfigMap/shop/settings\n+++ merged ConfigMap/shop/settings\n" + noteMaskedChange + "\n" +
+		"0 to create, 1 to change, 0 to prune\n"
+	if out.String() != want {
+		t.Errorf("output = %q, want %q", out.String(), want)
+	}
+	assertNoMarker(t, out.String(), before, after)
+}
+
+func TestDiffOfASuspendedStackWarnsAndStillDiffs(t *testing.T) {
+	f := newDiffFixture(t, "suspended")
+	files := diffFiles()
+	f.applyAsAgent(t, writeRepo(t, files))
+	var st v1alpha1.Stack
+	if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: f.ns, Name: "apps"}, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Spec.Suspend = true
+	if err := env.Client.Update(t.Context(), &st); err != nil {
+		t.Fatal(err)
+	}
+	files["settings.yaml"] = strings.Replace(files["settings.yaml"], "color: blue", "color: green", 1)
+
+	o := DiffOptions{Kube: KubeFlags{Kubeconfig: env.Kubeconfig, Namespace: f.ns}, Stack: "apps", Path: writeRepo(t, files)}
+	var out, errOut bytes.Buffer
+	err := o.Run(t.Context(), Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if code, _ := ExitCode(err); code != ExitDiffChanges {
+		t.Fatalf("exit %d (%v), want %d", code, err, ExitDiffChanges)
+	}
+	wantLines(t, out.String(), "+  color: green", "0 to create, 1 to change, 0 to prune")
+	wantLines(t, errOut.String(), "warning: Stack "+f.ns+"/apps is suspended: the agent applies none of this until it is resumed (flotilla resume stack apps -n "+f.ns+")")
+}
+
+func TestStackSubcommandsTakeThePlural(t *testing.T) {
+	for _, args := range [][]string{
+		{"build", "stacks", "a", "b", "--path", "."},
+		{"diff", "stacks", "a", "b", "--path", "."},
+		{"tree", "stacks", "a", "b"},
+		{"tree", "st", "a", "b"},
+	} {
+		_, _, err := run(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "accepts 1 arg(s), received 2") {
+			t.Errorf("%v: err = %v, want the stack subcommand's argument check", args, err)
 		}
 	}
 }

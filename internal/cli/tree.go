@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -58,9 +60,11 @@ type TreeNode struct {
 	Kind       string `json:"kind"`
 	Namespace  string `json:"namespace,omitempty"`
 	Name       string `json:"name"`
-	// Status is kstatus's verdict on the live object (Current, InProgress,
-	// Failed, Terminating, NotFound, Unknown); "" for a namespace that only
-	// groups objects of the inventory.
+	// Status is the verdict on the live object (Current, InProgress,
+	// Failed, Terminating, NotFound, Unknown, or Suspended for a Stack or
+	// GitRepository): kstatus's, but for Flotilla's own kinds their Ready
+	// condition; "" for a namespace that only groups objects of the
+	// inventory.
 	Status string `json:"status,omitempty"`
 	// Message says why the object is not Current, or what the node is.
 	Message string `json:"message,omitempty"`
@@ -76,12 +80,16 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	}
 	o := &TreeOptions{Output: OutputTable}
 	stack := &cobra.Command{
-		Use:   "stack NAME",
-		Short: "Show a Stack's inventory as a tree, with each object's health",
+		Use:     "stack NAME",
+		Aliases: stackAliases(),
+		Short:   "Show a Stack's inventory as a tree, with each object's health",
 		Long: "Read the Stack's status.inventory and show it as a tree: the cluster-scoped objects,\n" +
 			"then each namespace with its objects, sorted by kind and name, each with its health as\n" +
-			"kstatus computes it from the live object. Stacks in the inventory are expanded in turn.",
-		Example: "  flotilla tree stack flotilla-system\n" +
+			"kstatus computes it from the live object. Stacks in the inventory are expanded in turn.\n" +
+			"For Stacks and GitRepositories the health is their Ready condition, as `flotilla get`\n" +
+			"shows it: True is Current, False is Failed, otherwise InProgress, or Suspended when\n" +
+			"spec.suspend is set.",
+		Example: "  flotilla tree stack cluster\n" +
 			"  flotilla tree stack apps -n team-a -o json",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -95,6 +103,18 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	cmd.AddCommand(stack)
 	requireSubcommand(cmd, ExitError)
 	return cmd
+}
+
+// stackAliases are the other words for a Stack that get, reconcile and
+// suspend accept (stacks, st), for the `stack` subcommands of build, diff
+// and tree.
+func stackAliases() []string {
+	for _, k := range objectKinds() {
+		if k.Kind == v1alpha1.StackKind {
+			return slices.Clone(k.aliases)
+		}
+	}
+	return nil
 }
 
 // Run reads the Stack and the objects of its inventory and prints the tree.
@@ -228,14 +248,18 @@ func newTreeNode(m apply.ObjMetadata) *TreeNode {
 	return &TreeNode{APIVersion: m.GroupVersionKind().GroupVersion().String(), Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
 }
 
-// health is kstatus's verdict on a live object and, unless it is Current,
-// its message.
+// health is the verdict on a live object and, unless it is Current, its
+// message: for Flotilla's own kinds the one `flotilla get` shows (see
+// ownHealth), for every other kind kstatus's.
 func health(u *unstructured.Unstructured, err error) (string, string) {
 	switch {
 	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
 		return status.NotFoundStatus.String(), ""
 	case err != nil:
 		return status.UnknownStatus.String(), apply.Reason(err)
+	}
+	if rule, ok := ownHealth[u.GroupVersionKind().GroupKind()]; ok {
+		return rule(u)
 	}
 	res, err := status.Compute(u)
 	if err != nil {
@@ -245,6 +269,54 @@ func health(u *unstructured.Unstructured, err error) (string, string) {
 		return res.Status.String(), ""
 	}
 	return res.Status.String(), res.Message
+}
+
+// statusSuspended is the health of a suspended Flotilla object whose Ready
+// condition says neither True nor False.
+const statusSuspended = "Suspended"
+
+// ownHealth holds the health rule of Flotilla's own kinds: their Ready
+// condition and spec.suspend, as `flotilla get` reads them, where kstatus
+// would read a Ready=False object as still in progress.
+var ownHealth = map[schema.GroupKind]func(u *unstructured.Unstructured) (string, string){
+	{Group: v1alpha1.GroupVersion.Group, Kind: v1alpha1.StackKind}:         readyHealth,
+	{Group: v1alpha1.GroupVersion.Group, Kind: v1alpha1.GitRepositoryKind}: readyHealth,
+}
+
+// readyHealth maps a Ready condition onto the tree's words: True is
+// Current, False is Failed with its message, Unknown or absent is
+// InProgress, or Suspended when spec.suspend is set.
+func readyHealth(u *unstructured.Unstructured) (string, string) {
+	ready, reason, message := readyCondition(u)
+	suspended, _, _ := unstructured.NestedBool(u.Object, "spec", "suspend")
+	switch {
+	case ready == string(metav1.ConditionTrue) && suspended:
+		return status.CurrentStatus.String(), "suspended"
+	case ready == string(metav1.ConditionTrue):
+		return status.CurrentStatus.String(), ""
+	case ready == string(metav1.ConditionFalse):
+		return status.FailedStatus.String(), cmp.Or(message, reason)
+	case suspended:
+		return statusSuspended, cmp.Or(message, "suspended before it was reconciled")
+	}
+	return status.InProgressStatus.String(), cmp.Or(message, "not reconciled yet")
+}
+
+// readyCondition returns the status, reason and message of u's Ready
+// condition; "" for each when it has none.
+func readyCondition(u *unstructured.Unstructured) (string, string, string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] != "Ready" {
+			continue
+		}
+		st, _ := m["status"].(string)
+		reason, _ := m["reason"].(string)
+		message, _ := m["message"].(string)
+		return st, reason, message
+	}
+	return "", "", ""
 }
 
 // printTree draws the tree, one object per line with its health.
@@ -287,15 +359,15 @@ func writeTreeLine(w io.Writer, label string, n *TreeNode, p palette) {
 	fmt.Fprintf(w, "%s\t%s\t%s\n", cell(label), paintStatus(p, n.Status), msg)
 }
 
-// paintStatus colours a kstatus verdict: Current green, InProgress and
-// Terminating yellow, the rest red; "" stays empty.
+// paintStatus colours a verdict: Current green, InProgress, Terminating
+// and Suspended yellow, the rest red; "" stays empty.
 func paintStatus(p palette, s string) string {
 	switch s {
 	case "":
 		return ""
 	case status.CurrentStatus.String():
 		return p.Green(s)
-	case status.InProgressStatus.String(), status.TerminatingStatus.String():
+	case status.InProgressStatus.String(), status.TerminatingStatus.String(), statusSuspended:
 		return p.Yellow(s)
 	default:
 		return p.Red(s)

@@ -63,8 +63,9 @@ func readyStack(namespace, name string, objs ...*unstructured.Unstructured) *uns
 }
 
 // fixedCluster is a cluster of fixed objects for the tree: a root Stack
-// owning a namespace of objects in every state, a ClusterRole and a child
-// Stack, which owns an object of a namespace not in any inventory and,
+// owning a namespace of objects in every state, a ClusterRole, a Stack
+// that failed, a suspended Stack never reconciled and a child Stack, which
+// owns an object of a namespace not in any inventory and,
 // closing a cycle, the root Stack.
 func fixedCluster() (root *unstructured.Unstructured, get objectGetter) {
 	ns := obj("v1", "Namespace", "", "podinfo", map[string]any{"status": map[string]any{"phase": "Active"}})
@@ -81,9 +82,12 @@ func fixedCluster() (root *unstructured.Unstructured, get objectGetter) {
 	extra := obj("v1", "ConfigMap", "shared", "extra", nil)
 	root = obj(v1alpha1.GroupVersion.String(), v1alpha1.StackKind, "flotilla-system", "fleet", nil)
 	child := readyStack("flotilla-system", "apps", extra, root)
-	root = readyStack("flotilla-system", "fleet", ns, cm, deploy, job, missing, role, child)
+	broken := readyStack("flotilla-system", "broken")
+	broken.Object["status"].(map[string]any)["conditions"] = []any{map[string]any{"type": "Ready", "status": "False", "reason": "BuildFailed", "message": "kustomization.yaml: no such file"}}
+	paused := obj(v1alpha1.GroupVersion.String(), v1alpha1.StackKind, "flotilla-system", "paused", map[string]any{"spec": map[string]any{"suspend": true}})
+	root = readyStack("flotilla-system", "fleet", ns, cm, deploy, job, missing, role, child, broken, paused)
 	objs := map[string]*unstructured.Unstructured{}
-	for _, o := range []*unstructured.Unstructured{ns, cm, deploy, job, role, extra, root, child} {
+	for _, o := range []*unstructured.Unstructured{ns, cm, deploy, job, role, extra, root, child, broken, paused} {
 		objs[apply.MetadataOf(o).Key()] = o
 	}
 	return root, func(_ context.Context, m apply.ObjMetadata) (*unstructured.Unstructured, error) {
@@ -108,6 +112,36 @@ func TestTreeGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		golden(t, "tree."+format+".golden", out.String())
+	}
+}
+
+func TestTreeHealthOfFlotillaKindsIsTheirReadyCondition(t *testing.T) {
+	ready := func(status, reason, message string) map[string]any {
+		return map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": status, "reason": reason, "message": message}}}
+	}
+	suspended := map[string]any{"suspend": true}
+	cases := []struct {
+		name, kind           string
+		fields               map[string]any
+		wantStatus, wantText string
+	}{
+		{"a Ready Stack", v1alpha1.StackKind, map[string]any{"status": ready("True", "Applied", "applied")}, "Current", ""},
+		{"a Stack whose build failed", v1alpha1.StackKind, map[string]any{"status": ready("False", "BuildFailed", "no kustomization")}, "Failed", "no kustomization"},
+		{"a Stack failed without a message", v1alpha1.StackKind, map[string]any{"status": ready("False", "BuildFailed", "")}, "Failed", "BuildFailed"},
+		{"a Stack being reconciled", v1alpha1.StackKind, map[string]any{"status": ready("Unknown", "Progressing", "applying")}, "InProgress", "applying"},
+		{"a Stack with no status", v1alpha1.StackKind, nil, "InProgress", "not reconciled yet"},
+		{"a suspended Stack with no status", v1alpha1.StackKind, map[string]any{"spec": suspended}, "Suspended", "suspended before it was reconciled"},
+		{"a suspended Ready Stack", v1alpha1.StackKind, map[string]any{"spec": suspended, "status": ready("True", "Applied", "")}, "Current", "suspended"},
+		{"a suspended failed Stack", v1alpha1.StackKind, map[string]any{"spec": suspended, "status": ready("False", "BuildFailed", "broken")}, "Failed", "broken"},
+		{"a GitRepository that cannot fetch", v1alpha1.GitRepositoryKind, map[string]any{"status": ready("False", "FetchFailed", "auth")}, "Failed", "auth"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := obj(v1alpha1.GroupVersion.String(), tc.kind, "flotilla-system", "x", tc.fields)
+			if got, text := health(u, nil); got != tc.wantStatus || text != tc.wantText {
+				t.Errorf("health = %q, %q; want %q, %q", got, text, tc.wantStatus, tc.wantText)
+			}
+		})
 	}
 }
 

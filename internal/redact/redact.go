@@ -79,7 +79,15 @@ func (r *Redactor) Add(secrets ...string) {
 
 // String returns s with URL credentials stripped and every secret masked.
 func (r *Redactor) String(s string) string {
-	s = urlPattern.ReplaceAllStringFunc(s, URL)
+	return r.Values(urlPattern.ReplaceAllStringFunc(s, URL))
+}
+
+// Values returns s with every registered secret value masked, in each of
+// its forms, and nothing else changed: unlike String it keeps URLs as they
+// are. It is for text that is not secret by itself, such as a rendered
+// manifest whose other values are in Git in clear. A nil Redactor returns
+// s unchanged.
+func (r *Redactor) Values(s string) string {
 	if r == nil {
 		return s
 	}

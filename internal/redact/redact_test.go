@@ -52,6 +52,30 @@ func TestRedactorMasksSecretsInEveryForm(t *testing.T) {
 	}
 }
 
+func TestValuesMasksOnlyRegisteredValues(t *testing.T) {
+	const secret = "planted-marker-Zq9"
+	r := New(secret)
+	cases := []struct {
+		name, in, want string
+	}{
+		{"credentials of a URL are kept", "https://bob:OTHERPASS@example.com/x?sig=1", "https://bob:OTHERPASS@example.com/x?sig=1"},
+		{"a secret inside a URL is masked", "https://user:" + secret + "@example.com/x", "https://user:" + Mask + "@example.com/x"},
+		{"a base64 secret is masked", "v: " + base64.StdEncoding.EncodeToString([]byte(secret)), "v: " + Mask},
+		{"other text is unchanged", "plain text", "plain text"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.Values(tc.in); got != tc.want {
+				t.Errorf("Values(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+	var nilR *Redactor
+	if got := nilR.Values("https://u:p@h/r"); got != "https://u:p@h/r" {
+		t.Errorf("nil Values = %q, want the text unchanged", got)
+	}
+}
+
 func TestNilRedactorStillStripsURLs(t *testing.T) {
 	var r *Redactor
 	if got := r.String("see https://u:p@h/r"); got != "see https://h/r" {
