@@ -75,7 +75,7 @@ func NewCheckCommand(s Streams) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context(), s) },
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Pre, "pre", false, "check only the prerequisites of flotilla install")
 	return cmd
 }

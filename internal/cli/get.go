@@ -140,7 +140,7 @@ func (o *GetOptions) validate() (objectKind, error) {
 		return objectKind{}, err
 	}
 	if o.Name != "" && o.Kube.AllNamespaces {
-		return objectKind{}, errors.New("a name and --all-namespaces do not go together: name its namespace with -n")
+		return objectKind{}, errNameWithAllNamespaces
 	}
 	if o.AllContexts && o.Kube.Context != "" {
 		return objectKind{}, errors.New("--context and --all-contexts do not go together: use one")

@@ -45,7 +45,7 @@ func NewReconcileCommand(s Streams) *cobra.Command {
 			return o.Run(cmd.Context(), s)
 		},
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.WithSource, "with-source", false, "reconcile the Stack's GitRepository first")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the reconcile")
 	return cmd

@@ -43,7 +43,7 @@ func NewSuspendCommand(s Streams) *cobra.Command {
 			return o.Run(cmd.Context(), s)
 		},
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	return cmd
 }
 
@@ -63,7 +63,7 @@ func NewResumeCommand(s Streams) *cobra.Command {
 			return o.Run(cmd.Context(), s)
 		},
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Wait, "wait", o.Wait, "wait for the reconcile the resume requests")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the reconcile")
 	return cmd
