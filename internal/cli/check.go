@@ -75,7 +75,7 @@ func NewCheckCommand(s Streams) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context(), s) },
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Pre, "pre", false, "check only the prerequisites of flotilla install")
 	return cmd
 }
@@ -199,16 +199,30 @@ func (ch *checker) agentDeployment(ctx context.Context) checkResult {
 	case err != nil:
 		return checkResult{Message: fmt.Sprintf("Deployment %s cannot be read: %v", name, err)}
 	}
+	return deploymentResult(&d)
+}
+
+// deploymentResult says whether the agent's Deployment is Available, with
+// its available and desired (spec.replicas) counts, and what to look at when
+// it is not.
+func deploymentResult(d *appsv1.Deployment) checkResult {
+	ns, name := d.Namespace, d.Namespace+"/"+d.Name
+	desired := int32(1) // the API server's default for an unset spec.replicas
+	if d.Spec.Replicas != nil {
+		desired = *d.Spec.Replicas
+	}
+	counts := fmt.Sprintf("(%d/%d replicas)", d.Status.AvailableReplicas, desired)
 	for _, c := range d.Status.Conditions {
 		if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
-			return checkResult{OK: true, Message: fmt.Sprintf("Deployment %s is available (%d/%d replicas)",
-				name, d.Status.AvailableReplicas, d.Status.Replicas)}
+			return checkResult{OK: true, Message: fmt.Sprintf("Deployment %s is available %s", name, counts)}
 		}
 	}
-	return checkResult{
-		Message: fmt.Sprintf("Deployment %s is not available (%d/%d replicas)", name, d.Status.AvailableReplicas, d.Status.Replicas),
-		Fix:     fmt.Sprintf("see `kubectl -n %s describe deployment %s` and `kubectl -n %s logs deployment/%s`", ch.namespace, agentName, ch.namespace, agentName),
+	fix := fmt.Sprintf("see `kubectl -n %s describe deployment %s` and `kubectl -n %s logs deployment/%s`", ns, d.Name, ns, d.Name)
+	if d.Status.AvailableReplicas == 0 {
+		fix += fmt.Sprintf("; if an agent runs outside the cluster (as `flotilla demo` runs one), it holds the leader Lease %s"+
+			" and reconciles in its place: see `kubectl get lease -A --field-selector metadata.name=%s`", agent.LeaderElectionID, agent.LeaderElectionID)
 	}
+	return checkResult{Message: fmt.Sprintf("Deployment %s is not available %s", name, counts), Fix: fix}
 }
 
 // agentRBAC asks the API server whether the agent's ServiceAccount may do

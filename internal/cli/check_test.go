@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
@@ -247,4 +248,22 @@ func TestCheckUnreachableCluster(t *testing.T) {
 		t.Errorf("check of an unreachable cluster = exit %d, want one failed line and nothing else:\n%s", code, out)
 	}
 	wantLinePrefixes(t, out, "✖ kube-apiserver at https://127.0.0.1:", "  → check --kubeconfig and --context")
+}
+
+func TestCheckDeploymentCountsDesiredReplicas(t *testing.T) {
+	one := int32(1)
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "flotilla-system", Name: agentName},
+		Spec:       appsv1.DeploymentSpec{Replicas: &one},
+		Status: appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{
+			{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionFalse, Reason: "MinimumReplicasUnavailable"},
+		}},
+	}
+	r := deploymentResult(d)
+	if r.OK || r.Message != "Deployment flotilla-system/flotilla-agent is not available (0/1 replicas)" {
+		t.Errorf("result = %+v, want not available (0/1 replicas)", r)
+	}
+	if !strings.Contains(r.Fix, "outside the cluster") || !strings.Contains(r.Fix, agent.LeaderElectionID) {
+		t.Errorf("fix = %q, want it to mention an agent outside the cluster and its Lease", r.Fix)
+	}
 }

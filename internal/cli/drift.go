@@ -3,7 +3,6 @@ package cli
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -105,7 +104,7 @@ func (o *DriftOptions) validate() error {
 		return err
 	}
 	if o.Stack != "" && o.Kube.AllNamespaces {
-		return errors.New("a Stack name and --all-namespaces do not go together: name its namespace with -n")
+		return errNameWithAllNamespaces
 	}
 	return nil
 }

@@ -140,7 +140,7 @@ func TestDriftRefusesBadArguments(t *testing.T) {
 		want string
 	}{
 		{"unknown output format", []string{"drift", "-o", "xml"}, `unknown output format "xml": use table, json or yaml`},
-		{"a Stack name across all namespaces", []string{"drift", "apps", "-A"}, "a Stack name and --all-namespaces do not go together"},
+		{"a Stack name across all namespaces", []string{"drift", "apps", "-A"}, "NAME and --all-namespaces do not go together"},
 		{"two Stack names", []string{"drift", "apps", "infra"}, "accepts at most 1 arg"},
 		{"missing kubeconfig file", []string{"drift", "--kubeconfig", "/nonexistent/kubeconfig"}, "loading kubeconfig /nonexistent/kubeconfig"},
 	}

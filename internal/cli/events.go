@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
@@ -83,6 +85,9 @@ func (o *EventsOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if err := o.checkForExists(ctx, c); err != nil {
+		return err
+	}
 	var list corev1.EventList
 	if err := c.List(ctx, &list, o.Kube.ListOptions()...); err != nil {
 		return fmt.Errorf("listing events: %w", err)
@@ -100,6 +105,36 @@ func (o *EventsOptions) Run(ctx context.Context, s Streams) error {
 		now = o.Now
 	}
 	return printEventsTable(s.Out, paletteFor(s.Out), entries, o.Kube.AllNamespaces, now())
+}
+
+// checkForExists makes sure the object --for names exists, so that a typo
+// is not taken for an object without events: a *NotFoundError with a close
+// name in one namespace, a plain error across all of them.
+func (o *EventsOptions) checkForExists(ctx context.Context, c client.Client) error {
+	if o.For == "" {
+		return nil
+	}
+	word, name, _ := strings.Cut(o.For, "/")
+	kind, err := kindFor(word)
+	if err != nil {
+		return err
+	}
+	if !o.Kube.AllNamespaces {
+		key := client.ObjectKey{Namespace: o.Kube.NamespaceOrDefault(), Name: name}
+		return getNamed(ctx, c, kind.GVK(), key, kind.newObject())
+	}
+	names, err := namesIn(ctx, c, kind.GVK(), "")
+	if err != nil {
+		return fmt.Errorf("listing %s: %w", kind.Plural, err)
+	}
+	if slices.Contains(names, name) {
+		return nil
+	}
+	msg := fmt.Sprintf("--for %s: no %s %s in any namespace", o.For, kind.Kind, name)
+	if near := closestName(name, names, maxSuggestionDistance); near != "" {
+		msg += "; did you mean " + near + "?"
+	}
+	return errors.New(msg)
 }
 
 // eventFilter returns what an event's object must be: any Stack or
@@ -172,7 +207,7 @@ func printEventsTable(w io.Writer, p palette, entries []EventEntry, namespaces b
 	for _, e := range entries {
 		seen := formatAge(now.Sub(e.LastSeen))
 		if e.Count > 1 {
-			seen = fmt.Sprintf("%s (x%d over %s)", seen, e.Count, formatAge(e.LastSeen.Sub(e.FirstSeen)))
+			seen = fmt.Sprintf("%s (x%d over %s)", seen, e.Count, formatAge(now.Sub(e.FirstSeen)))
 		}
 		typ := p.paint(sameWidthCode, cell(e.Type))
 		if e.Type == corev1.EventTypeWarning {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -148,6 +149,8 @@ func TestEventsReadsBackEventsOfTheCluster(t *testing.T) {
 			t.Fatalf("creating event %s: %v", ev.Name, err)
 		}
 	}
+	createWithStatus(t, env.Client, fixtureStack(ns, "apps", 0, false, ""))
+	createWithStatus(t, env.Client, fixtureStack(ns, "quiet", 0, false, ""))
 	flags := []string{"-n", ns, "--kubeconfig", env.Kubeconfig}
 	out, _, err := run(t, append([]string{"events"}, flags...)...)
 	if err != nil {
@@ -167,8 +170,17 @@ func TestEventsReadsBackEventsOfTheCluster(t *testing.T) {
 	if !strings.Contains(out, `"object": "stack/apps"`) || strings.Contains(out, "stack/infra") {
 		t.Errorf("--for stack/apps -o json:\n%s", out)
 	}
-	out, _, err = run(t, append([]string{"events", "--for", "source/nothing"}, flags...)...)
+	out, _, err = run(t, append([]string{"events", "--for", "stack/quiet"}, flags...)...)
 	if err != nil || out != "no events found\n" {
 		t.Errorf("events of an object without any = %q, %v", out, err)
+	}
+	_, _, err = run(t, append([]string{"events", "--for", "stack/appz"}, flags...)...)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || nf.Suggestion != "apps" {
+		t.Errorf("events --for stack/appz = %v, want a NotFoundError suggesting apps", err)
+	}
+	_, _, err = run(t, "events", "--for", "stack/"+ns+"-none", "-A", "--kubeconfig", env.Kubeconfig)
+	if err == nil || !strings.Contains(err.Error(), "in any namespace") {
+		t.Errorf("events --for a missing Stack -A = %v, want an error", err)
 	}
 }

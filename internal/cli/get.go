@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -107,6 +106,7 @@ func NewGetCommand(s Streams) *cobra.Command {
 
 // Run reads the objects from every cluster in scope and prints them. Clusters
 // that fail are reported on s.ErrOut; the error is then an *ExitCodeError.
+// A NAME no reachable cluster has is a not-found error, as with one cluster.
 func (o *GetOptions) Run(ctx context.Context, s Streams) error {
 	kind, err := o.validate()
 	if err != nil {
@@ -116,17 +116,23 @@ func (o *GetOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	entries, errs := o.collect(ctx, kind, contexts, multi)
-	if len(errs) > 0 && !multi {
-		return errs[0]
+	res := o.collect(ctx, kind, contexts, multi)
+	if len(res.errs) > 0 && !multi {
+		return res.errs[0]
 	}
-	if err := o.print(s.Out, kind, entries, multi); err != nil {
-		return err
+	notFound := res.notFoundEverywhere(kind, o.Name, o.Kube.NamespaceOrDefault())
+	if len(res.errs) < len(contexts) && notFound == nil { // a fleet that could not be read at all is not empty
+		if err := o.print(s.Out, kind, res.entries, multi); err != nil {
+			return err
+		}
 	}
-	for _, e := range errs {
+	for _, e := range res.errs {
 		fmt.Fprintln(s.ErrOut, "Error:", e)
 	}
-	if len(errs) > 0 {
+	switch {
+	case notFound != nil:
+		return notFound
+	case len(res.errs) > 0:
 		return &ExitCodeError{Code: ExitError}
 	}
 	return nil
@@ -140,7 +146,7 @@ func (o *GetOptions) validate() (objectKind, error) {
 		return objectKind{}, err
 	}
 	if o.Name != "" && o.Kube.AllNamespaces {
-		return objectKind{}, errors.New("a name and --all-namespaces do not go together: name its namespace with -n")
+		return objectKind{}, errNameWithAllNamespaces
 	}
 	if o.AllContexts && o.Kube.Context != "" {
 		return objectKind{}, errors.New("--context and --all-contexts do not go together: use one")
@@ -197,30 +203,67 @@ func rawKubeconfig(path string) (clientcmdapi.Config, error) {
 	return raw, nil
 }
 
-// collect reads every context in parallel; it returns the rows, sorted, and
-// one error per context that failed, in the order of contexts.
-func (o *GetOptions) collect(ctx context.Context, kind objectKind, contexts []string, multi bool) ([]GetEntry, []error) {
+// collected is what get read from its contexts.
+type collected struct {
+	// entries are the rows of every context, sorted; never nil.
+	entries []GetEntry
+	// errs has one error per context that failed, in the order of contexts.
+	errs []error
+	// searched are the contexts that were read, and answered NotFound for
+	// a NAME; missing holds their errors, with the suggestion of each.
+	searched []string
+	missing  []*NotFoundError
+}
+
+// collect reads every context in parallel.
+func (o *GetOptions) collect(ctx context.Context, kind objectKind, contexts []string, multi bool) collected {
 	rows := make([][]GetEntry, len(contexts))
 	errs := make([]error, len(contexts))
 	var wg sync.WaitGroup
 	for i, name := range contexts {
 		wg.Go(func() {
-			rows[i], errs[i] = o.read(ctx, kind, name, multi)
-			if errs[i] != nil && multi {
+			rows[i], errs[i] = o.read(ctx, kind, name)
+			var nf *NotFoundError
+			if errs[i] != nil && multi && !errors.As(errs[i], &nf) {
 				errs[i] = fmt.Errorf("context %s: %w", name, errs[i])
 			}
 		})
 	}
 	wg.Wait()
-	entries := slices.Concat(rows...)
-	sortGetEntries(entries)
-	var failed []error
-	for _, err := range errs {
-		if err != nil {
-			failed = append(failed, err)
+	res := collected{entries: slices.Concat(rows...)}
+	if res.entries == nil {
+		res.entries = []GetEntry{} // -o json prints [], not null
+	}
+	sortGetEntries(res.entries)
+	for i, err := range errs {
+		var nf *NotFoundError
+		switch {
+		case multi && errors.As(err, &nf):
+			res.searched, res.missing = append(res.searched, contexts[i]), append(res.missing, nf)
+		case err != nil:
+			res.errs = append(res.errs, err)
 		}
 	}
-	return entries, failed
+	return res
+}
+
+// notFoundEverywhere is the error for a NAME that no reachable context
+// has, naming the contexts searched and the closest name any of them has;
+// nil when some context has it, or none could be read.
+func (r collected) notFoundEverywhere(kind objectKind, name, namespace string) error {
+	if name == "" || len(r.entries) > 0 || len(r.searched) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s %s/%s not found in context %s", kind.Kind, namespace, name, strings.Join(r.searched, ", "))
+	if len(r.searched) > 1 {
+		msg = fmt.Sprintf("%s %s/%s not found in any of the contexts %s", kind.Kind, namespace, name, strings.Join(r.searched, ", "))
+	}
+	for i, nf := range r.missing {
+		if nf.Suggestion != "" {
+			return fmt.Errorf("%s; did you mean %s (in context %s)?", msg, nf.Suggestion, r.searched[i])
+		}
+	}
+	return errors.New(msg)
 }
 
 // sortGetEntries sorts rows by cluster, then namespace, then name.
@@ -231,8 +274,9 @@ func sortGetEntries(entries []GetEntry) {
 }
 
 // read lists the objects of one context. A named object missing from one
-// cluster of several is no error: the fleet need not run it everywhere.
-func (o *GetOptions) read(ctx context.Context, kind objectKind, cluster string, multi bool) ([]GetEntry, error) {
+// cluster of several is a *NotFoundError without rows: the fleet need not
+// run it everywhere, but get fails when no cluster has it.
+func (o *GetOptions) read(ctx context.Context, kind objectKind, cluster string) ([]GetEntry, error) {
 	kube := o.Kube
 	kube.Context = cluster
 	ctx, cancel := context.WithTimeout(ctx, clusterTimeout)
@@ -242,7 +286,7 @@ func (o *GetOptions) read(ctx context.Context, kind objectKind, cluster string, 
 		return nil, err
 	}
 	objs, err := listKind(ctx, c, kind, &kube, o.Name)
-	if err != nil && (!multi || !apierrors.IsNotFound(err)) {
+	if err != nil {
 		return nil, err
 	}
 	entries := make([]GetEntry, 0, len(objs))
@@ -321,7 +365,7 @@ func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, 
 	fmt.Fprintln(t, strings.Join(header, "\t"))
 	for _, e := range entries {
 		row := []string{cell(e.Name), readyCell(p, e.Ready), fmt.Sprint(e.Suspended), cell(shortRevision(e.Revision)),
-			formatAge(now.Sub(e.Created)), truncate(cell(e.Message), maxMessageWidth)}
+			formatAge(now.Sub(e.Created)), truncate(cell(tableMessage(e)), maxMessageWidth)}
 		if cols.Namespace {
 			row = append([]string{cell(e.Namespace)}, row...)
 		}
@@ -331,6 +375,16 @@ func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, 
 		fmt.Fprintln(t, strings.Join(row, "\t"))
 	}
 	return t.Flush()
+}
+
+// tableMessage is the message of a row with the object's revision in its
+// short form: REVISION already shows it, and the width is better spent on
+// the rest of the message.
+func tableMessage(e GetEntry) string {
+	if e.Revision == "" {
+		return e.Message
+	}
+	return strings.ReplaceAll(e.Message, e.Revision, shortRevision(e.Revision))
 }
 
 // sameWidthCode is the ANSI code of the terminal's default colour. Every

@@ -162,6 +162,26 @@ func TestGetAcrossTwoClusters(t *testing.T) {
 		}
 		assertRowsStartWith(t, out, [][]string{want[0], want[3]})
 	})
+	t.Run("a name no cluster has is not found, with a suggestion", func(t *testing.T) {
+		out, _, err := run(t, "get", "stack", "appz", "-n", ns, "--kubeconfig", kubeconfig, "--all-contexts")
+		wantErr := "Stack " + ns + "/appz not found in any of the contexts alpha, beta; did you mean apps (in context alpha)?"
+		if err == nil || err.Error() != wantErr {
+			t.Errorf("get = %v, want %q", err, wantErr)
+		}
+		if code, _ := ExitCode(err); code != ExitError || out != "" {
+			t.Errorf("exit code %d, stdout %q; want %d and nothing", code, out, ExitError)
+		}
+	})
+	t.Run("nothing found is [] in json", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"get", "stacks", "-n", "nope", "--kubeconfig", kubeconfig, "--all-contexts", "-o", "json"},
+			{"get", "stacks", "-n", "nope", "--kubeconfig", kubeconfig, "--context", "alpha", "-o", "json"},
+		} {
+			if out, _, err := run(t, args...); err != nil || out != "[]\n" {
+				t.Errorf("%v = %q, %v; want []", args, out, err)
+			}
+		}
+	})
 }
 
 func TestGetReportsABrokenContextAndPrintsTheOthers(t *testing.T) {
@@ -192,6 +212,19 @@ func TestGetReportsABrokenContextAndPrintsTheOthers(t *testing.T) {
 			})
 		})
 	}
+	t.Run("every context failing prints no empty table", func(t *testing.T) {
+		out, errOut, err := run(t, "get", "stacks", "-n", ns, "--kubeconfig", kubeconfig, "--context", "down,down")
+		if code, _ := ExitCode(err); code != ExitError || out != "" || !strings.Contains(errOut, "context down:") {
+			t.Errorf("get = %v (exit %d), stdout %q, stderr %q; want exit 1, nothing on stdout, the context on stderr", err, code, out, errOut)
+		}
+	})
+	t.Run("a name the reachable contexts lack is not found", func(t *testing.T) {
+		out, errOut, err := run(t, "get", "stack", "appz", "-n", ns, "--kubeconfig", kubeconfig, "--context", "down,alpha")
+		wantErr := "Stack " + ns + "/appz not found in context alpha; did you mean apps (in context alpha)?"
+		if err == nil || err.Error() != wantErr || out != "" || !strings.Contains(errOut, "context down:") {
+			t.Errorf("get = %v, stdout %q, stderr %q; want %q", err, out, errOut, wantErr)
+		}
+	})
 	t.Run("one context that fails is a plain error", func(t *testing.T) {
 		_, _, err := run(t, "get", "stacks", "-n", ns, "--kubeconfig", kubeconfig, "--context", "down")
 		var exit *ExitCodeError

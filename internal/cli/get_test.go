@@ -209,7 +209,7 @@ func TestGetRefusesBadArguments(t *testing.T) {
 	}{
 		{"unknown kind", GetOptions{Kind: "pods"}, `unknown kind "pods"`},
 		{"unknown output", GetOptions{Kind: "stacks", Output: "wide"}, `unknown output format "wide"`},
-		{"a name with -A", GetOptions{Kind: "stacks", Name: "apps", Kube: KubeFlags{AllNamespaces: true}}, "--all-namespaces"},
+		{"a name with -A", GetOptions{Kind: "stacks", Name: "apps", Kube: KubeFlags{AllNamespaces: true}}, errNameWithAllNamespaces.Error()},
 		{"both context flags", GetOptions{Kind: "stacks", AllContexts: true, Kube: KubeFlags{Context: "a"}}, "--all-contexts"},
 	}
 	for _, tc := range cases {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,13 +41,47 @@ type KubeFlags struct {
 	AllNamespaces bool
 }
 
+// errNameWithAllNamespaces refuses a NAME given with --all-namespaces.
+var errNameWithAllNamespaces = errors.New("NAME and --all-namespaces do not go together: a name is looked up in one namespace (-n)")
+
 // Bind registers --kubeconfig, --context, -n/--namespace and
 // -A/--all-namespaces on fs.
 func (k *KubeFlags) Bind(fs *pflag.FlagSet) {
+	k.BindOne(fs)
+	fs.BoolVarP(&k.AllNamespaces, "all-namespaces", "A", k.AllNamespaces, "every namespace (overrides --namespace)")
+}
+
+// BindOne registers --kubeconfig, --context and -n/--namespace on fs, not
+// -A: for the verbs that act on one named object or in one namespace.
+func (k *KubeFlags) BindOne(fs *pflag.FlagSet) {
 	fs.StringVar(&k.Kubeconfig, "kubeconfig", k.Kubeconfig, "path to a kubeconfig; default $KUBECONFIG, then ~/.kube/config")
 	fs.StringVar(&k.Context, "context", k.Context, "kubeconfig context to use instead of the current one")
 	fs.StringVarP(&k.Namespace, "namespace", "n", DefaultNamespace, "namespace of the Flotilla objects")
-	fs.BoolVarP(&k.AllNamespaces, "all-namespaces", "A", k.AllNamespaces, "every namespace (overrides --namespace)")
+}
+
+// ClusterArgs returns the --kubeconfig and --context flags the user gave,
+// for a command line to copy: "--context prod --kubeconfig /x", or "".
+func (k *KubeFlags) ClusterArgs() string {
+	var args []string
+	if k.Context != "" {
+		args = append(args, "--context", shellQuote(k.Context))
+	}
+	if k.Kubeconfig != "" {
+		args = append(args, "--kubeconfig", shellQuote(k.Kubeconfig))
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// characters.
+func shellQuote(s string) string {
+	plain := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@,=+", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !plain(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // NamespaceOrDefault returns --namespace, or DefaultNamespace when it is
@@ -75,6 +112,8 @@ func (k *KubeFlags) RESTConfig() (*rest.Config, error) {
 	switch {
 	case err == nil:
 		return cfg, nil
+	case clientcmd.IsEmptyConfig(err) && k.Kubeconfig == "" && os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		return nil, missingKubeconfigEnv(os.Getenv(clientcmd.RecommendedConfigPathEnvVar))
 	case clientcmd.IsEmptyConfig(err):
 		return nil, errors.New("no kubeconfig: pass --kubeconfig, set $KUBECONFIG or write ~/.kube/config")
 	case k.Kubeconfig != "":
@@ -82,6 +121,25 @@ func (k *KubeFlags) RESTConfig() (*rest.Config, error) {
 	default:
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}
+}
+
+// missingKubeconfigEnv explains an empty configuration although
+// $KUBECONFIG is set: its files do not exist, or hold no cluster.
+func missingKubeconfigEnv(env string) error {
+	var missing []string
+	for _, path := range filepath.SplitList(env) {
+		if _, err := os.Stat(path); path != "" && err != nil {
+			missing = append(missing, path)
+		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		return fmt.Errorf("$KUBECONFIG names %s, which does not exist: fix $KUBECONFIG or pass --kubeconfig", missing[0])
+	default:
+		return fmt.Errorf("$KUBECONFIG names %s, which do not exist: fix $KUBECONFIG or pass --kubeconfig", strings.Join(missing, ", "))
+	}
+	return fmt.Errorf("$KUBECONFIG (%s) holds no cluster: fix $KUBECONFIG or pass --kubeconfig", env)
 }
 
 // Client returns a controller-runtime client with the agent's scheme (core

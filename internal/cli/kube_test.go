@@ -146,3 +146,63 @@ func TestKubeFlagsMissingKubeconfig(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestVerbsOnOneObjectRefuseAllNamespaces(t *testing.T) {
+	for _, args := range [][]string{
+		{"reconcile", "stack", "apps", "-A"},
+		{"suspend", "stack", "apps", "-A"},
+		{"resume", "stack", "apps", "--all-namespaces"},
+		{"check", "-A"},
+	} {
+		_, _, err := run(t, args...)
+		if err == nil || !strings.Contains(err.Error(), "unknown") {
+			t.Errorf("%v = %v, want an unknown flag error", args, err)
+		}
+	}
+}
+
+func TestKubeFlagsBindOne(t *testing.T) {
+	var k KubeFlags
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	k.BindOne(fs)
+	if fs.Lookup("all-namespaces") != nil || fs.ShorthandLookup("A") != nil {
+		t.Error("BindOne registered -A/--all-namespaces")
+	}
+	if err := fs.Parse([]string{"--context", "prod", "-n", "team-a"}); err != nil {
+		t.Fatal(err)
+	}
+	if k.Context != "prod" || k.Namespace != "team-a" {
+		t.Errorf("flags = %+v", k)
+	}
+}
+
+func TestKubeFlagsClusterArgs(t *testing.T) {
+	cases := []struct {
+		k    KubeFlags
+		want string
+	}{
+		{KubeFlags{}, ""},
+		{KubeFlags{Context: "prod-eu"}, "--context prod-eu"},
+		{KubeFlags{Context: "kind-a", Kubeconfig: "/tmp/my kube"}, "--context kind-a --kubeconfig '/tmp/my kube'"},
+		{KubeFlags{Kubeconfig: "/tmp/it's"}, `--kubeconfig '/tmp/it'\''s'`},
+	}
+	for _, tc := range cases {
+		if got := tc.k.ClusterArgs(); got != tc.want {
+			t.Errorf("ClusterArgs(%+v) = %q, want %q", tc.k, got, tc.want)
+		}
+	}
+}
+
+func TestKubeFlagsKubeconfigEnvNamesMissingFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("KUBECONFIG", dir+"/a:"+dir+"/b")
+	_, err := (&KubeFlags{}).RESTConfig()
+	want := "$KUBECONFIG names " + dir + "/a, " + dir + "/b, which do not exist"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+	t.Setenv("KUBECONFIG", "/nonexistent")
+	if _, err := (&KubeFlags{}).RESTConfig(); err == nil || !strings.Contains(err.Error(), "$KUBECONFIG names /nonexistent, which does not exist") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,7 +47,7 @@ func NewReconcileCommand(s Streams) *cobra.Command {
 			return o.Run(cmd.Context(), s)
 		},
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.WithSource, "with-source", false, "reconcile the Stack's GitRepository first")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the reconcile")
 	return cmd
@@ -56,38 +58,84 @@ func NewReconcileCommand(s Streams) *cobra.Command {
 func (o *ReconcileOptions) Run(ctx context.Context, s Streams) error {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	return timedOut(ctx, o.Timeout, displayName(o.Kind, o.Kube.NamespaceOrDefault(), o.Name), o.run(ctx, s))
+}
+
+func (o *ReconcileOptions) run(ctx context.Context, s Streams) error {
+	if k, err := kindFor(o.Kind); err == nil && o.WithSource && k.Kind != v1alpha1.StackKind {
+		return fmt.Errorf("--with-source applies to a Stack (it reconciles the Stack's source first): drop it to reconcile source %s", o.Name)
+	}
 	kind, c, obj, err := readNamed(ctx, &o.Kube, o.Kind, o.Name)
 	if err != nil {
+		return err
+	}
+	if err := refuseSuspended(kind, obj, &o.Kube); err != nil {
 		return err
 	}
 	progress := progressFor(s.Out)
 	defer progress.Stop()
 	if st, ok := obj.(*v1alpha1.Stack); ok && o.WithSource {
-		if err := reconcileSourceOf(ctx, c, st, progress); err != nil {
+		if err := o.reconcileSourceOf(ctx, c, st, progress); err != nil {
 			return err
 		}
 	}
 	return reconcileNow(ctx, c, kind, obj, progress)
 }
 
+// timedOut turns an error that ctx's deadline caused before the wait
+// reported it (reading the object, patching it) into the wait's message,
+// naming --timeout; other errors pass through.
+func timedOut(ctx context.Context, timeout time.Duration, what string, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || strings.HasPrefix(err.Error(), "timed out waiting") {
+		return err
+	}
+	var failed *ReconcileFailedError
+	if errors.As(err, &failed) {
+		return err
+	}
+	return fmt.Errorf("timed out waiting for %s to reconcile (--timeout %s); %w", what, timeout, err)
+}
+
+// displayName names an object for messages from the command line's words,
+// as objectName does from the object: Stack ns/name.
+func displayName(word, namespace, name string) string {
+	kind, err := kindFor(word)
+	if err != nil {
+		return word + " " + namespace + "/" + name
+	}
+	return kind.Kind + " " + namespace + "/" + name
+}
+
 // reconcileSourceOf reconciles the GitRepository a Stack renders from.
-func reconcileSourceOf(ctx context.Context, c client.Client, st *v1alpha1.Stack, progress *Progress) error {
+func (o *ReconcileOptions) reconcileSourceOf(ctx context.Context, c client.Client, st *v1alpha1.Stack, progress *Progress) error {
 	kind, _ := kindFor(v1alpha1.GitRepositoryKind)
 	ns, name := st.SourceKey()
 	src := &v1alpha1.GitRepository{}
 	if err := getNamed(ctx, c, kind.GVK(), client.ObjectKey{Namespace: ns, Name: name}, src); err != nil {
 		return fmt.Errorf("the source of Stack %s: %w", client.ObjectKeyFromObject(st), err)
 	}
+	if err := refuseSuspended(kind, src, &o.Kube); err != nil {
+		return err
+	}
 	return reconcileNow(ctx, c, kind, src, progress)
 }
 
-// reconcileNow refuses a suspended object, else requests a reconcile of obj
-// and waits for it, printing the outcome.
-func reconcileNow(ctx context.Context, c client.Client, kind objectKind, obj client.Object, progress *Progress) error {
-	if stateOf(obj).Suspended {
-		return fmt.Errorf("%s is suspended: resume it first with `flotilla resume %s %s -n %s`",
-			objectName(obj), kind.Arg, obj.GetName(), obj.GetNamespace())
+// refuseSuspended refuses to reconcile a suspended object, with the
+// command that resumes it on the same cluster.
+func refuseSuspended(kind objectKind, obj client.Object, kube *KubeFlags) error {
+	if !stateOf(obj).Suspended {
+		return nil
 	}
+	cmd := fmt.Sprintf("flotilla resume %s %s -n %s", kind.Arg, obj.GetName(), obj.GetNamespace())
+	if args := kube.ClusterArgs(); args != "" {
+		cmd += " " + args
+	}
+	return fmt.Errorf("%s is suspended: resume it first with `%s`", objectName(obj), cmd)
+}
+
+// reconcileNow requests a reconcile of obj and waits for it, printing the
+// outcome. The caller has refused a suspended obj.
+func reconcileNow(ctx context.Context, c client.Client, kind objectKind, obj client.Object, progress *Progress) error {
 	at, err := requestReconcile(ctx, c, obj)
 	if err != nil {
 		return err

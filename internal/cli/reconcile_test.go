@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -155,5 +156,34 @@ func TestReconcileUnknownNameSuggestsOne(t *testing.T) {
 	if _, _, err := run(t, "reconcile", "deployment", "apps", "-n", ns, "--kubeconfig", env.Kubeconfig); err == nil ||
 		!strings.Contains(err.Error(), "use source or stack") {
 		t.Errorf("reconcile deployment = %v, want the kinds named", err)
+	}
+}
+
+func TestReconcileRefusesWithSourceOnASource(t *testing.T) {
+	_, _, err := run(t, "reconcile", "source", "fleet", "--with-source", "--kubeconfig", "/nonexistent/kubeconfig")
+	if err == nil || !strings.Contains(err.Error(), "--with-source applies to a Stack") {
+		t.Fatalf("reconcile source --with-source = %v, want a refusal", err)
+	}
+}
+
+func TestReconcileAndResumeReportATimeoutNamingIt(t *testing.T) {
+	controlplane.Require(t, env)
+	ns := uniqueName("reconcile-to")
+	createNamespace(t, env.Client, ns)
+	createWithStatus(t, env.Client, fixtureStack(ns, "apps", 0, false, ""))
+	// A deadline already past: the first read fails with it, whatever the
+	// machine's speed.
+	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
+	defer cancel()
+	kube := KubeFlags{Kubeconfig: env.Kubeconfig, Namespace: ns}
+	s := Streams{Out: &strings.Builder{}, ErrOut: &strings.Builder{}}
+	want := "timed out waiting for Stack " + ns + "/apps to reconcile (--timeout 1ms)"
+	rec := &ReconcileOptions{Kube: kube, Kind: "stack", Name: "apps", Timeout: time.Millisecond}
+	if err := rec.Run(ctx, s); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("reconcile = %v, want it to start with %q", err, want)
+	}
+	res := &SuspendOptions{Kube: kube, Kind: "stack", Name: "apps", Wait: true, Timeout: time.Millisecond}
+	if err := res.Run(ctx, s); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("resume = %v, want it to start with %q", err, want)
 	}
 }

@@ -43,7 +43,7 @@ func NewSuspendCommand(s Streams) *cobra.Command {
 			return o.Run(cmd.Context(), s)
 		},
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	return cmd
 }
 
@@ -63,7 +63,7 @@ func NewResumeCommand(s Streams) *cobra.Command {
 			return o.Run(cmd.Context(), s)
 		},
 	}
-	o.Kube.Bind(cmd.Flags())
+	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.Wait, "wait", o.Wait, "wait for the reconcile the resume requests")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the reconcile")
 	return cmd
@@ -77,6 +77,14 @@ func (o *SuspendOptions) Run(ctx context.Context, s Streams) error {
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
+	err := o.run(ctx, s)
+	if !o.Suspend {
+		err = timedOut(ctx, o.Timeout, displayName(o.Kind, o.Kube.NamespaceOrDefault(), o.Name), err)
+	}
+	return err
+}
+
+func (o *SuspendOptions) run(ctx context.Context, s Streams) error {
 	kind, c, obj, err := readNamed(ctx, &o.Kube, o.Kind, o.Name)
 	if err != nil {
 		return err
@@ -100,6 +108,7 @@ func suspend(ctx context.Context, c client.Client, obj client.Object, s Streams)
 }
 
 func (o *SuspendOptions) resume(ctx context.Context, c client.Client, kind objectKind, obj client.Object, s Streams) error {
+	wasSuspended := stateOf(obj).Suspended
 	at := ""
 	if o.Wait {
 		at = time.Now().UTC().Format(time.RFC3339Nano)
@@ -109,7 +118,11 @@ func (o *SuspendOptions) resume(ctx context.Context, c client.Client, kind objec
 	}
 	progress := progressFor(s.Out)
 	defer progress.Stop()
-	progress.Println("✔ %s resumed", objectName(obj))
+	if wasSuspended {
+		progress.Println("✔ %s resumed", objectName(obj))
+	} else {
+		progress.Println("✔ %s is not suspended", objectName(obj))
+	}
 	if !o.Wait {
 		return nil
 	}

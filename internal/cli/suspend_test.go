@@ -29,8 +29,13 @@ func TestSuspendAndResume(t *testing.T) {
 		t.Errorf("a second suspend says %q, want already suspended", out)
 	}
 	_, _, err = run(t, append([]string{"reconcile", "stack", "apps"}, flags...)...)
-	if err == nil || !strings.Contains(err.Error(), "is suspended: resume it first with `flotilla resume stack apps -n "+f.ns+"`") {
-		t.Errorf("reconcile of a suspended Stack = %v, want a refusal naming resume", err)
+	hint := "is suspended: resume it first with `flotilla resume stack apps -n " + f.ns + " --kubeconfig " + shellQuote(env.Kubeconfig) + "`"
+	if err == nil || !strings.Contains(err.Error(), hint) {
+		t.Errorf("reconcile of a suspended Stack = %v, want a refusal containing %q", err, hint)
+	}
+	out, _, err = run(t, append([]string{"reconcile", "stack", "apps", "--with-source", "--timeout", testWait}, flags...)...)
+	if err == nil || !strings.Contains(err.Error(), hint) || strings.Contains(out, "GitRepository") {
+		t.Errorf("reconcile --with-source of a suspended Stack = %v, output %q; want the refusal before the source is reconciled", err, out)
 	}
 
 	rev := f.push(t, configMapManifest("apps", f.ns, "settings", "two"))
@@ -74,6 +79,10 @@ func TestResumeWithoutWaiting(t *testing.T) {
 	}
 	if src.Spec.Suspend {
 		t.Error("spec.suspend is still set after resume")
+	}
+	out, _, err = run(t, append([]string{"resume", "source", "fleet", "--wait=false"}, flags...)...)
+	if err != nil || out != "✔ GitRepository "+f.ns+"/fleet is not suspended\n" {
+		t.Errorf("resume of a source not suspended = %q, %v; want is not suspended", out, err)
 	}
 }
 
