@@ -32,6 +32,6 @@ func NewRootCommand(s Streams) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
-	root.AddCommand(NewVersionCommand(s), NewAgentCommand(s), NewDriftCommand(s))
+	root.AddCommand(NewVersionCommand(s), NewAgentCommand(s), NewDriftCommand(s), NewPlanCommand(s))
 	return root
 }

@@ -243,3 +243,12 @@ func (r *Repo) addWorktreeEntry(s *Snapshot, ignored gitignore.Matcher, rel, abs
 }
 
 func short(h plumbing.Hash) string { return h.String()[:7] }
+
+// TopLevel returns the top level of the Git working tree that holds dir.
+func TopLevel(dir string) (string, error) {
+	r, err := OpenRepo(dir)
+	if err != nil {
+		return "", err
+	}
+	return r.top, nil
+}
