@@ -162,4 +162,3 @@ func uniq(s []string) []string {
 	}
 	return out
 }
-
