@@ -218,6 +218,9 @@ func CopyDir(dir string) (map[string]string, error) {
 // InitRepo makes dir a Git repository on branch main holding files, in
 // one commit.
 func InitRepo(dir string, files map[string]string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	if err := Git(dir, "init", "-q", "-b", "main"); err != nil {
 		return err
 	}
@@ -247,4 +250,10 @@ func Git(dir string, args ...string) error {
 		return fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, out)
 	}
 	return nil
+}
+
+// RenderPaths are the paths the agents of the i-th cluster render: its
+// root (what the root Stack applies) and the path of each of its Stacks.
+func RenderPaths(i int) []string {
+	return []string{"clusters/" + ClusterName(i), "infrastructure/base", "apps/overlays/" + ClusterName(i)}
 }
