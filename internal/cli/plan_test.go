@@ -88,8 +88,8 @@ func TestPlanOutputFormats(t *testing.T) {
 	const overlay = "apps/overlays/prod-us-east/kustomization.yaml"
 	dir := planFleet(t, func(f map[string]string) map[string]string {
 		return map[string]string{
-			cm:      replaced(t, f, cm, "LEVEL: info", "LEVEL: warn"),
-			overlay: replaced(t, f, overlay, "../../base/podinfo", "../../base/podinfo\n  - extra.yaml"),
+			cm:                                      replaced(t, f, cm, "LEVEL: info", "LEVEL: warn"),
+			overlay:                                 replaced(t, f, overlay, "../../base/podinfo", "../../base/podinfo\n  - extra.yaml"),
 			"apps/overlays/prod-us-east/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: podinfo\ndata:\n  a: b\n",
 		}
 	})
