@@ -39,7 +39,7 @@ func TestInputsRenderLikeTheWholeTree(t *testing.T) {
 				}
 				rr := newRenderer(t.TempDir())
 				opts := render.Options{Path: p, Substitute: map[string]string{"CLUSTER_NAME": "x", "CLUSTER_REGION": "y"}}
-				fromInputs, err := rr.build(t.Context(), s, opts, inputs, true)
+				fromInputs, err := rr.build(t.Context(), rr.prepare(s, opts))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -18,8 +18,9 @@ import (
 type renderer struct {
 	tmp string // where inputs are written for render.Build
 
-	mu    sync.Mutex
-	cache map[string]*renderResult
+	mu     sync.Mutex
+	cache  map[string]*renderResult
+	inputs map[string]*inputDir // by the digest of the files
 
 	builds atomic.Int64 // renders run
 	reused atomic.Int64 // renders answered from the cache
@@ -31,17 +32,26 @@ type renderResult struct {
 	err  error
 }
 
+// inputDir is a set of input files written once to disk, shared by the
+// renders that read them (a base rendered with each cluster's variables).
+type inputDir struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
 func newRenderer(tmp string) *renderer {
-	return &renderer{tmp: tmp, cache: map[string]*renderResult{}}
+	return &renderer{tmp: tmp, cache: map[string]*renderResult{}, inputs: map[string]*inputDir{}}
 }
 
 // job is one render to run: its inputs, options and cache key.
 type job struct {
-	s     *Snapshot
-	opts  render.Options
-	files []string
-	exact bool
-	key   string
+	s      *Snapshot
+	opts   render.Options
+	files  []string
+	exact  bool
+	digest string // of the files
+	key    string
 }
 
 // prepare finds the inputs of a render of opts.Path of snapshot s and its
@@ -51,7 +61,8 @@ func (r *renderer) prepare(s *Snapshot, opts render.Options) job {
 	if !exact {
 		files = s.paths
 	}
-	return job{s: s, opts: opts, files: files, exact: exact, key: renderKey(s.digest(files), opts)}
+	digest := s.digest(files)
+	return job{s: s, opts: opts, files: files, exact: exact, digest: digest, key: renderKey(digest, opts)}
 }
 
 // render runs j, or waits for the run of an equal job.
@@ -73,7 +84,7 @@ func (r *renderer) render(ctx context.Context, j job) ([]*unstructured.Unstructu
 		}
 	}
 	r.builds.Add(1)
-	res.objs, res.err = r.build(ctx, j.s, j.opts, j.files, j.exact)
+	res.objs, res.err = r.build(ctx, j)
 	close(res.done)
 	return res.objs, res.err
 }
@@ -85,17 +96,14 @@ func renderKey(inputs string, opts render.Options) string {
 	return inputs + "\x00" + string(b)
 }
 
-// build writes the inputs to a temporary root and renders there; when that
-// fails it renders from the whole tree, whose answer (objects or error) is
-// the one the agent would get.
-func (r *renderer) build(ctx context.Context, s *Snapshot, opts render.Options, files []string, exact bool) ([]*unstructured.Unstructured, error) {
-	if exact {
-		dir, err := os.MkdirTemp(r.tmp, "render-")
+// build renders from the job's inputs alone; when that fails it renders
+// from the whole tree, whose answer (objects or error) is the one the agent
+// would get.
+func (r *renderer) build(ctx context.Context, j job) ([]*unstructured.Unstructured, error) {
+	opts := j.opts
+	if j.exact {
+		dir, err := r.inputDir(ctx, j)
 		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		if err := s.materialize(ctx, dir, files); err != nil {
 			return nil, err
 		}
 		opts.Root = dir
@@ -103,10 +111,28 @@ func (r *renderer) build(ctx context.Context, s *Snapshot, opts render.Options, 
 			return objs, nil
 		}
 	}
-	root, err := s.full(ctx, r.tmp)
+	root, err := j.s.full(ctx, r.tmp)
 	if err != nil {
 		return nil, err
 	}
 	opts.Root = root
 	return render.Build(ctx, opts)
+}
+
+// inputDir writes the job's inputs to a directory, once per set of files.
+func (r *renderer) inputDir(ctx context.Context, j job) (string, error) {
+	r.mu.Lock()
+	d, ok := r.inputs[j.digest]
+	if !ok {
+		d = &inputDir{}
+		r.inputs[j.digest] = d
+	}
+	r.mu.Unlock()
+	d.once.Do(func() {
+		d.dir, d.err = os.MkdirTemp(r.tmp, "inputs-")
+		if d.err == nil {
+			d.err = j.s.materialize(ctx, d.dir, j.files)
+		}
+	})
+	return d.dir, d.err
 }
