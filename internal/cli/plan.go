@@ -144,7 +144,7 @@ func planExit(res *fleet.Result) error {
 		for _, f := range failures {
 			names = append(names, f.Cluster)
 		}
-		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters would fail to render at %s: %s (fix the files the plan names)",
+		return &ExitCodeError{Code: ExitError, Err: fmt.Errorf("%d of %d clusters would fail to render at head (%s): %s (fix the files the plan names)",
 			failed, len(res.Clusters), res.Head.Name, strings.Join(uniq(names), ", "))}
 	}
 	if res.Changed() {

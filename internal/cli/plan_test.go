@@ -62,7 +62,7 @@ func TestPlanExitCodes(t *testing.T) {
 		{name: "a-change-exits-2", code: ExitPlanChanges, change: func(f map[string]string) map[string]string {
 			return map[string]string{overlay: replaced(t, f, overlay, "replicas: 1", "replicas: 2")}
 		}},
-		{name: "a-cluster-that-fails-to-render-exits-1", code: ExitError, errMsg: "1 of 3 clusters would fail to render at", change: func(f map[string]string) map[string]string {
+		{name: "a-cluster-that-fails-to-render-exits-1", code: ExitError, errMsg: "1 of 3 clusters would fail to render at head", change: func(f map[string]string) map[string]string {
 			return map[string]string{overlay: replaced(t, f, overlay, "../../base/podinfo", "../../base/missing")}
 		}},
 	}

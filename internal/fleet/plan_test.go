@@ -1,10 +1,13 @@
 package fleet
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/flotilla-io/flotilla/internal/fleet/fleettest"
 )
 
 // statuses returns each cluster's status.
@@ -173,5 +176,21 @@ func TestPlanDefaultBaseIsTheMergeBaseWithMain(t *testing.T) {
 	}
 	if st := statuses(res); st["staging"] != ClusterChanged || st["prod-us-east"] != ClusterUnchanged {
 		t.Errorf("statuses = %v, want staging changed by the feature branch", st)
+	}
+}
+
+func TestPlanFleetInASubdirectoryOfTheClone(t *testing.T) {
+	files := map[string]string{"README.md": "a monorepo\n"}
+	for p, c := range exampleFleet(t) {
+		files["deploy/fleet/"+p] = c
+	}
+	dir := repoWith(t, files, nil)
+	const k = "deploy/fleet/apps/overlays/staging/kustomization.yaml"
+	if err := fleettest.Write(dir, map[string]string{k: edit(t, files, k, "replicas: 1", "replicas: 5")}); err != nil {
+		t.Fatal(err)
+	}
+	res := planRepo(t, filepath.Join(dir, "deploy", "fleet"), "HEAD", WorkingTree)
+	if st := statuses(res); len(st) != 3 || st["staging"] != ClusterChanged || st["prod-eu-west"] != ClusterUnchanged {
+		t.Errorf("statuses = %v, want the three clusters of deploy/fleet, staging changed", st)
 	}
 }
