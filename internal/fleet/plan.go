@@ -160,7 +160,7 @@ func (p *planner) planCluster(ctx context.Context, name string) ClusterPlan {
 		cp.finish()
 		return cp
 	}
-	for _, id := range orderStacks(baseStacks, headStacks) {
+	for _, id := range orderStacks(headStacks, baseStacks) {
 		b := p.prepareStack(ctx, p.o.Base, baseStacks[id], base.objs)
 		h := p.prepareStack(ctx, p.o.Head, headStacks[id], head.objs)
 		if !unchanged(b, h) {

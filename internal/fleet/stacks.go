@@ -84,22 +84,7 @@ func readsSource(st *v1alpha1.Stack, src SourceRef) bool {
 // orderStacks returns the identities of both sets, the Stacks a Stack
 // dependsOn first, by name otherwise; a cycle falls back to names.
 func orderStacks(sets ...map[stackID]*v1alpha1.Stack) []stackID {
-	deps := map[stackID][]stackID{}
-	for _, set := range sets {
-		for id, st := range set {
-			if _, ok := deps[id]; ok {
-				continue
-			}
-			deps[id] = nil
-			for _, d := range st.Spec.DependsOn {
-				ns := d.Namespace
-				if ns == "" {
-					ns = id.namespace
-				}
-				deps[id] = append(deps[id], stackID{ns, d.Name})
-			}
-		}
-	}
+	deps := dependencies(sets...)
 	ids := make([]stackID, 0, len(deps))
 	for id := range deps {
 		ids = append(ids, id)
@@ -125,6 +110,28 @@ func orderStacks(sets ...map[stackID]*v1alpha1.Stack) []stackID {
 		}
 	}
 	return out
+}
+
+// dependencies maps each Stack of the sets to the Stacks it dependsOn; the
+// first set that holds a Stack wins.
+func dependencies(sets ...map[stackID]*v1alpha1.Stack) map[stackID][]stackID {
+	deps := map[stackID][]stackID{}
+	for _, set := range sets {
+		for id, st := range set {
+			if _, ok := deps[id]; ok {
+				continue
+			}
+			deps[id] = []stackID{}
+			for _, d := range st.Spec.DependsOn {
+				ns := d.Namespace
+				if ns == "" {
+					ns = id.namespace
+				}
+				deps[id] = append(deps[id], stackID{ns, d.Name})
+			}
+		}
+	}
+	return deps
 }
 
 func depsDone(ds []stackID, all map[stackID][]stackID, done map[stackID]bool) bool {

@@ -45,7 +45,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.clusters, "clusters", 50, "clusters of the generated fleet")
 	fs.IntVar(&o.objects, "objects", 200, "objects each cluster renders, about")
-	fs.IntVar(&o.runs, "runs", 3, "runs of each side; the tables show min and median")
+	fs.IntVar(&o.runs, "runs", 5, "runs of each side; the tables show min and median")
 	fs.StringVar(&o.output, "o", "text", `output format: "text" or "markdown"`)
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the plan markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.kustomize, "kustomize", "", "the kustomize binary of the baseline (default: "+kustomizeVersion+" under ~/.cache/flotilla/tools, installed with go install when missing)")
