@@ -30,8 +30,11 @@ const maxRefLen = 1024
 // closure misses makes the render fail, and the caller retries on the whole
 // tree, so a miss costs time, never a wrong plan.
 func (s *Snapshot) inputs(dir string) (files []string, exact bool) {
-	dir = path.Clean(strings.TrimPrefix(filepath.ToSlash(dir), "./"))
-	if dir == "" || path.IsAbs(dir) || !filepath.IsLocal(dir) && dir != "." {
+	if path.IsAbs(filepath.ToSlash(dir)) {
+		return nil, false
+	}
+	dir = path.Clean("./" + filepath.ToSlash(dir)) // "" is ".", "./x" is "x"
+	if !filepath.IsLocal(dir) && dir != "." {
 		return nil, false
 	}
 	c := &closure{s: s, files: map[string]bool{}, visited: map[string]bool{}, exact: true}

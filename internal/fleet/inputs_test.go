@@ -82,7 +82,12 @@ func TestInputsFollowEveryReference(t *testing.T) {
 	if got, _ := s.inputs("plain"); !cmp.Equal(got, []string{"plain/a.yaml", "plain/sub/b.yaml"}) {
 		t.Errorf("a directory without kustomization takes its whole subtree, got %v", got)
 	}
-	if _, exact := s.inputs("../outside"); exact {
-		t.Error("a path outside the fleet directory must fall back to the whole tree")
+	for _, p := range []string{"../outside", "/overlay"} {
+		if _, exact := s.inputs(p); exact {
+			t.Errorf("inputs(%q): a path outside the fleet directory must fall back to the whole tree", p)
+		}
+	}
+	if got, _ := s.inputs(""); len(got) != len(s.paths) {
+		t.Errorf("the root without a kustomization takes every file, got %d of %d", len(got), len(s.paths))
 	}
 }

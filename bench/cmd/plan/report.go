@@ -22,6 +22,7 @@ type results struct {
 	kustomize  []time.Duration
 	kustomizeN int
 	machine    string
+	load       string // /proc/loadavg when the runs started
 	commit     string
 	elapsed    time.Duration
 }
@@ -43,7 +44,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := results{o: o, fixture: f, machine: describeMachine(), commit: commit()}
+	r := results{o: o, fixture: f, machine: describeMachine(), commit: commit(), load: loadAverage()}
 	for i := range o.runs {
 		p, err := timePlan(ctx, f, tmp)
 		if err != nil {
@@ -78,6 +79,15 @@ func describeMachine() string {
 	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
 	return fmt.Sprintf("%d CPUs (%s), %.0f GiB RAM, Linux %s, %s", runtime.NumCPU(), harness.CPUModel(read("/proc/cpuinfo")),
 		float64(harness.MemTotalBytes(read("/proc/meminfo")))/(1<<30), strings.TrimSpace(read("/proc/sys/kernel/osrelease")), runtime.Version())
+}
+
+// loadAverage is the 1-minute load average, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 func commit() string {
@@ -123,6 +133,9 @@ func (r results) write(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nReproduce: `go run ./bench/cmd/plan -clusters %d -objects %d -runs %d`\n", r.o.clusters, r.o.objects, r.o.runs)
-	fmt.Fprintf(w, "\nNotes:\n\n- plan renders each distinct input once: a Stack whose files and options are the same at both revisions is not rendered at all, a cluster root that did not change renders once; the shared base renders once per cluster and revision because its variables differ per cluster.\n- Kustomize keeps global state, so Flotilla's render engine runs one kustomize build at a time; the rest of the work (reading, substitution, comparison) runs on every CPU.\n")
+	fmt.Fprintf(w, "\nNotes:\n\n")
+	fmt.Fprintf(w, "- plan renders each distinct input once: a Stack whose files and options are the same at both revisions is not rendered at all (here the %d application overlays), and a cluster root that did not change renders once. The shared base is rendered once per cluster and revision, because its variables differ per cluster and internal/render runs kustomize and substitution as one step; an engine that substituted a shared kustomize build would render it once per revision.\n", r.o.clusters)
+	fmt.Fprintf(w, "- Kustomize keeps global state, so Flotilla's render engine runs one kustomize build at a time; the rest of the work (reading, substitution, comparison) runs on every CPU.\n")
+	fmt.Fprintf(w, "- The 1-minute load average was %s when the runs started: the machine may have been running other work, which shows in the spread between min and median.\n", r.load)
 	return nil
 }
