@@ -110,16 +110,24 @@ func TestPlanBrokenOverlayNamesClusterFileAndLine(t *testing.T) {
 func TestPlanImmutableFieldWarnsAboutForce(t *testing.T) {
 	files := exampleFleet(t)
 	const dep = "apps/base/podinfo/deployment.yaml"
+	const apps = "clusters/staging/apps.yaml"
+	base := with(files, map[string]string{apps: edit(t, files, apps, "prune: true", "prune: true\n  force: true")})
 	head := map[string]string{dep: strings.ReplaceAll(files[dep], "app.kubernetes.io/name: podinfo", "app.kubernetes.io/name: podinfo-v2")}
-	res := planRepo(t, repoWith(t, files, head), "HEAD~1", "HEAD")
-	var msgs []string
+	res := planRepo(t, repoWith(t, base, head), "HEAD~1", "HEAD")
+	msgs := map[string]string{}
 	for _, w := range res.AllWarnings() {
 		if w.Kind == WarnImmutable {
-			msgs = append(msgs, w.Cluster+": "+w.Message)
+			msgs[w.Cluster] = w.Message
 		}
 	}
-	if len(msgs) != 3 || !strings.Contains(msgs[0], "spec.selector") || !strings.Contains(msgs[0], "force: true") {
-		t.Errorf("immutable warnings = %q, want one per cluster naming spec.selector and force", msgs)
+	if m := msgs["prod-us-east"]; !strings.Contains(m, "spec.selector") || !strings.Contains(m, "the apply will fail; set force: true") {
+		t.Errorf("prod-us-east warning = %q, want spec.selector and how to force", m)
+	}
+	if m := msgs["staging"]; !strings.Contains(m, "force: true, so the object will be deleted and recreated") {
+		t.Errorf("staging (force: true) warning = %q, want the object recreated", m)
+	}
+	if len(msgs) != 3 {
+		t.Errorf("immutable warnings = %v, want one per cluster", msgs)
 	}
 }
 

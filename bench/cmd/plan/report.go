@@ -118,7 +118,7 @@ func (r results) write(w io.Writer) error {
 			{"ratio (kustomize / plan)", fmt.Sprintf("%.1fx", ks.Min/ps.Min), fmt.Sprintf("%.1fx", ks.Median/ps.Median)},
 		},
 	}
-	fmt.Fprintf(w, "Measured on %s at commit `%s` on %s, kustomize %s, in %s. Whole section: `make bench-plan`. Each cell is the minimum / median over the runs; both sides run in turn, on the same machine.\n\n", time.Now().UTC().Format("2006-01-02"), r.commit, r.machine, kustomizeVersion, r.elapsed.Round(time.Second))
+	fmt.Fprintf(w, "Measured on %s at commit `%s` on %s, kustomize %s, in %s. Whole section: `make bench-plan`; it needs no control plane, only git and the kustomize CLI (installed if missing). Each cell is the minimum / median over the runs; both sides run in turn, on the same machine.\n\n", time.Now().UTC().Format("2006-01-02"), r.commit, r.machine, kustomizeVersion, r.elapsed.Round(time.Second))
 	fmt.Fprintf(w, "A generated fleet (internal/fleet/fleettest) of %d clusters, each rendering about %d objects (%d files in the repository): a shared infrastructure base with per-cluster variables, an application base and one overlay per cluster, two Stacks per cluster. The change edits one ConfigMap of the shared base, so every cluster changes (%d of %d in the plan).\n\n",
 		r.o.clusters, r.o.objects, r.fixture.files, p.changed, p.total)
 	fmt.Fprintf(w, "- **flotilla plan**: `--base HEAD~1 --head HEAD`, in process: read both revisions from Git, discover every cluster's Stacks, render and compare every Stack at both revisions, warnings included.\n")
