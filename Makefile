@@ -58,3 +58,7 @@ bench-drift: ## Measure drift revert latency and reconcile cost (about 5 min); u
 .PHONY: bench-smoke
 bench-smoke: ## Run the drift benchmark at tiny sizes (under a minute); print the tables.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -quick
+
+.PHONY: bench-plan
+bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize CLI (a few minutes); update the Plan section of BENCHMARKS.md.
+	go run ./bench/cmd/plan -o markdown -update BENCHMARKS.md

@@ -48,6 +48,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		withStackNameCompletion(NewBuildCommand(s)),
 		withStackNameCompletion(NewDiffCommand(s)),
 		withStackNameCompletion(NewTreeCommand(s)),
+		NewPlanCommand(s),
 	)
 	return root
 }

@@ -1,0 +1,131 @@
+// Command plan measures `flotilla plan` on a generated fleet (by default 50
+// clusters of about 200 objects each) for a change to a shared base, against
+// the real kustomize CLI run for every path each cluster renders, at both
+// revisions, one after another: what a CI job without plan would do to
+// see the same renders.
+//
+// It is a benchmark, not a test: `make test` never runs it. `make
+// bench-plan` runs it at full size and updates BENCHMARKS.md; -quick runs
+// it on a small fleet in seconds.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/flotilla-io/flotilla/bench/harness"
+)
+
+// kustomizeVersion is the kustomize CLI the baseline runs: the release
+// built on the sigs.k8s.io/kustomize/api version of go.mod (v0.21.2), so
+// both sides run the same kustomize.
+const kustomizeVersion = "v5.8.2"
+
+// options are the command's flags.
+type options struct {
+	clusters  int
+	objects   int
+	runs      int
+	output    string
+	update    string
+	kustomize string
+	quick     bool
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.clusters, "clusters", 50, "clusters of the generated fleet")
+	fs.IntVar(&o.objects, "objects", 200, "objects each cluster renders, about")
+	fs.IntVar(&o.runs, "runs", 5, "runs of each side; the tables show min and median")
+	fs.StringVar(&o.output, "o", "text", `output format: "text" or "markdown"`)
+	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the plan markers of this file (BENCHMARKS.md)")
+	fs.StringVar(&o.kustomize, "kustomize", "", "the kustomize binary of the baseline (default: "+kustomizeVersion+" under ~/.cache/flotilla/tools, installed with go install when missing)")
+	fs.BoolVar(&o.quick, "quick", false, "a small fleet (5 clusters of 40 objects, 1 run) for a smoke run; explicit flags still win")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if o.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, value := range map[string]string{"clusters": "5", "objects": "40", "runs": "1"} {
+			if !set[name] {
+				_ = fs.Set(name, value) // static values of known flags
+			}
+		}
+	}
+	return o, o.validate()
+}
+
+func (o options) validate() error {
+	var errs []error
+	for name, n := range map[string]int{"clusters": o.clusters, "objects": o.objects, "runs": o.runs} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("-%s must be at least 1, got %d", name, n))
+		}
+	}
+	if o.output != "text" && o.output != "markdown" {
+		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, o.output))
+	}
+	if o.update != "" && o.output != "markdown" {
+		errs = append(errs, errors.New("-update needs -o markdown"))
+	}
+	return errors.Join(errs...)
+}
+
+func main() {
+	o, err := parseOptions(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "plan:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "plan:", err)
+		os.Exit(1)
+	}
+}
+
+// Markers of the generated section in BENCHMARKS.md.
+const (
+	sectionHeading = "## Plan"
+	sectionBegin   = "<!-- plan:begin -->"
+	sectionEnd     = "<!-- plan:end -->"
+)
+
+func updateSection(path, body string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	next, err := harness.ReplaceSection(string(doc), sectionHeading, sectionBegin, sectionEnd, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, []byte(next), 0o644)
+}
+
+// progress prints what the benchmark is doing to stderr.
+type progress struct {
+	w     io.Writer
+	start time.Time
+}
+
+func (p *progress) printf(format string, args ...any) {
+	fmt.Fprintf(p.w, "[%6.1fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
+}

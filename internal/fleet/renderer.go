@@ -1,0 +1,138 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flotilla-io/flotilla/internal/render"
+)
+
+// renderer renders through internal/render, once per distinct input: the
+// content of the files the render can read, the path and the options.
+// Callers share the objects it returns and must not modify them.
+type renderer struct {
+	tmp string // where inputs are written for render.Build
+
+	mu     sync.Mutex
+	cache  map[string]*renderResult
+	inputs map[string]*inputDir // by the digest of the files
+
+	builds atomic.Int64 // renders run
+	reused atomic.Int64 // renders answered from the cache
+}
+
+type renderResult struct {
+	done chan struct{}
+	objs []*unstructured.Unstructured
+	err  error
+}
+
+// inputDir is a set of input files written once to disk, shared by the
+// renders that read them (a base rendered with each cluster's variables).
+type inputDir struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func newRenderer(tmp string) *renderer {
+	return &renderer{tmp: tmp, cache: map[string]*renderResult{}, inputs: map[string]*inputDir{}}
+}
+
+// job is one render to run: its inputs, options and cache key.
+type job struct {
+	s      *Snapshot
+	opts   render.Options
+	files  []string
+	exact  bool
+	digest string // of the files
+	key    string
+}
+
+// prepare finds the inputs of a render of opts.Path of snapshot s and its
+// key; opts.Root is ignored. Two jobs with the same key render the same.
+func (r *renderer) prepare(s *Snapshot, opts render.Options) job {
+	files, exact := s.inputs(opts.Path)
+	if !exact {
+		files = s.paths
+	}
+	digest := s.digest(files)
+	return job{s: s, opts: opts, files: files, exact: exact, digest: digest, key: renderKey(digest, opts)}
+}
+
+// render runs j, or waits for the run of an equal job.
+func (r *renderer) render(ctx context.Context, j job) ([]*unstructured.Unstructured, error) {
+	r.mu.Lock()
+	res, ok := r.cache[j.key]
+	if !ok {
+		res = &renderResult{done: make(chan struct{})}
+		r.cache[j.key] = res
+	}
+	r.mu.Unlock()
+	if ok {
+		r.reused.Add(1)
+		select {
+		case <-res.done:
+			return res.objs, res.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	r.builds.Add(1)
+	res.objs, res.err = r.build(ctx, j)
+	close(res.done)
+	return res.objs, res.err
+}
+
+// renderKey identifies a render by the digest of its inputs and its options.
+func renderKey(inputs string, opts render.Options) string {
+	opts.Root = ""
+	b, _ := json.Marshal(opts) // plain data: maps, strings and slices
+	return inputs + "\x00" + string(b)
+}
+
+// build renders from the job's inputs alone; when that fails it renders
+// from the whole tree, whose answer (objects or error) is the one the agent
+// would get.
+func (r *renderer) build(ctx context.Context, j job) ([]*unstructured.Unstructured, error) {
+	opts := j.opts
+	if j.exact {
+		dir, err := r.inputDir(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		opts.Root = dir
+		if objs, err := render.Build(ctx, opts); err == nil {
+			return objs, nil
+		}
+	}
+	root, err := j.s.full(ctx, r.tmp)
+	if err != nil {
+		return nil, err
+	}
+	opts.Root = root
+	return render.Build(ctx, opts)
+}
+
+// inputDir writes the job's inputs to a directory, once per set of files.
+func (r *renderer) inputDir(ctx context.Context, j job) (string, error) {
+	r.mu.Lock()
+	d, ok := r.inputs[j.digest]
+	if !ok {
+		d = &inputDir{}
+		r.inputs[j.digest] = d
+	}
+	r.mu.Unlock()
+	d.once.Do(func() {
+		d.dir, d.err = os.MkdirTemp(r.tmp, "inputs-")
+		if d.err == nil {
+			d.err = j.s.materialize(ctx, d.dir, j.files)
+		}
+	})
+	return d.dir, d.err
+}
