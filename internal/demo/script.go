@@ -23,9 +23,10 @@ const (
 	editedCluster   = 1 // prod-us-east among DefaultClusters
 	editManager     = "kubectl-edit"
 	commitFile      = "apps/base/podinfo/configmap.yaml"
-	commitOld       = "LEVEL: info"
-	commitNew       = "LEVEL: debug"
-	commitMessage   = "podinfo: log at debug level on every cluster"
+	commitOld       = "  LEVEL: info\n"
+	commitNew       = "  LEVEL: info\n  GREETING: hello from ${CLUSTER_NAME}\n"
+	commitMessage   = "podinfo: greet from each cluster"
+	greetingKey     = "GREETING"
 	podinfoNS       = "podinfo"
 	podinfoConfig   = "podinfo-config"
 	driftStackName  = "apps"
@@ -177,7 +178,7 @@ func (f *fleet) rollOut(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.o.Out, "\nA commit to a shared base: %s %q (%s: %s -> %s)\n", short(sha), commitMessage, commitFile, commitOld, commitNew)
+	fmt.Fprintf(f.o.Out, "\nA commit to a shared base: %s %q (%s: + %s)\n", short(sha), commitMessage, commitFile, strings.TrimSpace(strings.TrimPrefix(commitNew, commitOld)))
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	for _, c := range f.clusters {
 		src := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: sourceName}}
@@ -187,7 +188,28 @@ func (f *fleet) rollOut(ctx context.Context) error {
 		}
 	}
 	f.o.Report.Step("✔ asked each cluster's GitRepository to fetch now (a webhook does this in production; otherwise its interval)")
-	return f.converge(ctx, sha, "rolling out")
+	if err := f.converge(ctx, sha, "rolling out"); err != nil {
+		return err
+	}
+	return f.showGreetings(ctx)
+}
+
+// showGreetings reads the value the commit added on every cluster: one
+// base, each cluster's own substitution.
+func (f *fleet) showGreetings(ctx context.Context) error {
+	key := client.ObjectKey{Namespace: podinfoNS, Name: podinfoConfig}
+	for _, c := range f.clusters {
+		var cm corev1.ConfigMap
+		if err := c.client.Get(ctx, key, &cm); err != nil {
+			return fmt.Errorf("reading ConfigMap %s on %s: %w", key, c.name, err)
+		}
+		want := "hello from " + c.name
+		if got := cm.Data[greetingKey]; got != want {
+			return fmt.Errorf("ConfigMap %s on %s has %s=%q after the rollout, want %q", key, c.name, greetingKey, got, want)
+		}
+		f.o.Report.Step("  ✔ %-14s ConfigMap %s: %s=%q", c.name, key, greetingKey, cm.Data[greetingKey])
+	}
+	return nil
 }
 
 // showFleet prints the fleet's Stacks, as `flotilla get` shows them.
