@@ -1,7 +1,9 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -38,4 +40,21 @@ func markerLine(doc, marker string) int {
 		off += len(line)
 	}
 	return -1
+}
+
+// UpdateSection rewrites the section called name (heading "## name",
+// markers "<!-- key:begin -->" and "<!-- key:end -->" with key the lower
+// case name) of the Markdown file at path with body, creating the file or
+// appending the section when they are missing.
+func UpdateSection(path, name, body string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	key := strings.ToLower(name)
+	next, err := ReplaceSection(string(doc), "## "+name, "<!-- "+key+":begin -->", "<!-- "+key+":end -->", body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, []byte(next), 0o644)
 }

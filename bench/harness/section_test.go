@@ -1,6 +1,9 @@
 package harness
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +71,32 @@ func TestReplaceSectionIsIdempotent(t *testing.T) {
 	twice, err := ReplaceSection(once, "## Drift", begin, end, "body\n")
 	if err != nil || twice != once {
 		t.Errorf("second replace changed the document: %q, %v", twice, err)
+	}
+}
+
+func TestUpdateSectionCreatesThenReplaces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	if err := UpdateSection(path, "Plan", "first\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := UpdateSection(path, "Plan", "second\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(b)
+	if strings.Contains(got, "first") || strings.Count(got, "second") != 1 ||
+		!strings.Contains(got, "## Plan\n") || !strings.Contains(got, "<!-- plan:begin -->\nsecond\n<!-- plan:end -->") {
+		t.Errorf("BENCHMARKS.md =\n%s", got)
+	}
+}
+
+func TestProgressStampsLines(t *testing.T) {
+	var b strings.Builder
+	NewProgress(&b).Printf("run %d of %d", 1, 3)
+	if got := b.String(); !strings.HasPrefix(got, "[") || !strings.HasSuffix(got, "s] run 1 of 3\n") {
+		t.Errorf("line = %q", got)
 	}
 }

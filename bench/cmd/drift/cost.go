@@ -38,7 +38,7 @@ const quietAfterReconcile = 200 * time.Millisecond
 // apply, o.reconciles no-op interval reconciles, then, with the agent
 // restarted with a safety interval of 1ns, o.reconciles forced re-applies.
 // *a is replaced by the restarted agent.
-func measureCost(ctx context.Context, c *cluster, a **agentProcess, o options, log *progress) (map[phase]harness.Cost, error) {
+func measureCost(ctx context.Context, c *cluster, a **agentProcess, o options, log *harness.Progress) (map[phase]harness.Cost, error) {
 	const ns, name = "bench-scale", "scale"
 	if err := c.createNamespace(ctx, ns); err != nil {
 		return nil, err
@@ -48,12 +48,12 @@ func measureCost(ctx context.Context, c *cluster, a **agentProcess, o options, l
 		return nil, err
 	}
 	costs := map[phase]harness.Cost{}
-	log.printf("reconcile cost: idle baseline (%s)", o.interval)
+	log.Printf("reconcile cost: idle baseline (%s)", o.interval)
 	if costs[phaseIdle], err = measureIdle(ctx, c, o.interval); err != nil {
 		return nil, err
 	}
 
-	log.printf("reconcile cost: first apply of %d objects", o.objects)
+	log.Printf("reconcile cost: first apply of %d objects", o.objects)
 	before, err := c.probe()
 	if err != nil {
 		return nil, err
@@ -74,12 +74,12 @@ func measureCost(ctx context.Context, c *cluster, a **agentProcess, o options, l
 	}
 	costs[phaseFirst] = after.Since(before).PerReconcile()
 
-	log.printf("reconcile cost: %d no-op reconciles, interval %s", o.reconciles, o.interval)
+	log.Printf("reconcile cost: %d no-op reconciles, interval %s", o.reconciles, o.interval)
 	if costs[phaseNoop], err = measureIntervals(ctx, c, o); err != nil {
 		return nil, err
 	}
 
-	log.printf("reconcile cost: restarting the agent with SafetyInterval 1ns; %d forced re-applies", o.reconciles)
+	log.Printf("reconcile cost: restarting the agent with SafetyInterval 1ns; %d forced re-applies", o.reconciles)
 	if err := (*a).stop(); err != nil {
 		return nil, fmt.Errorf("stopping the agent: %w", err)
 	}

@@ -131,17 +131,17 @@ func main() {
 // run measures every run, then writes the report to stdout (and -update).
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	ctrl.SetLogger(logr.Discard())
-	log := &progress{w: stderr, start: time.Now()}
+	log := harness.NewProgress(stderr)
 	rep := report{o: o, machine: describeMachine()}
 	for i := range o.runs {
-		log.printf("run %d/%d", i+1, o.runs)
+		log.Printf("run %d/%d", i+1, o.runs)
 		res, err := runOnce(ctx, o, log, &rep.machine)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
 		rep.runs = append(rep.runs, res)
 	}
-	rep.elapsed = time.Since(log.start)
+	rep.elapsed = log.Elapsed()
 	var out strings.Builder
 	if err := rep.write(&out); err != nil {
 		return err
@@ -150,39 +150,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.update != "" {
-		if err := updateSection(o.update, out.String()); err != nil {
+		if err := harness.UpdateSection(o.update, "Drift", out.String()); err != nil {
 			return err
 		}
-		log.printf("updated the drift section of %s", o.update)
+		log.Printf("updated the drift section of %s", o.update)
 	}
 	return nil
-}
-
-// Markers of the generated section in BENCHMARKS.md.
-const (
-	sectionHeading = "## Drift"
-	sectionBegin   = "<!-- drift:begin -->"
-	sectionEnd     = "<!-- drift:end -->"
-)
-
-func updateSection(path, body string) error {
-	doc, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	next, err := harness.ReplaceSection(string(doc), sectionHeading, sectionBegin, sectionEnd, body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.WriteFile(path, []byte(next), 0o644)
-}
-
-// progress prints what the benchmark is doing to stderr.
-type progress struct {
-	w     io.Writer
-	start time.Time
-}
-
-func (p *progress) printf(format string, args ...any) {
-	fmt.Fprintf(p.w, "[%6.1fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
 }

@@ -33,7 +33,7 @@ type sighting struct {
 // of a Ready Stack and returns, per edit, the time from the patch
 // response to the watch event that shows the Git value back. It deletes
 // the Stack afterwards, so the cost figure has the controllers to itself.
-func measureRevert(ctx context.Context, c *cluster, a *agentProcess, o options, log *progress) ([]time.Duration, error) {
+func measureRevert(ctx context.Context, c *cluster, a *agentProcess, o options, log *harness.Progress) ([]time.Duration, error) {
 	const ns, name = "bench-revert", "revert"
 	if err := c.createNamespace(ctx, ns); err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func measureRevert(ctx context.Context, c *cluster, a *agentProcess, o options, 
 	}); err != nil {
 		return nil, err
 	}
-	log.printf("revert latency: Stack of %d ConfigMaps Ready; %d edits", o.revertObjects, o.edits)
+	log.Printf("revert latency: Stack of %d ConfigMaps Ready; %d edits", o.revertObjects, o.edits)
 	seen, stop, err := watchConfigMaps(ctx, c, ns)
 	if err != nil {
 		return nil, err

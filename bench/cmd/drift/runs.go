@@ -18,8 +18,8 @@ type runResult struct {
 }
 
 // runOnce measures every figure wanted on a fresh control plane.
-func runOnce(ctx context.Context, o options, log *progress, m *machine) (res runResult, err error) {
-	log.printf("starting kube-apiserver and etcd")
+func runOnce(ctx context.Context, o options, log *harness.Progress, m *machine) (res runResult, err error) {
+	log.Printf("starting kube-apiserver and etcd")
 	c, err := startCluster(o.rateLimit)
 	if err != nil {
 		return res, err

@@ -18,9 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
-
-	"github.com/flotilla-io/flotilla/bench/harness"
 )
 
 // kustomizeVersion is the kustomize CLI the baseline runs: the release
@@ -99,33 +96,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "plan:", err)
 		os.Exit(1)
 	}
-}
-
-// Markers of the generated section in BENCHMARKS.md.
-const (
-	sectionHeading = "## Plan"
-	sectionBegin   = "<!-- plan:begin -->"
-	sectionEnd     = "<!-- plan:end -->"
-)
-
-func updateSection(path, body string) error {
-	doc, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	next, err := harness.ReplaceSection(string(doc), sectionHeading, sectionBegin, sectionEnd, body)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.WriteFile(path, []byte(next), 0o644)
-}
-
-// progress prints what the benchmark is doing to stderr.
-type progress struct {
-	w     io.Writer
-	start time.Time
-}
-
-func (p *progress) printf(format string, args ...any) {
-	fmt.Fprintf(p.w, "[%6.1fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/internal/fleet"
 	"github.com/flotilla-io/flotilla/internal/fleet/fleettest"
 )
@@ -102,7 +103,7 @@ func timeKustomize(ctx context.Context, kustomize string, f fixture, clusters in
 
 // findKustomize returns the kustomize binary of the baseline, installing
 // the pinned release with go install when it is missing.
-func findKustomize(path string, log *progress) (string, error) {
+func findKustomize(path string, log *harness.Progress) (string, error) {
 	if path != "" {
 		return path, nil
 	}
@@ -115,7 +116,7 @@ func findKustomize(path string, log *progress) (string, error) {
 	if _, err := os.Stat(exe); err == nil {
 		return exe, nil
 	}
-	log.printf("installing kustomize %s into %s", kustomizeVersion, bin)
+	log.Printf("installing kustomize %s into %s", kustomizeVersion, bin)
 	cmd := exec.Command("go", "install", "sigs.k8s.io/kustomize/kustomize/v5@"+kustomizeVersion)
 	cmd.Env = append(os.Environ(), "GOBIN="+bin)
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -29,7 +29,7 @@ type results struct {
 
 // run measures, then writes the report to stdout (and -update).
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	log := &progress{w: stderr, start: time.Now()}
+	log := harness.NewProgress(stderr)
 	kustomize, err := findKustomize(o.kustomize, log)
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	log.printf("generating a fleet of %d clusters x %d objects", o.clusters, o.objects)
+	log.Printf("generating a fleet of %d clusters x %d objects", o.clusters, o.objects)
 	f, err := makeFixture(tmp, o)
 	if err != nil {
 		return err
@@ -50,15 +50,15 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("run %d: flotilla plan: %w", i+1, err)
 		}
-		log.printf("run %d/%d: flotilla plan %s (%d of %d clusters changed)", i+1, o.runs, p.wall.Round(time.Millisecond), p.changed, p.total)
+		log.Printf("run %d/%d: flotilla plan %s (%d of %d clusters changed)", i+1, o.runs, p.wall.Round(time.Millisecond), p.changed, p.total)
 		d, n, err := timeKustomize(ctx, kustomize, f, o.clusters)
 		if err != nil {
 			return fmt.Errorf("run %d: kustomize: %w", i+1, err)
 		}
-		log.printf("run %d/%d: kustomize build x %d: %s", i+1, o.runs, n, d.Round(time.Millisecond))
+		log.Printf("run %d/%d: kustomize build x %d: %s", i+1, o.runs, n, d.Round(time.Millisecond))
 		r.plans, r.kustomize, r.kustomizeN = append(r.plans, p), append(r.kustomize, d), n
 	}
-	r.elapsed = time.Since(log.start)
+	r.elapsed = log.Elapsed()
 	var out strings.Builder
 	if err := r.write(&out); err != nil {
 		return err
@@ -67,10 +67,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.update != "" {
-		if err := updateSection(o.update, out.String()); err != nil {
+		if err := harness.UpdateSection(o.update, "Plan", out.String()); err != nil {
 			return err
 		}
-		log.printf("updated the plan section of %s", o.update)
+		log.Printf("updated the plan section of %s", o.update)
 	}
 	return nil
 }
