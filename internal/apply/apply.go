@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -145,7 +146,7 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 		if err := m.checkOwner(live); err != nil {
 			return err
 		}
-		if p.upgrade, err = csaupgrade.UpgradeManagedFieldsPatch(live, clientSideManagers, m.opts.FieldManager); err != nil {
+		if p.upgrade, err = upgradePatch(live, m.opts.FieldManager); err != nil {
 			return err
 		}
 	}
@@ -171,6 +172,22 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 // apply, so a field later removed from Git is removed from the cluster too
 // instead of staying behind, owned by nobody who will remove it.
 var clientSideManagers = sets.New("kubectl-client-side-apply", "before-first-apply")
+
+// upgradePatch moves the fields of kubectl's client-side apply to manager,
+// or returns nil when no client-side manager holds any. csaupgrade alone
+// is not asked otherwise: it also returns a patch that merely re-encodes
+// the managed fields of some objects (a Deployment's container ports, a
+// Service's ports), which would count them as configured on every apply.
+func upgradePatch(live *unstructured.Unstructured, manager string) ([]byte, error) {
+	held := false
+	for _, e := range live.GetManagedFields() {
+		held = held || (clientSideManagers.Has(e.Manager) && e.Operation == metav1.ManagedFieldsOperationUpdate)
+	}
+	if !held {
+		return nil, nil
+	}
+	return csaupgrade.UpgradeManagedFieldsPatch(live, clientSideManagers, manager)
+}
 
 // checkOwner refuses objects that another Stack applied.
 func (m *Manager) checkOwner(live *unstructured.Unstructured) error {

@@ -84,6 +84,25 @@ func TestApplyAgainWritesNothing(t *testing.T) {
 	}
 }
 
+// TestApplyAgainLeavesMultiPortObjectsUnchanged: objects with several
+// ports are unchanged on a second apply, not "configured" by a managed
+// fields takeover that has no client-side manager to take over from.
+func TestApplyAgainLeavesMultiPortObjectsUnchanged(t *testing.T) {
+	f := newFixture(t)
+	objs := f.load("ingress-multi-port.yaml")
+	mustApply(t, f.manager("ingress"), objs)
+
+	m, log := f.recordingManager("ingress")
+	cs := mustApply(t, m, objs)
+
+	if got := cs.Count(apply.Unchanged); got != len(objs) {
+		t.Errorf("%d unchanged, want all %d: %v", got, len(objs), cs.Changes)
+	}
+	if writes := log.Writes(); len(writes) != 0 {
+		t.Errorf("the second apply wrote %v, want only dry-runs", writes)
+	}
+}
+
 func TestApplyConfiguresOnlyTheChangedObject(t *testing.T) {
 	f := newFixture(t)
 	mustApply(t, f.manager("web"), f.load("web-stack.yaml", "GREETING", "hello"))
