@@ -9,7 +9,9 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -113,6 +115,35 @@ func (m *Manager) waitEstablished(ctx context.Context, plans []*plan) error {
 	}
 	if err := m.Wait(ctx, crds, m.opts.CRDTimeout); err != nil {
 		return fmt.Errorf("waiting for CRDs to be established: %w", err)
+	}
+	return m.waitServed(ctx, definedKinds(plans))
+}
+
+// waitServed waits until the API server's discovery serves every kind:
+// a CRD is Established a moment before discovery lists it, and a dry-run
+// in that moment fails with "no matches for kind".
+func (m *Manager) waitServed(ctx context.Context, kinds map[schema.GroupKind]bool) error {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.CRDTimeout)
+	defer cancel()
+	poll := m.opts.Poll
+	if poll <= 0 || poll > 100*time.Millisecond {
+		poll = 100 * time.Millisecond
+	}
+	for gk := range kinds {
+		for {
+			_, err := m.client.RESTMapper().RESTMapping(gk)
+			if err == nil {
+				break
+			}
+			if !meta.IsNoMatchError(err) {
+				return fmt.Errorf("discovering %s: %w", gk, err)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for the API server to serve %s: %w", gk, err)
+			case <-time.After(poll):
+			}
+		}
 	}
 	return nil
 }
