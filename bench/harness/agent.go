@@ -1,0 +1,216 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// agentStopGrace is how long an agent gets to stop after SIGTERM.
+const agentStopGrace = 10 * time.Second
+
+// BuildFlotilla compiles ./cmd/flotilla of the module at root into out,
+// so the benchmarks measure the agent as users run it: its own process.
+func BuildFlotilla(ctx context.Context, root, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/flotilla")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/flotilla: %w\n%s", err, b)
+	}
+	return nil
+}
+
+// Agent is one `flotilla agent` process out of cluster, its metrics
+// endpoint on a loopback port of its own.
+type Agent struct {
+	cmd        *exec.Cmd
+	log        *os.File
+	done       chan error
+	metricsURL string
+}
+
+// StartAgent runs binary's agent against kubeconfig with extra flags,
+// writing its log to dir/agent.log and its data to dir/data.
+func StartAgent(binary, kubeconfig, dir string, extra ...string) (*Agent, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(dir, "agent.log"))
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := append([]string{"agent",
+		"--kubeconfig", kubeconfig, "--data-dir", filepath.Join(dir, "data"),
+		"--metrics-addr", addr, "--health-addr", "0", "--log-format", "json"}, extra...)
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return nil, fmt.Errorf("starting %s agent: %w", binary, err)
+	}
+	a := &Agent{cmd: cmd, log: log, done: make(chan error, 1), metricsURL: "http://" + addr + "/metrics"}
+	go func() { a.done <- cmd.Wait() }()
+	return a, nil
+}
+
+// PID is the agent's process id.
+func (a *Agent) PID() int { return a.cmd.Process.Pid }
+
+// LogPath is the file the agent logs to.
+func (a *Agent) LogPath() string { return a.log.Name() }
+
+// Stop asks the agent to stop, and kills it after agentStopGrace.
+func (a *Agent) Stop() {
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.done:
+	case <-time.After(agentStopGrace):
+		_ = a.cmd.Process.Kill()
+		<-a.done
+	}
+	a.log.Close()
+}
+
+// Exited returns the agent's error once it has stopped on its own, and
+// nil while it runs.
+func (a *Agent) Exited() error {
+	select {
+	case err := <-a.done:
+		a.done <- err
+		if err == nil {
+			err = fmt.Errorf("the agent exited (log: %s)", a.LogPath())
+		}
+		return fmt.Errorf("the agent stopped: %w (log: %s)", err, a.LogPath())
+	default:
+		return nil
+	}
+}
+
+// Usage is the agent's CPU time so far and its peak resident memory.
+type Usage struct {
+	CPU     time.Duration
+	PeakRSS uint64 // bytes, VmHWM
+}
+
+// Usage reads the agent's /proc/<pid>/stat and status.
+func (a *Agent) Usage() (Usage, error) { return ProcUsage(a.PID()) }
+
+// ProcUsage reads CPU time and peak RSS of process pid from /proc.
+func ProcUsage(pid int) (Usage, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return Usage{}, err
+	}
+	u, s, err := ParseProcStat(stat)
+	if err != nil {
+		return Usage{}, err
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Usage{}, err
+	}
+	hwm, err := ParseVmHWM(string(status))
+	if err != nil {
+		return Usage{}, err
+	}
+	return Usage{CPU: time.Duration(u+s) * ClockTick, PeakRSS: hwm}, nil
+}
+
+// ParseVmHWM returns the peak resident set size, in bytes, of a
+// /proc/<pid>/status text.
+func ParseVmHWM(status string) (uint64, error) {
+	v := procField(status, "VmHWM")
+	if v == "" {
+		return 0, fmt.Errorf("proc status: no VmHWM line")
+	}
+	var kb uint64
+	if _, err := fmt.Sscanf(v, "%d kB", &kb); err != nil {
+		return 0, fmt.Errorf("proc status VmHWM %q: %w", v, err)
+	}
+	return kb * 1024, nil
+}
+
+// Gather scrapes the agent's metrics endpoint; it implements
+// prometheus.Gatherer, so Reconciles and Requests read the agent as they
+// read an in-process registry.
+func (a *Agent) Gather() ([]*dto.MetricFamily, error) { return Scrape(a.metricsURL) }
+
+// Scrape reads a Prometheus text endpoint.
+func Scrape(url string) ([]*dto.MetricFamily, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s: %w", url, err)
+	}
+	out := make([]*dto.MetricFamily, 0, len(families))
+	for _, mf := range families {
+		out = append(out, mf)
+	}
+	return out, nil
+}
+
+// WaitMetrics waits until the agent serves its metrics, or exits.
+func (a *Agent) WaitMetrics(ctx context.Context) error {
+	for {
+		if _, err := a.Gather(); err == nil {
+			return nil
+		}
+		if err := a.Exited(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the agent serves no metrics at %s: %w", a.metricsURL, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// RESTRequests sums client-go's rest_client_requests_total by HTTP method
+// (GET, PATCH, ...): every request the process sent to the API server.
+func RESTRequests(families []*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for _, mf := range families {
+		if mf.GetName() != "rest_client_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "method" {
+					out[strings.ToUpper(l.GetValue())] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
