@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -26,6 +27,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
 // options are the command's flags.
@@ -133,9 +135,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	ctrl.SetLogger(logr.Discard())
 	log := harness.NewProgress(stderr)
 	rep := report{o: o, machine: describeMachine()}
+	binary, cleanup, err := buildAgent(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 	for i := range o.runs {
 		log.Printf("run %d/%d", i+1, o.runs)
-		res, err := runOnce(ctx, o, log, &rep.machine)
+		res, err := runOnce(ctx, o, log, &rep.machine, binary)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -156,4 +163,21 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		log.Printf("updated the drift section of %s", o.update)
 	}
 	return nil
+}
+
+// buildAgent compiles bin/flotilla into a temporary directory for the
+// agent process; cleanup removes it.
+func buildAgent(ctx context.Context, log *harness.Progress) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "flotilla-bench-bin-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	log.Printf("building flotilla for the agent process")
+	binary := filepath.Join(dir, "flotilla")
+	if err := harness.BuildFlotilla(ctx, controlplane.ModuleRoot(), binary); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return binary, cleanup, nil
 }

@@ -124,8 +124,8 @@ func (p *printer) revert(r report) {
 	o := r.o
 	p.heading("Revert latency")
 	if p.markdown {
-		p.printf("A Stack owns %d ConfigMaps. %d times, one at a time, field manager `%s` merge-patches the managed field `data.value` of one of them; "+
-			"the latency runs from the patch response to the watch event that shows the Git value back.\n\n", o.revertObjects, o.edits, editor)
+		p.printf("A `flotilla agent` process applies a Stack of %d ConfigMaps. %d times, one at a time, field manager `%s` merge-patches the managed field `data.value` of one of them; "+
+			"the latency runs from the patch response to the watch event that shows the Git value back. One warm-up edit before them is not counted.\n\n", o.revertObjects, o.edits, editor)
 	} else {
 		p.printf("%d ConfigMaps, %d edits per run by %s, patch response to the watch event of the reverted value\n\n", o.revertObjects, o.edits, editor)
 	}
@@ -200,12 +200,13 @@ func (p *printer) notes(r report) {
 		return
 	}
 	p.printf("Notes:\n\n")
-	p.printf("- The GitRepository and Stack controllers and the drift watcher run in the benchmark process, wired as `internal/agent` wires them; their requests are counted by a wrapper of their rest transport. The benchmark's own requests (its edits, watch and probes) are not counted.\n")
+	p.printf("- Revert latency: the agent is `bin/flotilla agent`, built from this commit and run as its own process against the control plane, and stopped before the cost figure starts.\n")
+	p.printf("- Reconcile cost: the GitRepository and Stack controllers and the drift watcher run in the benchmark process, wired as `internal/agent` wires them, so their requests can be counted by verb (dry-runs apart) by a wrapper of their rest transport. The benchmark's own requests (its edits, watch and probes) are not counted. The Apply section measures the same no-op reconcile on the agent process.\n")
 	p.printf("- CPU is `utime + stime` of `/proc/self/stat`, in 10 ms ticks: the controllers and the benchmark's probes, not kube-apiserver or etcd, which run as separate processes on the same CPUs.\n")
 	if r.o.rateLimit == "agent" {
 		p.printf("- Client rate limit: the defaults of `bin/flotilla agent` (`--kube-api-qps 50`, `--kube-api-burst 300`).\n")
 	} else {
-		p.printf("- Client rate limit: envtest's rest config (QPS 1000, burst 2000), as the integration tests. `bin/flotilla agent` defaults to QPS 50, burst 300 (`--kube-api-qps`, `--kube-api-burst`): add `-rate-limit agent` to measure with those.\n")
+		p.printf("- Client rate limit: envtest's rest config (QPS 1000, burst 2000), as the integration tests; the agent process gets the same through `--kube-api-qps 1000 --kube-api-burst 2000`. `bin/flotilla agent` defaults to QPS 50, burst 300 (`--kube-api-qps`, `--kube-api-burst`): add `-rate-limit agent` to measure with those.\n")
 	}
 }
 

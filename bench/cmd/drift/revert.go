@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -30,10 +31,11 @@ type sighting struct {
 }
 
 // measureRevert makes o.edits hand edits, one at a time, to the ConfigMaps
-// of a Ready Stack and returns, per edit, the time from the patch
-// response to the watch event that shows the Git value back. It deletes
-// the Stack afterwards, so the cost figure has the controllers to itself.
-func measureRevert(ctx context.Context, c *cluster, a *agentProcess, o options, log *harness.Progress) ([]time.Duration, error) {
+// of a Stack that a `flotilla agent` process made Ready, and returns, per
+// edit, the time from the patch response to the watch event that shows the
+// Git value back. One warm-up edit, not counted, waits for the agent's
+// drift watch to start. It deletes the Stack afterwards.
+func measureRevert(ctx context.Context, c *cluster, a *harness.Agent, o options, log *harness.Progress) ([]time.Duration, error) {
 	const ns, name = "bench-revert", "revert"
 	if err := c.createNamespace(ctx, ns); err != nil {
 		return nil, err
@@ -49,14 +51,6 @@ func measureRevert(ctx context.Context, c *cluster, a *agentProcess, o options, 
 	if err := c.waitStackReady(ctx, key, rev, 5*time.Minute); err != nil {
 		return nil, err
 	}
-	if err := poll(ctx, time.Minute, 10*time.Millisecond, "the drift watch of "+key.String(), func() error {
-		if a.stacks.Drift.Synced(key) {
-			return nil
-		}
-		return fmt.Errorf("not synced")
-	}); err != nil {
-		return nil, err
-	}
 	log.Printf("revert latency: Stack of %d ConfigMaps Ready; %d edits", o.revertObjects, o.edits)
 	seen, stop, err := watchConfigMaps(ctx, c, ns)
 	if err != nil {
@@ -64,19 +58,51 @@ func measureRevert(ctx context.Context, c *cluster, a *agentProcess, o options, 
 	}
 	defer stop()
 	latencies := make([]time.Duration, 0, o.edits)
-	for i := range o.edits {
-		d, err := editAndWait(ctx, c, seen, ns, fmt.Sprintf("settings-%03d", i%o.revertObjects), i)
+	for i := -1; i < o.edits; i++ { // edit -1 is the warm-up
+		d, err := editAndWait(ctx, c, seen, ns, fmt.Sprintf("settings-%03d", (i+o.revertObjects)%o.revertObjects), i)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w (agent log: %s)", err, a.LogPath())
 		}
-		latencies = append(latencies, d)
+		if i >= 0 {
+			latencies = append(latencies, d)
+		}
 		// The correction is followed by a drift record on the Stack and an
 		// event: let them land, so each edit meets an idle agent.
-		if err := c.waitQuiet(ctx, 50*time.Millisecond); err != nil {
+		if err := waitAgentQuiet(ctx, a, 50*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
 	return latencies, deleteStack(ctx, c, key)
+}
+
+// waitAgentQuiet waits until the agent process has sent no API request for
+// d, as its rest_client_requests_total tells.
+func waitAgentQuiet(ctx context.Context, a *harness.Agent, d time.Duration) error {
+	total := func() (float64, error) {
+		fams, err := a.Gather()
+		sum := 0.0
+		for _, n := range harness.RESTRequests(fams) {
+			sum += n
+		}
+		return sum, err
+	}
+	last, err := total()
+	if err != nil {
+		return err
+	}
+	since := time.Now()
+	return poll(ctx, time.Minute, 10*time.Millisecond, "the agent to go quiet", func() error {
+		n, err := total()
+		switch {
+		case err != nil:
+			return err
+		case n != last:
+			last, since = n, time.Now()
+		case time.Since(since) >= d:
+			return nil
+		}
+		return errors.New("requests sent")
+	})
 }
 
 // watchConfigMaps streams the ConfigMaps of ns as they change.
