@@ -51,9 +51,19 @@ test: vet verify-generate ## Run every test, integration tests against a real ku
 test-short: ## Run the unit tests only.
 	go test -short ./...
 
+# BENCH_HEADLINES collects each benchmark's headline figures for the
+# summary table of `make bench`.
+BENCH_HEADLINES ?= $(HOME)/.cache/flotilla/bench/headlines
+
+.PHONY: bench
+bench: ## Run every benchmark at full size (about BENCH_MINUTES min on 2 CPUs); print the summary and rewrite BENCHMARKS.md.
+	rm -rf "$(BENCH_HEADLINES)"
+	$(MAKE) bench-apply bench-drift bench-fleet bench-plan
+	go run ./bench/cmd/summary -dir "$(BENCH_HEADLINES)" -update BENCHMARKS.md
+
 .PHONY: bench-drift
 bench-drift: ## Measure drift revert latency and reconcile cost (about 5 min); update the Drift section of BENCHMARKS.md.
-	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -o markdown -update BENCHMARKS.md
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-smoke
 bench-smoke: ## Run the drift benchmark at tiny sizes (under a minute); print the tables.
@@ -61,4 +71,4 @@ bench-smoke: ## Run the drift benchmark at tiny sizes (under a minute); print th
 
 .PHONY: bench-plan
 bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize CLI (a few minutes); update the Plan section of BENCHMARKS.md.
-	go run ./bench/cmd/plan -o markdown -update BENCHMARKS.md
+	go run ./bench/cmd/plan -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md

@@ -42,6 +42,7 @@ type options struct {
 	only          string        // "", "revert" or "cost"
 	output        string        // "text" or "markdown"
 	update        string        // a file whose drift section gets the markdown
+	headlines     string        // a directory for the summary headline figures
 	rateLimit     string        // "envtest" or "agent"
 	quick         bool
 }
@@ -65,6 +66,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.only, "only", "", `measure one figure only: "revert" or "cost"`)
 	fs.StringVar(&o.output, "o", "text", `output format: "text" or "markdown"`)
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the drift markers of this file (BENCHMARKS.md)")
+	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.StringVar(&o.rateLimit, "rate-limit", "envtest", `client rate limit of the controllers: "envtest" (QPS 1000, burst 2000, as the integration tests) or "agent" (the defaults of bin/flotilla agent: --kube-api-qps 50, --kube-api-burst 300)`)
 	fs.BoolVar(&o.quick, "quick", false, "tiny sizes for a smoke run (explicit flags still win)")
 	if err := fs.Parse(args); err != nil {
@@ -154,6 +156,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if _, err := io.WriteString(stdout, out.String()); err != nil {
+		return err
+	}
+	if err := harness.WriteHeadlines(o.headlines, "drift", rep.headlines()); err != nil {
 		return err
 	}
 	if o.update != "" {

@@ -251,3 +251,24 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// headlines are the revert percentiles, for the summary table.
+func (r report) headlines() []harness.Headline {
+	if !r.o.wants("revert") {
+		return nil
+	}
+	var out []harness.Headline
+	for _, q := range []struct {
+		name string
+		of   func(harness.Latency) time.Duration
+	}{{"p50", func(l harness.Latency) time.Duration { return l.P50 }}, {"p99", func(l harness.Latency) time.Duration { return l.P99 }}} {
+		var values []float64
+		for _, run := range r.runs {
+			values = append(values, q.of(harness.SummarizeLatencies(run.revert)).Seconds())
+		}
+		sp := harness.SpreadOf(values)
+		out = append(out, harness.Headline{Section: "Drift", Figure: fmt.Sprintf("drift revert latency %s, %d edits", q.name, r.o.edits),
+			Min: formatSeconds(sp.Min), Median: formatSeconds(sp.Median), Runs: len(r.runs)})
+	}
+	return out
+}

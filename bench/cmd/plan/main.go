@@ -32,6 +32,7 @@ type options struct {
 	runs      int
 	output    string
 	update    string
+	headlines string
 	kustomize string
 	quick     bool
 }
@@ -44,6 +45,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.objects, "objects", 200, "objects each cluster renders, about")
 	fs.IntVar(&o.runs, "runs", 5, "runs of each side; the tables show min and median")
 	fs.StringVar(&o.output, "o", "text", `output format: "text" or "markdown"`)
+	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the plan markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.kustomize, "kustomize", "", "the kustomize binary of the baseline (default: "+kustomizeVersion+" under ~/.cache/flotilla/tools, installed with go install when missing)")
 	fs.BoolVar(&o.quick, "quick", false, "a small fleet (5 clusters of 40 objects, 1 run) for a smoke run; explicit flags still win")

@@ -66,6 +66,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if _, err := io.WriteString(stdout, out.String()); err != nil {
 		return err
 	}
+	if err := harness.WriteHeadlines(o.headlines, "plan", r.headlines()); err != nil {
+		return err
+	}
 	if o.update != "" {
 		if err := harness.UpdateSection(o.update, "Plan", out.String()); err != nil {
 			return err
@@ -138,4 +141,19 @@ func (r results) write(w io.Writer) error {
 	fmt.Fprintf(w, "- Kustomize keeps global state, so Flotilla's render engine runs one kustomize build at a time; the rest of the work (reading, substitution, comparison) runs on every CPU.\n")
 	fmt.Fprintf(w, "- The 1-minute load average was %s when the runs started: the machine may have been running other work, which shows in the spread between min and median.\n", r.load)
 	return nil
+}
+
+// headlines are the figures of the summary table.
+func (r results) headlines() []harness.Headline {
+	var planS, ratios []float64
+	for i := range r.plans {
+		planS = append(planS, r.plans[i].wall.Seconds())
+		ratios = append(ratios, r.kustomize[i].Seconds()/r.plans[i].wall.Seconds())
+	}
+	ps, rs := harness.SpreadOf(planS), harness.SpreadOf(ratios)
+	ratio := func(v float64) string { return fmt.Sprintf("%.1fx", v) }
+	return []harness.Headline{
+		{Section: "Plan", Figure: fmt.Sprintf("plan of a shared-base change, %d clusters x %d objects", r.o.clusters, r.o.objects), Min: seconds(ps.Min), Median: seconds(ps.Median), Runs: len(planS)},
+		{Section: "Plan", Figure: "plan speed-up over kustomize build (per-run ratio)", Min: ratio(rs.Min), Median: ratio(rs.Median), Runs: len(ratios)},
+	}
 }
