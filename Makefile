@@ -62,3 +62,7 @@ bench-smoke: ## Run the drift benchmark at tiny sizes (under a minute); print th
 .PHONY: bench-plan
 bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize CLI (a few minutes); update the Plan section of BENCHMARKS.md.
 	go run ./bench/cmd/plan -o markdown -update BENCHMARKS.md
+
+.PHONY: bench-fleet
+bench-fleet: ## Measure a fleet of 10 clusters, an agent each, converging from one Git repository (about 5 min); update the Fleet section of BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -o markdown -update BENCHMARKS.md
