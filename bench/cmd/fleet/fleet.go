@@ -64,7 +64,7 @@ func startFleet(ctx context.Context, o options, n int, binary string, log *harne
 	log.Printf("starting etcd and %d kube-apiservers (%d at a time)", n, o.parallel)
 	t0 := time.Now()
 	f.shared, err = controlplane.StartShared(ctx, controlplane.SharedOptions{
-		Clusters: n, Parallel: o.parallel, BeforeStart: memoryGuard(uint64(o.minAvailable)<<20, n),
+		Clusters: n, Parallel: o.parallel, BeforeStart: memoryGuard(uint64(o.minAvailable)<<20, n, "kube-apiserver"),
 	})
 	if err != nil {
 		return f, "", err
@@ -74,19 +74,19 @@ func startFleet(ctx context.Context, o options, n int, binary string, log *harne
 	if revision, err = f.publish(o.objects); err != nil {
 		return f, "", err
 	}
-	return f, revision, f.startAgents(ctx, binary, log)
+	return f, revision, f.startAgents(ctx, binary, memoryGuard(uint64(o.minAvailable)<<20, n, "agent"), log)
 }
 
-// memoryGuard refuses to start the i-th kube-apiserver when less than
-// floor bytes of memory are available.
-func memoryGuard(floor uint64, n int) func(int) error {
+// memoryGuard refuses to start the process what of the i-th of n clusters
+// when less than floor bytes of memory are available.
+func memoryGuard(floor uint64, n int, what string) func(int) error {
 	return func(i int) error {
 		avail, err := memAvailable()
 		if err != nil || avail >= floor {
 			return err
 		}
-		return fmt.Errorf("not starting the kube-apiserver of %s: MemAvailable is %d MiB, under -min-available %d MiB, after %d of %d clusters: the fleet does not fit in memory",
-			controlplane.ClusterName(i), avail>>20, floor>>20, i, n)
+		return fmt.Errorf("not starting the %s of %s: MemAvailable is %d MiB, under -min-available %d MiB, with %d of %d clusters started: the fleet does not fit in memory",
+			what, controlplane.ClusterName(i), avail>>20, floor>>20, i, n)
 	}
 }
 
@@ -129,9 +129,12 @@ func (f *fleet) pushChange(value string) (revision string, err error) {
 // startAgents starts one agent per cluster, waits until each serves its
 // metrics, and creates the namespace of the sync objects and, in a
 // dry-run, the objects (see warmUp).
-func (f *fleet) startAgents(ctx context.Context, binary string, log *harness.Progress) error {
+func (f *fleet) startAgents(ctx context.Context, binary string, guard func(int) error, log *harness.Progress) error {
 	log.Printf("starting %d agents", len(f.shared.Clusters))
-	for _, c := range f.shared.Clusters {
+	for i, c := range f.shared.Clusters {
+		if err := guard(i); err != nil {
+			return err
+		}
 		dir := filepath.Join(f.dir, "agents", c.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

@@ -39,7 +39,7 @@ type options struct {
 }
 
 // defaultClusters are the fleet sizes measured by default.
-const defaultClusters = "10"
+const defaultClusters = "10,50"
 
 // quickOptions are the sizes of -quick: a smoke run in a minute or two.
 var quickOptions = map[string]string{"clusters": "2", "objects": "20", "runs": "1"}

@@ -18,7 +18,7 @@ func TestParseOptions(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, func(o options) bool {
-			return slices.Equal(o.clusters, []int{10}) && o.objects == 100 && o.runs == 3 && o.parallel == 2 && o.output == "text"
+			return slices.Equal(o.clusters, []int{10, 50}) && o.objects == 100 && o.runs == 3 && o.parallel == 2 && o.output == "text"
 		}, ""},
 		{"several sizes", []string{"-clusters", "10, 50"}, func(o options) bool { return slices.Equal(o.clusters, []int{10, 50}) }, ""},
 		{"quick", []string{"-quick"}, func(o options) bool {
@@ -118,18 +118,35 @@ func TestParseKB(t *testing.T) {
 	}
 }
 
-func TestSumMemory(t *testing.T) {
+func TestSumUsage(t *testing.T) {
+	p := func(comm string, rss, pss uint64, cpu time.Duration) proc {
+		return proc{comm: comm, share: share{rss: rss, pss: pss, cpu: cpu}}
+	}
 	procs := []proc{
-		{"etcd", 100}, {"kube-apiserver", 300}, {"kube-apiserver", 320},
-		{"flotilla", 50}, {"flotilla", 60}, {"git", 999},
+		p("etcd", 100, 90, time.Second), p("kube-apiserver", 300, 200, 2*time.Second), p("kube-apiserver", 320, 210, 3*time.Second),
+		p("flotilla", 50, 40, time.Second), p("flotilla", 60, 45, time.Second), p("git", 999, 999, time.Hour),
 	}
-	m := sumMemory(procs, "flotilla")
-	want := memory{etcd: 100, apiservers: 620, agents: 110}
-	if m != want {
-		t.Errorf("sumMemory = %+v, want %+v", m, want)
+	u := sumUsage(procs, "flotilla")
+	want := usage{
+		etcd:       share{rss: 100, pss: 90, cpu: time.Second},
+		apiservers: share{rss: 620, pss: 410, cpu: 5 * time.Second},
+		agents:     share{rss: 110, pss: 85, cpu: 2 * time.Second},
 	}
-	if m.total() != 830 || m.perCluster(2) != 415 {
-		t.Errorf("total %d, per cluster of 2 %d, want 830 and 415", m.total(), m.perCluster(2))
+	if u != want {
+		t.Errorf("sumUsage = %+v, want %+v", u, want)
+	}
+	if got := u.total(); got != (share{rss: 830, pss: 585, cpu: 8 * time.Second}) {
+		t.Errorf("total %+v", got)
+	}
+	if got := perCluster(u.total().rss, 2); got != 415 {
+		t.Errorf("per cluster of 2: %d, want 415", got)
+	}
+	later := u
+	later.agents.cpu += 3 * time.Second
+	later.etcd.cpu += time.Second
+	later.apiservers.cpu += 2 * time.Second
+	if got := cpuBetween(u, later); got != (cpu{agents: 3 * time.Second, controlPlane: 3 * time.Second}) {
+		t.Errorf("cpuBetween = %+v, want 3s and 3s", got)
 	}
 }
 
@@ -152,8 +169,12 @@ func testReport(output string) report {
 		return runResult{
 			clusters: n, start: 4 * scale,
 			initial: wave{perCluster: per}, rollout: wave{perCluster: per},
-			cpuInitial: scale, cpuRollout: scale / 2, peakRSS: peaks,
-			memory: memory{etcd: 64 << 20, apiservers: uint64(n) * 300 << 20, agents: uint64(n) * 70 << 20},
+			initialCPU: cpu{agents: scale, controlPlane: 2 * scale}, rolloutCPU: cpu{agents: scale / 2, controlPlane: scale}, peakRSS: peaks,
+			end: usage{
+				etcd:       share{rss: 64 << 20, pss: 60 << 20},
+				apiservers: share{rss: uint64(n) * 300 << 20, pss: uint64(n) * 200 << 20},
+				agents:     share{rss: uint64(n) * 70 << 20, pss: uint64(n) * 50 << 20},
+			},
 		}
 	}
 	return report{
@@ -180,12 +201,15 @@ func TestReportMarkdown(t *testing.T) {
 		"| initial convergence, every cluster Ready | 2.00 s | 3.00 s |",
 		"| initial convergence, fastest cluster | 1.00 s | 1.50 s |",
 		"| agents' peak RSS (largest agent) | 128 MiB | 128 MiB |",
-		"| fleet memory: per cluster | 402 MiB | 402 MiB |",
+		"| fleet VmRSS: per cluster | 402 MiB | 402 MiB |",
+		"| fleet Pss: per cluster | 280 MiB | 280 MiB |",
+		"| control plane CPU, initial convergence | 2.00 s | 3.00 s |",
 		"Reproduce: `go run ./bench/cmd/fleet -clusters 2 -objects 20 -runs 2`",
 		"Reproduce: `go run ./bench/cmd/fleet -clusters 3 -objects 20 -runs 2`",
 		"`flotilla agent --kube-api-qps 1000 --kube-api-burst 2000`",
 		"`--etcd-prefix /cluster-NN`",
 		"load average was 0.50",
+		"- 2 clusters, median run: the agents and the control plane used 3.00 s of CPU time during the initial convergence, 1.50 s during the rollout: 75% and 38% of the 2 CPUs over those waves.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -35,15 +36,19 @@ var rows = []row{
 	{"initial convergence, fastest cluster", func(r runResult) float64 { return r.initial.fastest().Seconds() }, formatSeconds},
 	{"commit rollout, every cluster Ready", func(r runResult) float64 { return r.rollout.all().Seconds() }, formatSeconds},
 	{"commit rollout, fastest cluster", func(r runResult) float64 { return r.rollout.fastest().Seconds() }, formatSeconds},
-	{"agents' CPU, initial convergence (sum)", func(r runResult) float64 { return r.cpuInitial.Seconds() }, formatSeconds},
-	{"agents' CPU, commit rollout (sum)", func(r runResult) float64 { return r.cpuRollout.Seconds() }, formatSeconds},
+	{"agents' CPU, initial convergence (sum)", func(r runResult) float64 { return r.initialCPU.agents.Seconds() }, formatSeconds},
+	{"agents' CPU, commit rollout (sum)", func(r runResult) float64 { return r.rolloutCPU.agents.Seconds() }, formatSeconds},
+	{"control plane CPU, initial convergence", func(r runResult) float64 { return r.initialCPU.controlPlane.Seconds() }, formatSeconds},
+	{"control plane CPU, commit rollout", func(r runResult) float64 { return r.rolloutCPU.controlPlane.Seconds() }, formatSeconds},
 	{"agents' peak RSS (sum)", func(r runResult) float64 { return float64(sum(r.peakRSS)) }, formatBytes},
 	{"agents' peak RSS (largest agent)", func(r runResult) float64 { return float64(slices.Max(r.peakRSS)) }, formatBytes},
-	{"fleet memory: etcd", func(r runResult) float64 { return float64(r.memory.etcd) }, formatBytes},
-	{"fleet memory: kube-apiservers (sum)", func(r runResult) float64 { return float64(r.memory.apiservers) }, formatBytes},
-	{"fleet memory: agents (sum)", func(r runResult) float64 { return float64(r.memory.agents) }, formatBytes},
-	{"fleet memory: total", func(r runResult) float64 { return float64(r.memory.total()) }, formatBytes},
-	{"fleet memory: per cluster", func(r runResult) float64 { return float64(r.memory.perCluster(r.clusters)) }, formatBytes},
+	{"fleet VmRSS: etcd", func(r runResult) float64 { return float64(r.end.etcd.rss) }, formatBytes},
+	{"fleet VmRSS: kube-apiservers (sum)", func(r runResult) float64 { return float64(r.end.apiservers.rss) }, formatBytes},
+	{"fleet VmRSS: agents (sum)", func(r runResult) float64 { return float64(r.end.agents.rss) }, formatBytes},
+	{"fleet VmRSS: total", func(r runResult) float64 { return float64(r.end.total().rss) }, formatBytes},
+	{"fleet VmRSS: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().rss, r.clusters)) }, formatBytes},
+	{"fleet Pss: total", func(r runResult) float64 { return float64(r.end.total().pss) }, formatBytes},
+	{"fleet Pss: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().pss, r.clusters)) }, formatBytes},
 	{"start of etcd, the kube-apiservers and the CRDs", func(r runResult) float64 { return r.start.Seconds() }, formatSeconds},
 }
 
@@ -115,16 +120,23 @@ func (p *printer) intro(r report) {
 	p.printf("- **commit rollout**: a commit changes the shared base (%d of the %d objects change on every cluster); from the return of `git push`, the reconcile-request annotation is set on every GitRepository at once, as a webhook receiver would, until every Stack is Ready at the new commit.\n",
 		changedObjects(r.o.objects), r.o.objects+1)
 	p.printf("- **fastest cluster**: the first cluster Ready; \"every cluster Ready\" is the slowest.\n")
-	p.printf("- **agents' CPU**: `utime + stime` of every agent process over the wave, summed. **Peak RSS**: each agent's VmHWM at the end of the run. **Fleet memory**: VmRSS of etcd, the kube-apiservers and the agents after the rollout; per cluster is the total over M, etcd included.\n\n")
+	p.printf("- **CPU**: `utime + stime` over the wave, summed over the agent processes, and over etcd and the kube-apiservers (the control plane). **Peak RSS**: each agent's VmHWM at the end of the run.\n")
+	p.printf("- **Fleet VmRSS**: the resident memory of etcd, the kube-apiservers and the agents after the rollout, summed; each process counts the pages it shares with the others (the binaries' text), so the sum overstates what the fleet takes. **Fleet Pss** splits the shared pages between the processes that map them (`/proc/<pid>/smaps_rollup`): the memory the fleet takes. Per cluster is the total over M, etcd included.\n\n")
 }
 
-func (p *printer) size(r report, n int) {
+// runsOf are the runs of the fleet of n clusters.
+func (r report) runsOf(n int) []runResult {
 	var runs []runResult
 	for _, run := range r.runs {
 		if run.clusters == n {
 			runs = append(runs, run)
 		}
 	}
+	return runs
+}
+
+func (p *printer) size(r report, n int) {
+	runs := r.runsOf(n)
 	if len(runs) == 0 {
 		return
 	}
@@ -153,7 +165,40 @@ func (p *printer) notes(r report) {
 	p.printf("- Each agent is `flotilla agent --kube-api-qps %s --kube-api-burst %s` (the default is QPS %.0f, burst %d), out of cluster with the cluster's kubeconfig; the rest is default: concurrency %d, drift safety interval %s, and the apply engine's concurrency %d.\n",
 		agentQPS, agentBurst, d.KubeAPIQPS, d.KubeAPIBurst, d.Concurrency, controller.DefaultSafetyInterval, d.Apply.Concurrency)
 	p.printf("- GitRepository interval %s, Stack interval %s, `prune: true`. All the agents fetch from the one Git server at once.\n", repoInterval, stackInterval)
+	p.printf("- Before the clock starts, each cluster creates its GitRepository and Stack in a server-side dry-run: kube-apiserver delays every create of a custom resource by 2 s while its CRD has been Established for less than 2 s (apiextensions-apiserver, customresource_handler.go), a wait that belongs to installing the CRDs, not to the convergence.\n")
+	p.printf("- No kube-apiserver or agent starts while MemAvailable is under %d MiB (`-min-available`): a fleet that does not fit fails with the number of clusters it reached instead of meeting the OOM killer.\n", r.o.minAvailable)
 	p.printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the agents, `git http-backend` and the benchmark, which watches each cluster's Stack. The 1-minute load average was %s when the runs started.\n", r.machine.CPUs, r.load)
+	for _, n := range r.o.clusters {
+		if b, ok := r.busy(n); ok {
+			p.printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves.\n",
+				plural(n, "cluster"), formatSeconds(b.initialCPU), formatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs)
+		}
+	}
+}
+
+// busyness is how much of the machine's CPUs the fleet used in a wave.
+type busyness struct {
+	initialCPU, rolloutCPU   float64 // seconds, agents and control plane
+	initialBusy, rolloutBusy float64 // of CPUs x wall time
+}
+
+// busy is the busyness of the median run (by initial convergence) of the
+// fleet of n clusters.
+func (r report) busy(n int) (busyness, bool) {
+	runs := r.runsOf(n)
+	if len(runs) == 0 || r.machine.CPUs < 1 {
+		return busyness{}, false
+	}
+	slices.SortFunc(runs, func(a, b runResult) int { return cmp.Compare(a.initial.all(), b.initial.all()) })
+	m := runs[(len(runs)-1)/2]
+	cpus := float64(r.machine.CPUs)
+	b := busyness{
+		initialCPU: (m.initialCPU.agents + m.initialCPU.controlPlane).Seconds(),
+		rolloutCPU: (m.rolloutCPU.agents + m.rolloutCPU.controlPlane).Seconds(),
+	}
+	b.initialBusy = b.initialCPU / (cpus * m.initial.all().Seconds())
+	b.rolloutBusy = b.rolloutCPU / (cpus * m.rollout.all().Seconds())
+	return b, true
 }
 
 // changedObjects is how many objects of a base of n a new shared value

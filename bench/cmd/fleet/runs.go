@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/discovery"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/test/controlplane"
@@ -24,18 +26,28 @@ type runResult struct {
 	// initial is from creating the sync objects to every Stack Ready;
 	// rollout from the push of a change to every Stack Ready at it.
 	initial, rollout wave
-	// cpuInitial and cpuRollout are the agents' CPU time, summed, over
-	// each wave.
-	cpuInitial, cpuRollout time.Duration
+	// initialCPU and rolloutCPU are the CPU time used over each wave.
+	initialCPU, rolloutCPU cpu
 	// peakRSS is each agent's peak resident memory (VmHWM) at the end.
 	peakRSS []uint64
-	// memory is the fleet's resident memory after the rollout.
-	memory memory
+	// end is the fleet's processes after the rollout.
+	end usage
+}
+
+// cpu is the CPU time the fleet used over a wave.
+type cpu struct {
+	agents, controlPlane time.Duration
+}
+
+// cpuBetween is the CPU time used from a to b.
+func cpuBetween(a, b usage) cpu {
+	return cpu{agents: b.agents.cpu - a.agents.cpu, controlPlane: b.controlPlaneCPU() - a.controlPlaneCPU()}
 }
 
 // run measures every fleet size o.runs times, then writes the report to
 // stdout (and -update).
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	ctrl.SetLogger(logr.Discard())
 	log := harness.NewProgress(stderr)
 	rep := report{o: o, machine: harness.DescribeMachine(controlplane.ModuleRoot()), load: loadAverage()}
 	tmp, err := os.MkdirTemp("", "flotilla-bench-fleet-bin-")
@@ -98,34 +110,30 @@ func runOnce(ctx context.Context, o options, n int, binary string, log *harness.
 		}
 	}
 	res = runResult{clusters: n, start: f.started}
-	log.Printf("creating a GitRepository and a Stack on %d clusters", n)
-	cpu0, err := f.agentCPU()
+	u0, err := fleetUsage(agentBinary)
 	if err != nil {
 		return res, err
 	}
+	log.Printf("creating a GitRepository and a Stack on %d clusters", n)
 	if res.initial, err = f.converge(ctx, time.Now(), revision, o.timeout, f.createSyncObjects); err != nil {
 		return res, fmt.Errorf("initial convergence: %w", err)
 	}
-	cpu1, err := f.agentCPU()
+	u1, err := fleetUsage(agentBinary)
 	if err != nil {
 		return res, err
 	}
-	res.cpuInitial = cpu1 - cpu0
 	log.Printf("every cluster Ready at %s after %s", revision, res.initial.all().Round(time.Millisecond))
 	if res.rollout, err = f.rollout(ctx, o.timeout, log); err != nil {
 		return res, fmt.Errorf("commit rollout: %w", err)
 	}
-	cpu2, err := f.agentCPU()
-	if err != nil {
+	if res.end, err = fleetUsage(agentBinary); err != nil {
 		return res, err
 	}
-	res.cpuRollout = cpu2 - cpu1
-	if res.peakRSS, err = f.agentPeaks(); err != nil {
-		return res, err
-	}
-	res.memory, err = fleetMemory(agentBinary)
-	log.Printf("fleet memory %d MiB (etcd %d, kube-apiservers %d, agents %d)",
-		res.memory.total()>>20, res.memory.etcd>>20, res.memory.apiservers>>20, res.memory.agents>>20)
+	res.initialCPU, res.rolloutCPU = cpuBetween(u0, u1), cpuBetween(u1, res.end)
+	total := res.end.total()
+	log.Printf("fleet memory: VmRSS %d MiB (etcd %d, kube-apiservers %d, agents %d), Pss %d MiB",
+		total.rss>>20, res.end.etcd.rss>>20, res.end.apiservers.rss>>20, res.end.agents.rss>>20, total.pss>>20)
+	res.peakRSS, err = f.agentPeaks()
 	return res, err
 }
 
@@ -144,19 +152,6 @@ func (f *fleet) rollout(ctx context.Context, timeout time.Duration, log *harness
 		log.Printf("every cluster Ready at %s after %s", revision, w.all().Round(time.Millisecond))
 	}
 	return w, err
-}
-
-// agentCPU is the CPU time of every agent, summed.
-func (f *fleet) agentCPU() (time.Duration, error) {
-	var sum time.Duration
-	for i, a := range f.agents {
-		u, err := a.Usage()
-		if err != nil {
-			return 0, fmt.Errorf("the agent of %s: %w", f.shared.Clusters[i].Name, err)
-		}
-		sum += u.CPU
-	}
-	return sum, nil
 }
 
 // agentPeaks is each agent's peak resident memory.
