@@ -58,7 +58,7 @@ func startFleet(ctx context.Context, o options, n int, binary string, log *harne
 	f.tb = harness.NewTB(f.dir)
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, f.stop(true), fmt.Errorf("files kept in %s", f.dir))
+			err = errors.Join(err, f.stopAfter(ctx, err))
 		}
 	}()
 	log.Printf("starting etcd and %d kube-apiservers (%d at a time)", n, o.parallel)
@@ -163,6 +163,18 @@ func (f *fleet) startAgents(ctx context.Context, binary string, guard func(int) 
 		}
 	}
 	return nil
+}
+
+// stopAfter stops the fleet after a run that ended with err: the files
+// are kept, and named, when the run failed on its own, not when it was
+// interrupted.
+func (f *fleet) stopAfter(ctx context.Context, err error) error {
+	keep := err != nil && ctx.Err() == nil
+	stopErr := f.stop(keep)
+	if keep {
+		return errors.Join(stopErr, fmt.Errorf("the agents' logs are kept in %s", filepath.Join(f.dir, "agents")))
+	}
+	return stopErr
 }
 
 // names are the clusters' names, in order.

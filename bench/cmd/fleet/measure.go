@@ -47,6 +47,9 @@ func (f *fleet) converge(ctx context.Context, t0 time.Time, revision string, tim
 				return
 			}
 			if err := f.waitReady(ctx, i, revision); err != nil {
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					err = fmt.Errorf("-timeout %s passed: %w", timeout, err)
+				}
 				errs[i] = f.explain(i, revision, err)
 				return
 			}

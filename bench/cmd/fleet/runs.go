@@ -99,11 +99,7 @@ func runOnce(ctx context.Context, o options, n int, binary string, log *harness.
 	if err != nil {
 		return res, err
 	}
-	defer func() {
-		if stopErr := f.stop(err != nil); stopErr != nil || err != nil {
-			err = errors.Join(err, stopErr, fmt.Errorf("files kept in %s", f.dir))
-		}
-	}()
+	defer func() { err = errors.Join(err, f.stopAfter(ctx, err)) }()
 	if m.KubeVersion == "" {
 		if m.KubeVersion, err = serverVersion(f); err != nil {
 			return res, err
