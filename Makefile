@@ -64,5 +64,5 @@ bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize
 	go run ./bench/cmd/plan -o markdown -update BENCHMARKS.md
 
 .PHONY: bench-fleet
-bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 15 min, 20 GiB RAM); update the Fleet section of BENCHMARKS.md.
+bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 16 min; 50 clusters take 12 GiB of RAM); update the Fleet section of BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -o markdown -update BENCHMARKS.md

@@ -209,7 +209,7 @@ func TestReportMarkdown(t *testing.T) {
 		"`flotilla agent --kube-api-qps 1000 --kube-api-burst 2000`",
 		"`--etcd-prefix /cluster-NN`",
 		"load average was 0.50",
-		"- 2 clusters, median run: the agents and the control plane used 3.00 s of CPU time during the initial convergence, 1.50 s during the rollout: 75% and 38% of the 2 CPUs over those waves.",
+		"- 2 clusters, median run: the agents and the control plane used 3.00 s of CPU time during the initial convergence, 1.50 s during the rollout: 75% and 38% of the 2 CPUs over those waves. The agents' share per cluster was 500 ms and 250 ms.",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)

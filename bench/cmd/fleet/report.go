@@ -170,16 +170,18 @@ func (p *printer) notes(r report) {
 	p.printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the agents, `git http-backend` and the benchmark, which watches each cluster's Stack. The 1-minute load average was %s when the runs started.\n", r.machine.CPUs, r.load)
 	for _, n := range r.o.clusters {
 		if b, ok := r.busy(n); ok {
-			p.printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves.\n",
-				plural(n, "cluster"), formatSeconds(b.initialCPU), formatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs)
+			p.printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves. The agents' share per cluster was %s and %s.\n",
+				plural(n, "cluster"), formatSeconds(b.initialCPU), formatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs,
+				formatSeconds(b.agentInitial/float64(n)), formatSeconds(b.agentRollout/float64(n)))
 		}
 	}
 }
 
 // busyness is how much of the machine's CPUs the fleet used in a wave.
 type busyness struct {
-	initialCPU, rolloutCPU   float64 // seconds, agents and control plane
-	initialBusy, rolloutBusy float64 // of CPUs x wall time
+	initialCPU, rolloutCPU     float64 // seconds, agents and control plane
+	agentInitial, agentRollout float64 // seconds, agents only
+	initialBusy, rolloutBusy   float64 // of CPUs x wall time
 }
 
 // busy is the busyness of the median run (by initial convergence) of the
@@ -193,8 +195,10 @@ func (r report) busy(n int) (busyness, bool) {
 	m := runs[(len(runs)-1)/2]
 	cpus := float64(r.machine.CPUs)
 	b := busyness{
-		initialCPU: (m.initialCPU.agents + m.initialCPU.controlPlane).Seconds(),
-		rolloutCPU: (m.rolloutCPU.agents + m.rolloutCPU.controlPlane).Seconds(),
+		initialCPU:   (m.initialCPU.agents + m.initialCPU.controlPlane).Seconds(),
+		rolloutCPU:   (m.rolloutCPU.agents + m.rolloutCPU.controlPlane).Seconds(),
+		agentInitial: m.initialCPU.agents.Seconds(),
+		agentRollout: m.rolloutCPU.agents.Seconds(),
 	}
 	b.initialBusy = b.initialCPU / (cpus * m.initial.all().Seconds())
 	b.rolloutBusy = b.rolloutCPU / (cpus * m.rollout.all().Seconds())
