@@ -72,3 +72,7 @@ bench-smoke: ## Run the drift benchmark at tiny sizes (under a minute); print th
 .PHONY: bench-plan
 bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize CLI (a few minutes); update the Plan section of BENCHMARKS.md.
 	go run ./bench/cmd/plan -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
+
+.PHONY: bench-fleet
+bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 16 min; 50 clusters take 12 GiB of RAM); update the Fleet section of BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md

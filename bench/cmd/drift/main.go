@@ -136,7 +136,7 @@ func main() {
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	ctrl.SetLogger(logr.Discard())
 	log := harness.NewProgress(stderr)
-	rep := report{o: o, machine: describeMachine()}
+	rep := report{o: o, machine: harness.DescribeMachine(controlplane.ModuleRoot())}
 	binary, cleanup, err := buildAgent(ctx, log)
 	if err != nil {
 		return err

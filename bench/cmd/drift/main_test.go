@@ -84,7 +84,7 @@ func sampleReport(output string) report {
 	}
 	return report{
 		o:       o,
-		machine: machine{cpus: 2, cpuModel: "Test CPU", memBytes: 8 << 30, kernel: "6.1", goVersion: "go1.26", kubeVersion: "v1.37.2", commit: "abc1234", date: "2026-01-02"},
+		machine: harness.Machine{CPUs: 2, CPUModel: "Test CPU", MemBytes: 8 << 30, Kernel: "6.1", GoVersion: "go1.26", KubeVersion: "v1.37.2", Commit: "abc1234", Date: "2026-01-02"},
 		runs: []runResult{
 			{revert: []time.Duration{3 * ms, 4 * ms, 9 * ms}, cost: cost(0.8, 1004)},
 			{revert: []time.Duration{2 * ms, 5 * ms, 7 * ms}, cost: cost(0.6, 1004)},

@@ -4,54 +4,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
-	"github.com/flotilla-io/flotilla/test/controlplane"
 )
-
-// machine describes where the figures were measured.
-type machine struct {
-	cpus        int
-	cpuModel    string
-	memBytes    uint64
-	kernel      string
-	goVersion   string
-	kubeVersion string
-	commit      string
-	date        string
-}
-
-func describeMachine() machine {
-	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
-	m := machine{
-		cpus:      runtime.NumCPU(),
-		cpuModel:  harness.CPUModel(read("/proc/cpuinfo")),
-		memBytes:  harness.MemTotalBytes(read("/proc/meminfo")),
-		kernel:    strings.TrimSpace(read("/proc/sys/kernel/osrelease")),
-		goVersion: runtime.Version(),
-		date:      time.Now().UTC().Format("2006-01-02"),
-		commit:    "unknown",
-	}
-	if out, err := exec.Command("git", "-C", controlplane.ModuleRoot(), "describe", "--always", "--dirty").Output(); err == nil {
-		m.commit = strings.TrimSpace(string(out))
-	}
-	return m
-}
-
-func (m machine) String() string {
-	return fmt.Sprintf("%d CPUs (%s), %.0f GiB RAM, Linux %s, %s, kube-apiserver %s",
-		m.cpus, m.cpuModel, float64(m.memBytes)/(1<<30), m.kernel, m.goVersion, m.kubeVersion)
-}
 
 // report is every run's results and how they were obtained.
 type report struct {
 	o       options
-	machine machine
+	machine harness.Machine
 	runs    []runResult
 	elapsed time.Duration
 }
@@ -113,7 +75,7 @@ func (p *printer) command(cmd string) {
 func (p *printer) intro(r report) {
 	if p.markdown {
 		p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
-			r.machine.date, r.machine.commit, r.machine, r.elapsed.Round(time.Second))
+			r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
 		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", plural(len(r.runs), "run"))
 		return
 	}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/internal/controller"
+)
+
+// report is every run's results and how they were obtained.
+type report struct {
+	o       options
+	machine harness.Machine
+	runs    []runResult
+	load    string // 1-minute load average when the runs started
+	elapsed time.Duration
+}
+
+// row is one line of a fleet size's table: a name and how to read the
+// figure off a run, and how to print it.
+type row struct {
+	name   string
+	of     func(runResult) float64
+	format func(float64) string
+}
+
+// rows are the lines of each fleet size's table.
+var rows = []row{
+	{"initial convergence, every cluster Ready", func(r runResult) float64 { return r.initial.all().Seconds() }, formatSeconds},
+	{"initial convergence, fastest cluster", func(r runResult) float64 { return r.initial.fastest().Seconds() }, formatSeconds},
+	{"commit rollout, every cluster Ready", func(r runResult) float64 { return r.rollout.all().Seconds() }, formatSeconds},
+	{"commit rollout, fastest cluster", func(r runResult) float64 { return r.rollout.fastest().Seconds() }, formatSeconds},
+	{"agents' CPU, initial convergence (sum)", func(r runResult) float64 { return r.initialCPU.agents.Seconds() }, formatSeconds},
+	{"agents' CPU, commit rollout (sum)", func(r runResult) float64 { return r.rolloutCPU.agents.Seconds() }, formatSeconds},
+	{"control plane CPU, initial convergence", func(r runResult) float64 { return r.initialCPU.controlPlane.Seconds() }, formatSeconds},
+	{"control plane CPU, commit rollout", func(r runResult) float64 { return r.rolloutCPU.controlPlane.Seconds() }, formatSeconds},
+	{"agents' peak RSS (sum)", func(r runResult) float64 { return float64(sum(r.peakRSS)) }, formatBytes},
+	{"agents' peak RSS (largest agent)", func(r runResult) float64 { return float64(slices.Max(r.peakRSS)) }, formatBytes},
+	{"fleet VmRSS: etcd", func(r runResult) float64 { return float64(r.end.etcd.rss) }, formatBytes},
+	{"fleet VmRSS: kube-apiservers (sum)", func(r runResult) float64 { return float64(r.end.apiservers.rss) }, formatBytes},
+	{"fleet VmRSS: agents (sum)", func(r runResult) float64 { return float64(r.end.agents.rss) }, formatBytes},
+	{"fleet VmRSS: total", func(r runResult) float64 { return float64(r.end.total().rss) }, formatBytes},
+	{"fleet VmRSS: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().rss, r.clusters)) }, formatBytes},
+	{"fleet Pss: total", func(r runResult) float64 { return float64(r.end.total().pss) }, formatBytes},
+	{"fleet Pss: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().pss, r.clusters)) }, formatBytes},
+	{"start of etcd, the kube-apiservers and the CRDs", func(r runResult) float64 { return r.start.Seconds() }, formatSeconds},
+}
+
+func (r report) write(w io.Writer) error {
+	p := &printer{w: w, markdown: r.o.output == "markdown"}
+	p.intro(r)
+	for _, n := range r.o.clusters {
+		p.size(r, n)
+	}
+	p.notes(r)
+	return p.err
+}
+
+// printer writes text or Markdown and keeps the first error.
+type printer struct {
+	w        io.Writer
+	markdown bool
+	err      error
+}
+
+func (p *printer) printf(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) heading(s string) {
+	if p.markdown {
+		p.printf("### %s\n\n", s)
+		return
+	}
+	p.printf("%s\n%s\n", s, strings.Repeat("-", len(s)))
+}
+
+func (p *printer) table(t harness.Table) {
+	if p.err != nil {
+		return
+	}
+	if p.markdown {
+		p.err = t.WriteMarkdown(p.w)
+	} else {
+		p.err = t.WriteText(p.w)
+	}
+	p.printf("\n")
+}
+
+func (p *printer) command(cmd string) {
+	if p.markdown {
+		p.printf("Reproduce: `%s`\n\n", cmd)
+		return
+	}
+	p.printf("reproduce: %s\n\n", cmd)
+}
+
+func (p *printer) intro(r report) {
+	if !p.markdown {
+		p.printf("Fleet benchmark: %s\n%s per fleet size in %s; cells are min / median over runs (one number when equal)\n\n",
+			r.machine, plural(r.o.runs, "run"), r.elapsed.Round(time.Second))
+		return
+	}
+	p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
+		r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
+	p.printf("Whole section: `make bench-fleet`. Each cell is the minimum / median over %s, each on a fresh fleet (one number when they are equal).\n\n", plural(r.o.runs, "run"))
+	p.printf("A fleet of M clusters, each a kube-apiserver of its own with its own `flotilla agent` process, converges from one Git repository served by `git http-backend` over smart HTTP. "+
+		"The repository holds a shared base of %d objects (Namespaces, a Widget CRD, then ConfigMaps, Secrets, headless Services, Deployments, ServiceAccounts, Roles, RoleBindings and Widgets in turn, one file each) "+
+		"and, per cluster, `clusters/<name>/`: a kustomization that renders the base with a label of its own on every object and adds a ConfigMap, so every cluster applies its own %d objects. "+
+		"Each cluster has a GitRepository and a Stack for its path.\n\n", r.o.objects, r.o.objects+1)
+	p.printf("- **initial convergence**: the agents already run; from creating the GitRepository and the Stack on every cluster at once until the Stack of every cluster is Ready at the commit, status written for its generation.\n")
+	p.printf("- **commit rollout**: a commit changes the shared base (%d of the %d objects change on every cluster); from the return of `git push`, the reconcile-request annotation is set on every GitRepository at once, as a webhook receiver would, until every Stack is Ready at the new commit.\n",
+		changedObjects(r.o.objects), r.o.objects+1)
+	p.printf("- **fastest cluster**: the first cluster Ready; \"every cluster Ready\" is the slowest.\n")
+	p.printf("- **CPU**: `utime + stime` over the wave, summed over the agent processes, and over etcd and the kube-apiservers (the control plane). **Peak RSS**: each agent's VmHWM at the end of the run.\n")
+	p.printf("- **Fleet VmRSS**: the resident memory of etcd, the kube-apiservers and the agents after the rollout, summed; each process counts the pages it shares with the others (the binaries' text), so the sum overstates what the fleet takes. **Fleet Pss** splits the shared pages between the processes that map them (`/proc/<pid>/smaps_rollup`): the memory the fleet takes. Per cluster is the total over M, etcd included.\n\n")
+}
+
+// runsOf are the runs of the fleet of n clusters.
+func (r report) runsOf(n int) []runResult {
+	var runs []runResult
+	for _, run := range r.runs {
+		if run.clusters == n {
+			runs = append(runs, run)
+		}
+	}
+	return runs
+}
+
+func (p *printer) size(r report, n int) {
+	runs := r.runsOf(n)
+	if len(runs) == 0 {
+		return
+	}
+	p.heading(plural(n, "cluster"))
+	label := plural(len(runs), "run")
+	t := harness.Table{Header: []string{"figure", "min of " + label, "median of " + label}}
+	for _, row := range rows {
+		var values []float64
+		for _, run := range runs {
+			values = append(values, row.of(run))
+		}
+		sp := harness.SpreadOf(values)
+		t.Rows = append(t.Rows, []string{row.name, row.format(sp.Min), row.format(sp.Median)})
+	}
+	p.table(t)
+	p.command(fmt.Sprintf("go run ./bench/cmd/fleet -clusters %d -objects %d -runs %d", n, r.o.objects, r.o.runs))
+}
+
+func (p *printer) notes(r report) {
+	if !p.markdown {
+		return
+	}
+	d := agent.DefaultOptions()
+	p.printf("Notes:\n\n")
+	p.printf("- One etcd (from `hack/testenv.sh`) holds every cluster: each kube-apiserver runs with envtest's flags, as `make test` does, plus `--etcd-prefix /cluster-NN`, so the clusters share no object, CRD or namespace, only the etcd process (test/controlplane.StartShared). The kube-apiservers start %d at a time; Flotilla's CRDs are installed in each before its agent starts. There is no controller-manager, so Deployments never become available: the Stacks set neither `wait` nor health checks.\n", r.o.parallel)
+	p.printf("- Each agent is `flotilla agent --kube-api-qps %s --kube-api-burst %s` (the default is QPS %.0f, burst %d), out of cluster with the cluster's kubeconfig; the rest is default: concurrency %d, drift safety interval %s, and the apply engine's concurrency %d.\n",
+		agentQPS, agentBurst, d.KubeAPIQPS, d.KubeAPIBurst, d.Concurrency, controller.DefaultSafetyInterval, d.Apply.Concurrency)
+	p.printf("- GitRepository interval %s, Stack interval %s, `prune: true`. All the agents fetch from the one Git server at once.\n", repoInterval, stackInterval)
+	p.printf("- Before the clock starts, each cluster creates its GitRepository and Stack in a server-side dry-run: kube-apiserver delays every create of a custom resource by 2 s while its CRD has been Established for less than 2 s (apiextensions-apiserver, customresource_handler.go), a wait that belongs to installing the CRDs, not to the convergence.\n")
+	p.printf("- No kube-apiserver or agent starts while MemAvailable is under %d MiB (`-min-available`): a fleet that does not fit fails with the number of clusters it reached instead of meeting the OOM killer.\n", r.o.minAvailable)
+	p.printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the agents, `git http-backend` and the benchmark, which watches each cluster's Stack. The 1-minute load average was %s when the runs started.\n", r.machine.CPUs, r.load)
+	for _, n := range r.o.clusters {
+		if b, ok := r.busy(n); ok {
+			p.printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves. The agents' share per cluster was %s and %s.\n",
+				plural(n, "cluster"), formatSeconds(b.initialCPU), formatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs,
+				formatSeconds(b.agentInitial/float64(n)), formatSeconds(b.agentRollout/float64(n)))
+		}
+	}
+}
+
+// busyness is how much of the machine's CPUs the fleet used in a wave.
+type busyness struct {
+	initialCPU, rolloutCPU     float64 // seconds, agents and control plane
+	agentInitial, agentRollout float64 // seconds, agents only
+	initialBusy, rolloutBusy   float64 // of CPUs x wall time
+}
+
+// busy is the busyness of the median run (by initial convergence) of the
+// fleet of n clusters.
+func (r report) busy(n int) (busyness, bool) {
+	runs := r.runsOf(n)
+	if len(runs) == 0 || r.machine.CPUs < 1 {
+		return busyness{}, false
+	}
+	slices.SortFunc(runs, func(a, b runResult) int { return cmp.Compare(a.initial.all(), b.initial.all()) })
+	m := runs[(len(runs)-1)/2]
+	cpus := float64(r.machine.CPUs)
+	b := busyness{
+		initialCPU:   (m.initialCPU.agents + m.initialCPU.controlPlane).Seconds(),
+		rolloutCPU:   (m.rolloutCPU.agents + m.rolloutCPU.controlPlane).Seconds(),
+		agentInitial: m.initialCPU.agents.Seconds(),
+		agentRollout: m.rolloutCPU.agents.Seconds(),
+	}
+	b.initialBusy = b.initialCPU / (cpus * m.initial.all().Seconds())
+	b.rolloutBusy = b.rolloutCPU / (cpus * m.rollout.all().Seconds())
+	return b, true
+}
+
+// changedObjects is how many objects of a base of n a new shared value
+// changes: its ConfigMaps, Secrets, Deployments and Widgets.
+func changedObjects(n int) int {
+	changed := 0
+	for i := range n - max(1, n/100) - 1 {
+		switch harness.MixedKinds[i%len(harness.MixedKinds)] {
+		case "ConfigMap", "Secret", "Deployment", "Widget":
+			changed++
+		}
+	}
+	return changed
+}
+
+func sum(values []uint64) uint64 {
+	var s uint64
+	for _, v := range values {
+		s += v
+	}
+	return s
+}
+
+// formatSeconds renders seconds with three significant digits in a unit
+// that suits them.
+func formatSeconds(s float64) string {
+	switch {
+	case s == 0:
+		return "0"
+	case s < 0.01:
+		return fmt.Sprintf("%.2f ms", s*1e3)
+	case s < 0.1:
+		return fmt.Sprintf("%.1f ms", s*1e3)
+	case s < 1:
+		return fmt.Sprintf("%.0f ms", s*1e3)
+	default:
+		return fmt.Sprintf("%.2f s", s)
+	}
+}
+
+// formatBytes renders a size in MiB, or GiB from 10 GiB.
+func formatBytes(b float64) string {
+	if b >= 10<<30 {
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	}
+	return fmt.Sprintf("%.0f MiB", b/(1<<20))
+}
+
+// plural renders "1 run", "3 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
