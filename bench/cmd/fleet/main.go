@@ -35,6 +35,7 @@ type options struct {
 	minAvailable int           // MiB of MemAvailable left before each kube-apiserver starts
 	output       string        // "text" or "markdown"
 	update       string        // a file whose fleet section gets the markdown
+	headlines    string        // a directory for the summary headline figures
 	quick        bool
 }
 
@@ -57,6 +58,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.minAvailable, "min-available", 2048, "MiB of MemAvailable below which no further kube-apiserver is started: the run fails instead of swapping or meeting the OOM killer")
 	fs.StringVar(&o.output, "o", "text", `output format: "text" or "markdown"`)
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the fleet markers of this file (BENCHMARKS.md)")
+	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.BoolVar(&o.quick, "quick", false, "2 clusters, 20 objects, 1 run, for a smoke run (explicit flags still win)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -258,3 +258,25 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// headlines are the convergence times of every fleet size, for the
+// summary table.
+func (r report) headlines() []harness.Headline {
+	var out []harness.Headline
+	for _, n := range r.o.clusters {
+		runs := r.runsOf(n)
+		if len(runs) == 0 {
+			continue
+		}
+		for _, row := range []row{rows[0], rows[2]} { // every cluster Ready: initial, rollout
+			var values []float64
+			for _, run := range runs {
+				values = append(values, row.of(run))
+			}
+			sp := harness.SpreadOf(values)
+			out = append(out, harness.Headline{Section: "Fleet", Figure: fmt.Sprintf("%s, %s", plural(n, "cluster"), row.name),
+				Min: row.format(sp.Min), Median: row.format(sp.Median), Runs: len(runs)})
+		}
+	}
+	return out
+}

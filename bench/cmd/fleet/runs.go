@@ -83,6 +83,9 @@ func (r report) publish(stdout io.Writer, log *harness.Progress) error {
 	if _, err := io.WriteString(stdout, out.String()); err != nil {
 		return err
 	}
+	if err := harness.WriteHeadlines(r.o.headlines, "fleet", r.headlines()); err != nil {
+		return err
+	}
 	if r.o.update == "" {
 		return nil
 	}
