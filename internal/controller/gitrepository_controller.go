@@ -47,6 +47,8 @@ type GitRepositoryReconciler struct {
 	Events events.EventRecorder
 	// Metrics records reconcile outcomes; nil records nothing.
 	Metrics *metrics.Recorder
+
+	written writtenVersions
 }
 
 // SetupWithManager registers the reconciler. A reconcile runs on a change of
@@ -93,7 +95,7 @@ func (r *GitRepositoryReconciler) requestsForSecret(ctx context.Context, o clien
 // Reconcile brings one GitRepository's artifact up to date.
 func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	obj := &v1alpha1.GitRepository{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+	if err := readFresh(ctx, r.Client, &r.written, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	start, before := time.Now(), obj.DeepCopy()
@@ -114,6 +116,7 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		if err != nil {
 			return ctrl.Result{}, err
 		}
+		r.written.record(obj)
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -201,7 +204,9 @@ func (r *GitRepositoryReconciler) fail(ctx context.Context, obj *v1alpha1.GitRep
 		msg += "; still serving revision " + obj.Status.Artifact.Revision
 	}
 	log.FromContext(ctx).Info("reconcile failed", "reason", reason, "message", msg)
-	r.Events.Eventf(obj, nil, corev1.EventTypeWarning, reason, "Fetch", "%s", msg)
+	if !failedAlready(obj, reason, msg) {
+		r.Events.Eventf(obj, nil, corev1.EventTypeWarning, reason, "Fetch", "%s", msg)
+	}
 	if stalled {
 		conditions.MarkStalled(obj, reason, msg)
 		return metrics.ResultStalled, ctrl.Result{}
@@ -234,7 +239,11 @@ func (r *GitRepositoryReconciler) finalize(ctx context.Context, obj *v1alpha1.Gi
 	}
 	patch := client.MergeFrom(obj.DeepCopy())
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
-	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.written.record(obj)
+	return nil
 }
 
 // finishStatus records what this reconcile handled.
@@ -245,12 +254,17 @@ func finishStatus(obj *v1alpha1.GitRepository) {
 }
 
 // patchStatus writes status when it changed since before, so a reconcile
-// with nothing new makes no write.
+// with nothing new makes no write; the next reconcile reads it back (see
+// writtenVersions).
 func (r *GitRepositoryReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.GitRepository) error {
 	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(before)))
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.written.record(obj)
+	return nil
 }
 
 func artifactKey(obj *v1alpha1.GitRepository) artifact.Key {

@@ -52,6 +52,7 @@ type StackReconciler struct {
 	SafetyInterval time.Duration
 
 	renders renderMemory
+	written writtenVersions
 }
 
 // +kubebuilder:rbac:groups=flotilla.io,resources=stacks,verbs=get;list;watch;update;patch
@@ -62,7 +63,7 @@ type StackReconciler struct {
 // Reconcile brings one Stack to the state its source declares.
 func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
 	obj := &v1alpha1.Stack{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+	if err := readFresh(ctx, r.Client, &r.written, req.NamespacedName, obj); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	start, before := time.Now(), obj.DeepCopy()
@@ -84,6 +85,7 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 		if err != nil {
 			return ctrl.Result{}, err
 		}
+		r.written.record(obj)
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -107,7 +109,7 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 		return r.fail(ctx, obj, f)
 	}
 	obj.Status.LastAttemptedRevision = src.Revision
-	if obj.Status.LastAppliedRevision != src.Revision || obj.Status.ObservedGeneration != obj.Generation {
+	if !appliedAt(obj, src.Revision) {
 		r.markProgress(ctx, obj, base, "applying revision "+src.Revision)
 	}
 	vars, red, f := r.variables(ctx, obj)
@@ -125,12 +127,9 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 	// One deadline for apply, prune and health checks together.
 	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
 	defer cancel()
-	digest := renderDigest(objs)
-	changes := apply.ChangeSet{}
-	if !r.upToDate(obj, src.Revision, digest) {
-		if changes, f = r.applyTracked(ctx, obj, mgr, objs, digest, red); f != nil {
-			return r.fail(ctx, obj, f)
-		}
+	changes, f := r.applyIfNeeded(ctx, obj, src.Revision, mgr, objs, red)
+	if f != nil {
+		return r.fail(ctx, obj, f)
 	}
 	if f := r.wait(ctx, obj, mgr, objs, red); f != nil {
 		return r.fail(ctx, obj, f)
@@ -142,6 +141,36 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Apply", "%s", msg)
 	}
 	return metrics.ResultSuccess, ctrl.Result{RequeueAfter: jitter(obj.Spec.Interval.Duration)}
+}
+
+// applyIfNeeded applies unless the drift watch vouches that the objects are
+// as this render applied them. A re-apply of a revision already applied
+// that changes nothing (the safety interval, an agent restart) keeps
+// lastChange and so the Ready message: they tell what applying the
+// revision did, which a no-op re-apply would hide behind "0 configured".
+func (r *StackReconciler) applyIfNeeded(ctx context.Context, obj *v1alpha1.Stack, revision string, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) (apply.ChangeSet, *failure) {
+	digest := renderDigest(objs)
+	if r.upToDate(obj, revision, digest) {
+		return apply.ChangeSet{}, nil
+	}
+	prev, reapply := obj.Status.LastChange, appliedAt(obj, revision)
+	changes, f := r.applyTracked(ctx, obj, mgr, objs, digest, red)
+	if f == nil && reapply && prev != nil && !changedSomething(changes) {
+		obj.Status.LastChange = prev
+	}
+	return changes, f
+}
+
+// appliedAt reports whether the Stack's status records revision as applied
+// for its current spec.
+func appliedAt(obj *v1alpha1.Stack, revision string) bool {
+	return obj.Status.LastAppliedRevision == revision && obj.Status.ObservedGeneration == obj.Generation
+}
+
+// changedSomething reports whether an apply created, changed or deleted
+// any object.
+func changedSomething(cs apply.ChangeSet) bool {
+	return len(cs.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Deleted)) > 0
 }
 
 // applyTracked applies with the drift watch paused for the Stack, then
@@ -192,7 +221,10 @@ func (r *StackReconciler) fail(ctx context.Context, obj *v1alpha1.Stack, f *fail
 		return metrics.ResultFailure, ctrl.Result{RequeueAfter: time.Millisecond}
 	}
 	log.FromContext(ctx).Info("reconcile failed", "reason", f.reason, "message", f.message)
-	r.Events.Eventf(obj, nil, corev1.EventTypeWarning, f.reason, "Reconcile", "%s", f.message)
+	if !failedAlready(obj, f.reason, f.message) {
+		// A retry that fails the same way adds no event; status says it still fails.
+		r.Events.Eventf(obj, nil, corev1.EventTypeWarning, f.reason, "Reconcile", "%s", f.message)
+	}
 	if f.stalled {
 		conditions.MarkStalled(obj, f.reason, f.message)
 		return metrics.ResultStalled, ctrl.Result{}
@@ -282,11 +314,17 @@ func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) err
 	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
 }
 
+// patchStatus writes what changed since before; the next reconcile of obj
+// reads it back (see writtenVersions).
 func (r *StackReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.Stack) error {
 	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, obj, client.MergeFrom(before)))
+	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.written.record(obj)
+	return nil
 }
 
 // ensureFinalizer adds Flotilla's finalizer; it reports whether it did.

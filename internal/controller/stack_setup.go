@@ -75,7 +75,13 @@ func (r *StackReconciler) requestsMatching(ctx context.Context, index, value str
 }
 
 // revisionChanged passes source updates that change the artifact revision.
+// Creations do not pass: a new source has no artifact yet, and at agent
+// start every Stack is queued by its own creation event already; queuing
+// it again from its source's made a second reconcile of the same state.
 type revisionChanged struct{ predicate.Funcs }
+
+// Create implements predicate.Predicate.
+func (revisionChanged) Create(event.CreateEvent) bool { return false }
 
 // Update implements predicate.Predicate.
 func (revisionChanged) Update(e event.UpdateEvent) bool {
@@ -88,7 +94,11 @@ func (revisionChanged) Update(e event.UpdateEvent) bool {
 }
 
 // becameReady passes Stack updates where Ready turned True or the applied
-// revision moved, which is when dependents may proceed.
+// revision moved, which is when dependents may proceed. Creations pass
+// too: a dependent that found its dependency missing checks again (the
+// new Stack may close a cycle); when both appear together, the dependent
+// reconciles twice, and the second finds the same failure and records no
+// second event.
 type becameReady struct{ predicate.Funcs }
 
 // Update implements predicate.Predicate.
