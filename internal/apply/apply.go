@@ -160,11 +160,26 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 		return err
 	}
 	p.merged = dry
+	if live != nil && live.GetResourceVersion() != dry.GetResourceVersion() {
+		// Someone wrote the object (its status, often) between the read and
+		// the dry-run: compare with what the dry-run started from.
+		live = m.reread(ctx, p, live)
+	}
 	p.action = decide(live, dry)
 	if p.upgrade != nil && p.action == Unchanged {
 		p.action = Configured
 	}
 	return nil
+}
+
+// reread returns the object as stored now, or live when it cannot.
+func (m *Manager) reread(ctx context.Context, p *plan, live *unstructured.Unstructured) *unstructured.Unstructured {
+	fresh := p.meta.Unstructured()
+	if err := m.client.Get(ctx, client.ObjectKeyFromObject(fresh), fresh); err != nil {
+		return live
+	}
+	p.live = fresh
+	return fresh
 }
 
 // clientSideManagers are the field managers of `kubectl apply` without

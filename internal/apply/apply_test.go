@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,7 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/flotilla-io/flotilla/internal/apply"
 )
@@ -620,4 +623,37 @@ func firstCommand(job *unstructured.Unstructured) string {
 func scratch(m apply.ObjMetadata) apply.ObjMetadata {
 	m.Name += "-flotilla-dry-run"
 	return m
+}
+
+// TestApplyUnchangedWhenAnotherWriterChangesTheObjectMeanwhile: a write by
+// someone else between the engine's read and its dry-run (a status update,
+// another manager's label) does not count the object as configured, and the
+// engine writes nothing.
+func TestApplyUnchangedWhenAnotherWriterChangesTheObjectMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	f.createNamespace()
+	objs := f.load("configmap.yaml", "NAME", "busy", "VALUE", "1")
+	mustApply(t, f.manager("busy"), objs)
+
+	var once sync.Once
+	c := interceptor.NewClient(f.live, interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if err := c.Get(ctx, key, obj, opts...); err != nil {
+				return err
+			}
+			once.Do(func() {
+				other := obj.DeepCopyObject().(client.Object)
+				patch := client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"labels":{"other":"writer"}}}`))
+				if err := c.Patch(ctx, other, patch, client.FieldOwner("other-writer")); err != nil {
+					t.Errorf("the other writer's patch: %v", err)
+				}
+			})
+			return nil
+		},
+	})
+	cs := mustApply(t, apply.NewManager(c, f.options("busy")), objs)
+
+	if got := cs.Count(apply.Unchanged); got != 1 {
+		t.Errorf("changes %v, want the ConfigMap unchanged: only someone else wrote it", cs.Changes)
+	}
 }
