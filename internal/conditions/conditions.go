@@ -49,6 +49,15 @@ func MarkReady(obj Object, reason, message string) {
 	remove(obj, v1alpha1.StalledCondition)
 }
 
+// MarkWaiting records a reconcile that waits for other work to finish
+// first (a dependency applying the same revision): Reconciling, and Ready
+// Unknown with reason, as nothing failed.
+func MarkWaiting(obj Object, reason, message string) {
+	set(obj, v1alpha1.ReconcilingCondition, metav1.ConditionTrue, reason, message)
+	set(obj, v1alpha1.ReadyCondition, metav1.ConditionUnknown, reason, message)
+	remove(obj, v1alpha1.StalledCondition)
+}
+
 // MarkFailed records a failure that a retry may cure.
 func MarkFailed(obj Object, reason, message string) {
 	set(obj, v1alpha1.ReadyCondition, metav1.ConditionFalse, reason, message)
@@ -75,4 +84,9 @@ func MarkSuspended(obj Object) {
 func IsReady(obj Object) bool {
 	c := meta.FindStatusCondition(obj.GetConditions(), v1alpha1.ReadyCondition)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.GetGeneration()
+}
+
+// IsFalse reports whether the condition typ of obj is False.
+func IsFalse(obj Object, typ string) bool {
+	return meta.IsStatusConditionFalse(obj.GetConditions(), typ)
 }

@@ -52,6 +52,8 @@ type StackReconciler struct {
 	SafetyInterval time.Duration
 
 	renders renderMemory
+	// built is the last render of each Stack, reused while its inputs hold.
+	built   renderCache
 	written writtenVersions
 }
 
@@ -101,11 +103,11 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 // ends the reconcile, or nil. base is the status the final patch is computed
 // from; a progress patch on the way moves it.
 func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha1.Stack) (string, ctrl.Result) {
-	if f := r.checkDependencies(ctx, obj); f != nil {
-		return r.fail(ctx, obj, f)
-	}
 	src, f := r.source(ctx, obj)
 	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	if f := r.checkDependencies(ctx, obj, src.Revision); f != nil {
 		return r.fail(ctx, obj, f)
 	}
 	obj.Status.LastAttemptedRevision = src.Revision
@@ -198,6 +200,7 @@ func (r *StackReconciler) stopWatching(obj *v1alpha1.Stack) {
 		r.Drift.Forget(key)
 	}
 	r.renders.forget(key)
+	r.built.forget(key)
 }
 
 // failure ends a reconcile with a reason and a message already redacted.
@@ -207,6 +210,9 @@ type failure struct {
 	stalled bool
 	// requeueNow retries at once: the failure only means newer work arrived.
 	requeueNow bool
+	// waiting is no failure: other work must finish first, and a watch
+	// requeues the Stack when it has.
+	waiting bool
 }
 
 func failed(reason, message string) *failure { return &failure{reason: reason, message: message} }
@@ -219,6 +225,10 @@ func (r *StackReconciler) fail(ctx context.Context, obj *v1alpha1.Stack, f *fail
 		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, f.reason, "Reconcile", "%s", f.message)
 		conditions.MarkReconciling(obj, f.message)
 		return metrics.ResultFailure, ctrl.Result{RequeueAfter: time.Millisecond}
+	}
+	if f.waiting {
+		conditions.MarkWaiting(obj, f.reason, f.message)
+		return metrics.ResultWaiting, ctrl.Result{RequeueAfter: jitter(obj.RetryAfter())}
 	}
 	log.FromContext(ctx).Info("reconcile failed", "reason", f.reason, "message", f.message)
 	if !failedAlready(obj, f.reason, f.message) {
@@ -252,6 +262,7 @@ func (r *StackReconciler) markProgress(ctx context.Context, obj, base *v1alpha1.
 // sourceArtifact is the artifact a Stack renders from.
 type sourceArtifact struct {
 	Revision string
+	Digest   string
 	Dir      string
 }
 
@@ -265,21 +276,34 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 	if a == nil || !r.Store.Exists(a.Path) {
 		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s has no artifact yet", ns, name))
 	}
-	return &sourceArtifact{Revision: a.Revision, Dir: filepath.Join(r.Store.Root(), a.Path)}, nil
+	return &sourceArtifact{Revision: a.Revision, Digest: a.Digest, Dir: filepath.Join(r.Store.Root(), a.Path)}, nil
 }
 
 func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
-	opts := stackspec.RenderOptions(obj, src.Dir, vars)
-	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
-	defer cancel()
-	objs, err := render.Build(ctx, opts)
-	if err != nil {
-		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
+	key, inputs := client.ObjectKeyFromObject(obj), renderInputs(obj, src, vars)
+	objs, ok := r.built.get(key, inputs)
+	if !ok {
+		var f *failure
+		if objs, f = r.build(ctx, obj, src, vars, red); f != nil {
+			return nil, f
+		}
+		r.built.set(key, inputs, objs)
 	}
 	if len(objs) == 0 && len(obj.Status.Inventory) > 0 && !obj.Spec.AllowEmpty {
 		return nil, stalled(v1alpha1.ReasonBuildFailed, fmt.Sprintf(
 			"%s renders no objects at %s; refusing to prune the %d objects of the inventory: fix the path, or set allowEmpty: true to remove them",
 			pathOrRoot(obj.Spec.Path), src.Revision, len(obj.Status.Inventory)))
+	}
+	return objs, nil
+}
+
+// build renders the Stack with kustomize and substitution.
+func (r *StackReconciler) build(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
+	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
+	defer cancel()
+	objs, err := render.Build(ctx, stackspec.RenderOptions(obj, src.Dir, vars))
+	if err != nil {
+		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
 	}
 	return objs, nil
 }

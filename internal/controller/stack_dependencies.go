@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -22,8 +23,11 @@ func dependencyKey(obj *v1alpha1.Stack, d v1alpha1.DependencyReference) client.O
 }
 
 // checkDependencies fails unless every Stack of dependsOn is Ready at its
-// latest revision; a cycle is a stalled failure naming it.
-func (r *StackReconciler) checkDependencies(ctx context.Context, obj *v1alpha1.Stack) *failure {
+// latest revision; a cycle is a stalled failure naming it. A dependency on
+// the same source must also have applied revision, the one obj is about to
+// apply: until it has, obj waits (the dependency's status update requeues
+// it), so a commit reaches the dependency first, as dependsOn promises.
+func (r *StackReconciler) checkDependencies(ctx context.Context, obj *v1alpha1.Stack, revision string) *failure {
 	if len(obj.Spec.DependsOn) == 0 {
 		return nil
 	}
@@ -39,11 +43,32 @@ func (r *StackReconciler) checkDependencies(ctx context.Context, obj *v1alpha1.S
 			}
 			return failed(v1alpha1.ReasonDependencyNotReady, "reading dependency "+key.String()+": "+err.Error())
 		}
+		if !dependencyReady(&dep) && inProgress(&dep) {
+			return &failure{reason: v1alpha1.ReasonDependencyNotReady, waiting: true,
+				message: "waiting for dependency Stack " + key.String() + " to finish reconciling"}
+		}
 		if !dependencyReady(&dep) {
 			return failed(v1alpha1.ReasonDependencyNotReady, "dependency Stack "+key.String()+" is not ready at its latest revision")
 		}
+		if sameSource(obj, &dep) && dep.Status.LastAppliedRevision != revision {
+			return &failure{reason: v1alpha1.ReasonDependencyNotReady, waiting: true,
+				message: "waiting for dependency Stack " + key.String() + " to apply " + revision}
+		}
 	}
 	return nil
+}
+
+// inProgress reports a Stack that is reconciling and has not failed.
+func inProgress(s *v1alpha1.Stack) bool {
+	return meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ReconcilingCondition) &&
+		!meta.IsStatusConditionFalse(s.Status.Conditions, v1alpha1.ReadyCondition)
+}
+
+// sameSource reports Stacks that apply the same GitRepository.
+func sameSource(a, b *v1alpha1.Stack) bool {
+	ans, an := a.SourceKey()
+	bns, bn := b.SourceKey()
+	return a.Spec.SourceRef.Kind == b.Spec.SourceRef.Kind && ans == bns && an == bn
 }
 
 // dependencyReady: Ready for the current generation, with the revision it

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/conditions"
 )
 
 // Field indexes of Stacks.
@@ -94,7 +95,8 @@ func (revisionChanged) Update(e event.UpdateEvent) bool {
 }
 
 // becameReady passes Stack updates where Ready turned True or the applied
-// revision moved, which is when dependents may proceed. Creations pass
+// revision moved, which is when dependents may proceed, and those where
+// Ready turned False, which ends their wait. Creations pass
 // too: a dependent that found its dependency missing checks again (the
 // new Stack may close a cycle); when both appear together, the dependent
 // reconciles twice, and the second finds the same failure and records no
@@ -108,5 +110,9 @@ func (becameReady) Update(e event.UpdateEvent) bool {
 	if !ok1 || !ok2 {
 		return false
 	}
-	return dependencyReady(n) && (!dependencyReady(o) || o.Status.LastAppliedRevision != n.Status.LastAppliedRevision)
+	if dependencyReady(n) {
+		return !dependencyReady(o) || o.Status.LastAppliedRevision != n.Status.LastAppliedRevision
+	}
+	// A dependency that failed ends its dependents' wait: they say why.
+	return conditions.IsFalse(n, v1alpha1.ReadyCondition) && !conditions.IsFalse(o, v1alpha1.ReadyCondition)
 }

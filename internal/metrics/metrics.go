@@ -16,6 +16,7 @@ const (
 	ResultFailure   = "failure"
 	ResultStalled   = "stalled"
 	ResultSuspended = "suspended"
+	ResultWaiting   = "waiting"
 )
 
 // Recorder records reconcile outcomes.
