@@ -26,6 +26,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
 // options are the command's flags.
@@ -132,7 +133,7 @@ func main() {
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	ctrl.SetLogger(logr.Discard())
 	log := harness.NewProgress(stderr)
-	rep := report{o: o, machine: describeMachine()}
+	rep := report{o: o, machine: harness.DescribeMachine(controlplane.ModuleRoot())}
 	for i := range o.runs {
 		log.Printf("run %d/%d", i+1, o.runs)
 		res, err := runOnce(ctx, o, log, &rep.machine)

@@ -4,54 +4,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
-	"github.com/flotilla-io/flotilla/test/controlplane"
 )
-
-// machine describes where the figures were measured.
-type machine struct {
-	cpus        int
-	cpuModel    string
-	memBytes    uint64
-	kernel      string
-	goVersion   string
-	kubeVersion string
-	commit      string
-	date        string
-}
-
-func describeMachine() machine {
-	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
-	m := machine{
-		cpus:      runtime.NumCPU(),
-		cpuModel:  harness.CPUModel(read("/proc/cpuinfo")),
-		memBytes:  harness.MemTotalBytes(read("/proc/meminfo")),
-		kernel:    strings.TrimSpace(read("/proc/sys/kernel/osrelease")),
-		goVersion: runtime.Version(),
-		date:      time.Now().UTC().Format("2006-01-02"),
-		commit:    "unknown",
-	}
-	if out, err := exec.Command("git", "-C", controlplane.ModuleRoot(), "describe", "--always", "--dirty").Output(); err == nil {
-		m.commit = strings.TrimSpace(string(out))
-	}
-	return m
-}
-
-func (m machine) String() string {
-	return fmt.Sprintf("%d CPUs (%s), %.0f GiB RAM, Linux %s, %s, kube-apiserver %s",
-		m.cpus, m.cpuModel, float64(m.memBytes)/(1<<30), m.kernel, m.goVersion, m.kubeVersion)
-}
 
 // report is every run's results and how they were obtained.
 type report struct {
 	o       options
-	machine machine
+	machine harness.Machine
 	runs    []runResult
 	elapsed time.Duration
 }
@@ -113,11 +75,11 @@ func (p *printer) command(cmd string) {
 func (p *printer) intro(r report) {
 	if p.markdown {
 		p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
-			r.machine.date, r.machine.commit, r.machine, r.elapsed.Round(time.Second))
-		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", plural(len(r.runs), "run"))
+			r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
+		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", harness.Plural(len(r.runs), "run"))
 		return
 	}
-	p.printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
+	p.printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, harness.Plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
 }
 
 func (p *printer) revert(r report) {
@@ -138,7 +100,7 @@ func (p *printer) revert(r report) {
 		{"max", func(l harness.Latency) time.Duration { return l.Max }},
 		{"mean", func(l harness.Latency) time.Duration { return l.Mean }},
 	}
-	runs := plural(len(r.runs), "run")
+	runs := harness.Plural(len(r.runs), "run")
 	t := harness.Table{Header: []string{"revert latency", "min of " + runs, "median of " + runs}}
 	for _, s := range stats {
 		var values []float64
@@ -146,7 +108,7 @@ func (p *printer) revert(r report) {
 			values = append(values, s.of(harness.SummarizeLatencies(run.revert)).Seconds())
 		}
 		sp := harness.SpreadOf(values)
-		t.Rows = append(t.Rows, []string{s.name, formatSeconds(sp.Min), formatSeconds(sp.Median)})
+		t.Rows = append(t.Rows, []string{s.name, harness.FormatSeconds(sp.Min), harness.FormatSeconds(sp.Median)})
 	}
 	p.table(t)
 	p.command(fmt.Sprintf("go run ./bench/cmd/drift -only revert -revert-objects %d -edits %d -runs %d%s", o.revertObjects, o.edits, o.runs, r.rateLimitFlag()))
@@ -185,9 +147,9 @@ func (p *printer) cost(r report) {
 		}
 		wall := "-"
 		if ph != phaseIdle {
-			wall = harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Wall }), formatSeconds)
+			wall = harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Wall }), harness.FormatSeconds)
 		}
-		row = append(row, wall, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.CPU }), formatSeconds))
+		row = append(row, wall, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.CPU }), harness.FormatSeconds))
 		t.Rows = append(t.Rows, row)
 	}
 	p.table(t)
@@ -216,37 +178,10 @@ func (r report) rateLimitFlag() string {
 	return ""
 }
 
-// formatSeconds renders seconds with three significant digits in a unit
-// that suits them.
-func formatSeconds(s float64) string {
-	switch {
-	case s == 0:
-		return "0"
-	case s < 0.001:
-		return fmt.Sprintf("%.0f µs", s*1e6)
-	case s < 0.01:
-		return fmt.Sprintf("%.2f ms", s*1e3)
-	case s < 0.1:
-		return fmt.Sprintf("%.1f ms", s*1e3)
-	case s < 1:
-		return fmt.Sprintf("%.0f ms", s*1e3)
-	default:
-		return fmt.Sprintf("%.2f s", s)
-	}
-}
-
 // formatCount renders a count per reconcile: whole numbers as such.
 func formatCount(n float64) string {
 	if n == math.Trunc(n) {
 		return fmt.Sprintf("%.0f", n)
 	}
 	return fmt.Sprintf("%.1f", n)
-}
-
-// plural renders "1 run", "3 runs".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

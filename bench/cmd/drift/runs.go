@@ -18,15 +18,15 @@ type runResult struct {
 }
 
 // runOnce measures every figure wanted on a fresh control plane.
-func runOnce(ctx context.Context, o options, log *harness.Progress, m *machine) (res runResult, err error) {
+func runOnce(ctx context.Context, o options, log *harness.Progress, m *harness.Machine) (res runResult, err error) {
 	log.Printf("starting kube-apiserver and etcd")
 	c, err := startCluster(o.rateLimit)
 	if err != nil {
 		return res, err
 	}
 	defer func() { err = errors.Join(err, c.stop()) }()
-	if m.kubeVersion == "" {
-		if m.kubeVersion, err = c.serverVersion(); err != nil {
+	if m.KubeVersion == "" {
+		if m.KubeVersion, err = c.serverVersion(); err != nil {
 			return res, fmt.Errorf("asking kube-apiserver its version: %w", err)
 		}
 	}
