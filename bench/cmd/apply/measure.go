@@ -61,7 +61,7 @@ func runOnce(ctx context.Context, o options, bin string, i, n int, log *harness.
 		return res, err
 	}
 	defer func() {
-		keep := err != nil
+		keep := err != nil && ctx.Err() == nil // a failure, not an interrupt
 		err = errors.Join(err, c.stop(keep))
 		if keep {
 			err = fmt.Errorf("%w\n(the agents' logs and data are kept in %s)", err, c.dir)
