@@ -76,3 +76,7 @@ bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize
 .PHONY: bench-fleet
 bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 16 min; 50 clusters take 12 GiB of RAM); update the Fleet section of BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
+
+.PHONY: bench-apply
+bench-apply: ## Measure a Stack's apply by the agent process at 100, 1000 and 5000 objects against a bare server-side apply floor; update the Apply section of BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/apply -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md

@@ -75,10 +75,12 @@ func (r *StackReconciler) requestsMatching(ctx context.Context, index, value str
 	return reqs
 }
 
-// revisionChanged passes source updates that change the artifact revision.
+// revisionChanged passes source updates that store a new artifact: a new
+// revision, or the same revision stored again, as an agent that restarted
+// with an empty data directory does. A Stack that reconciled before that
+// failed with "no artifact yet" and would otherwise wait its retry interval.
 // Creations do not pass: a new source has no artifact yet, and at agent
-// start every Stack is queued by its own creation event already; queuing
-// it again from its source's made a second reconcile of the same state.
+// start every Stack is queued by its own creation event already.
 type revisionChanged struct{ predicate.Funcs }
 
 // Create implements predicate.Predicate.
@@ -91,7 +93,8 @@ func (revisionChanged) Update(e event.UpdateEvent) bool {
 	if !ok1 || !ok2 || n.Status.Artifact == nil {
 		return false
 	}
-	return o.Status.Artifact == nil || o.Status.Artifact.Revision != n.Status.Artifact.Revision
+	old, cur := o.Status.Artifact, n.Status.Artifact
+	return old == nil || old.Revision != cur.Revision || !old.LastUpdateTime.Equal(&cur.LastUpdateTime)
 }
 
 // becameReady passes Stack updates where Ready turned True or the applied

@@ -51,25 +51,6 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
-func TestFormatSeconds(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{0, "0"},
-		{0.000250, "250 µs"},
-		{0.00369, "3.69 ms"},
-		{0.0202, "20.2 ms"},
-		{0.674, "674 ms"},
-		{10.449, "10.45 s"},
-	}
-	for _, tt := range tests {
-		if got := formatSeconds(tt.in); got != tt.want {
-			t.Errorf("formatSeconds(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // sampleReport is a report of two runs as the program would hold it.
 func sampleReport(output string) report {
 	o, _ := parseOptions([]string{"-o", output, "-runs", "2"}, io.Discard)
@@ -84,7 +65,7 @@ func sampleReport(output string) report {
 	}
 	return report{
 		o:       o,
-		machine: harness.Machine{CPUs: 2, CPUModel: "Test CPU", MemBytes: 8 << 30, Kernel: "6.1", GoVersion: "go1.26", KubeVersion: "v1.37.2", Commit: "abc1234", Date: "2026-01-02"},
+		machine: harness.Machine{CPUs: 2, CPUModel: "Test CPU", MemBytes: 8 << 30, Kernel: "6.1", Go: "go1.26", KubeVersion: "v1.37.2", Commit: "abc1234", Date: "2026-01-02"},
 		runs: []runResult{
 			{revert: []time.Duration{3 * ms, 4 * ms, 9 * ms}, cost: cost(0.8, 1004)},
 			{revert: []time.Duration{2 * ms, 5 * ms, 7 * ms}, cost: cost(0.6, 1004)},

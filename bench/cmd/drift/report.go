@@ -76,10 +76,10 @@ func (p *printer) intro(r report) {
 	if p.markdown {
 		p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
 			r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
-		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", plural(len(r.runs), "run"))
+		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", harness.Plural(len(r.runs), "run"))
 		return
 	}
-	p.printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
+	p.printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, harness.Plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
 }
 
 func (p *printer) revert(r report) {
@@ -100,7 +100,7 @@ func (p *printer) revert(r report) {
 		{"max", func(l harness.Latency) time.Duration { return l.Max }},
 		{"mean", func(l harness.Latency) time.Duration { return l.Mean }},
 	}
-	runs := plural(len(r.runs), "run")
+	runs := harness.Plural(len(r.runs), "run")
 	t := harness.Table{Header: []string{"revert latency", "min of " + runs, "median of " + runs}}
 	for _, s := range stats {
 		var values []float64
@@ -108,7 +108,7 @@ func (p *printer) revert(r report) {
 			values = append(values, s.of(harness.SummarizeLatencies(run.revert)).Seconds())
 		}
 		sp := harness.SpreadOf(values)
-		t.Rows = append(t.Rows, []string{s.name, formatSeconds(sp.Min), formatSeconds(sp.Median)})
+		t.Rows = append(t.Rows, []string{s.name, harness.FormatSeconds(sp.Min), harness.FormatSeconds(sp.Median)})
 	}
 	p.table(t)
 	p.command(fmt.Sprintf("go run ./bench/cmd/drift -only revert -revert-objects %d -edits %d -runs %d%s", o.revertObjects, o.edits, o.runs, r.rateLimitFlag()))
@@ -147,9 +147,9 @@ func (p *printer) cost(r report) {
 		}
 		wall := "-"
 		if ph != phaseIdle {
-			wall = harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Wall }), formatSeconds)
+			wall = harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.Wall }), harness.FormatSeconds)
 		}
-		row = append(row, wall, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.CPU }), formatSeconds))
+		row = append(row, wall, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.CPU }), harness.FormatSeconds))
 		t.Rows = append(t.Rows, row)
 	}
 	p.table(t)
@@ -179,39 +179,12 @@ func (r report) rateLimitFlag() string {
 	return ""
 }
 
-// formatSeconds renders seconds with three significant digits in a unit
-// that suits them.
-func formatSeconds(s float64) string {
-	switch {
-	case s == 0:
-		return "0"
-	case s < 0.001:
-		return fmt.Sprintf("%.0f µs", s*1e6)
-	case s < 0.01:
-		return fmt.Sprintf("%.2f ms", s*1e3)
-	case s < 0.1:
-		return fmt.Sprintf("%.1f ms", s*1e3)
-	case s < 1:
-		return fmt.Sprintf("%.0f ms", s*1e3)
-	default:
-		return fmt.Sprintf("%.2f s", s)
-	}
-}
-
 // formatCount renders a count per reconcile: whole numbers as such.
 func formatCount(n float64) string {
 	if n == math.Trunc(n) {
 		return fmt.Sprintf("%.0f", n)
 	}
 	return fmt.Sprintf("%.1f", n)
-}
-
-// plural renders "1 run", "3 runs".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // headlines are the revert percentiles, for the summary table.
@@ -230,7 +203,7 @@ func (r report) headlines() []harness.Headline {
 		}
 		sp := harness.SpreadOf(values)
 		out = append(out, harness.Headline{Section: "Drift", Figure: fmt.Sprintf("drift revert latency %s, %d edits", q.name, r.o.edits),
-			Min: formatSeconds(sp.Min), Median: formatSeconds(sp.Median), Runs: len(r.runs)})
+			Min: harness.FormatSeconds(sp.Min), Median: harness.FormatSeconds(sp.Median), Runs: len(r.runs)})
 	}
 	return out
 }

@@ -179,7 +179,7 @@ func testReport(output string) report {
 	}
 	return report{
 		o:       o,
-		machine: harness.Machine{CPUs: 2, CPUModel: "Test CPU", MemBytes: 8 << 30, Kernel: "6.1", GoVersion: "go1.26", KubeVersion: "v1.37.2", Commit: "abc1234", Date: "2026-01-02"},
+		machine: harness.Machine{CPUs: 2, CPUModel: "Test CPU", MemBytes: 8 << 30, Kernel: "6.1", Go: "go1.26", KubeVersion: "v1.37.2", Commit: "abc1234", Date: "2026-01-02"},
 		runs:    []runResult{run(2, time.Second), run(2, 2*time.Second), run(3, time.Second), run(3, 3*time.Second)},
 		load:    "0.50",
 		elapsed: 90 * time.Second,

@@ -32,14 +32,14 @@ type row struct {
 
 // rows are the lines of each fleet size's table.
 var rows = []row{
-	{"initial convergence, every cluster Ready", func(r runResult) float64 { return r.initial.all().Seconds() }, formatSeconds},
-	{"initial convergence, fastest cluster", func(r runResult) float64 { return r.initial.fastest().Seconds() }, formatSeconds},
-	{"commit rollout, every cluster Ready", func(r runResult) float64 { return r.rollout.all().Seconds() }, formatSeconds},
-	{"commit rollout, fastest cluster", func(r runResult) float64 { return r.rollout.fastest().Seconds() }, formatSeconds},
-	{"agents' CPU, initial convergence (sum)", func(r runResult) float64 { return r.initialCPU.agents.Seconds() }, formatSeconds},
-	{"agents' CPU, commit rollout (sum)", func(r runResult) float64 { return r.rolloutCPU.agents.Seconds() }, formatSeconds},
-	{"control plane CPU, initial convergence", func(r runResult) float64 { return r.initialCPU.controlPlane.Seconds() }, formatSeconds},
-	{"control plane CPU, commit rollout", func(r runResult) float64 { return r.rolloutCPU.controlPlane.Seconds() }, formatSeconds},
+	{"initial convergence, every cluster Ready", func(r runResult) float64 { return r.initial.all().Seconds() }, harness.FormatSeconds},
+	{"initial convergence, fastest cluster", func(r runResult) float64 { return r.initial.fastest().Seconds() }, harness.FormatSeconds},
+	{"commit rollout, every cluster Ready", func(r runResult) float64 { return r.rollout.all().Seconds() }, harness.FormatSeconds},
+	{"commit rollout, fastest cluster", func(r runResult) float64 { return r.rollout.fastest().Seconds() }, harness.FormatSeconds},
+	{"agents' CPU, initial convergence (sum)", func(r runResult) float64 { return r.initialCPU.agents.Seconds() }, harness.FormatSeconds},
+	{"agents' CPU, commit rollout (sum)", func(r runResult) float64 { return r.rolloutCPU.agents.Seconds() }, harness.FormatSeconds},
+	{"control plane CPU, initial convergence", func(r runResult) float64 { return r.initialCPU.controlPlane.Seconds() }, harness.FormatSeconds},
+	{"control plane CPU, commit rollout", func(r runResult) float64 { return r.rolloutCPU.controlPlane.Seconds() }, harness.FormatSeconds},
 	{"agents' peak RSS (sum)", func(r runResult) float64 { return float64(sum(r.peakRSS)) }, formatBytes},
 	{"agents' peak RSS (largest agent)", func(r runResult) float64 { return float64(slices.Max(r.peakRSS)) }, formatBytes},
 	{"fleet VmRSS: etcd", func(r runResult) float64 { return float64(r.end.etcd.rss) }, formatBytes},
@@ -49,7 +49,7 @@ var rows = []row{
 	{"fleet VmRSS: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().rss, r.clusters)) }, formatBytes},
 	{"fleet Pss: total", func(r runResult) float64 { return float64(r.end.total().pss) }, formatBytes},
 	{"fleet Pss: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().pss, r.clusters)) }, formatBytes},
-	{"start of etcd, the kube-apiservers and the CRDs", func(r runResult) float64 { return r.start.Seconds() }, formatSeconds},
+	{"start of etcd, the kube-apiservers and the CRDs", func(r runResult) float64 { return r.start.Seconds() }, harness.FormatSeconds},
 }
 
 func (r report) write(w io.Writer) error {
@@ -106,12 +106,12 @@ func (p *printer) command(cmd string) {
 func (p *printer) intro(r report) {
 	if !p.markdown {
 		p.printf("Fleet benchmark: %s\n%s per fleet size in %s; cells are min / median over runs (one number when equal)\n\n",
-			r.machine, plural(r.o.runs, "run"), r.elapsed.Round(time.Second))
+			r.machine, harness.Plural(r.o.runs, "run"), r.elapsed.Round(time.Second))
 		return
 	}
 	p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
 		r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
-	p.printf("Whole section: `make bench-fleet`. Each cell is the minimum / median over %s, each on a fresh fleet (one number when they are equal).\n\n", plural(r.o.runs, "run"))
+	p.printf("Whole section: `make bench-fleet`. Each cell is the minimum / median over %s, each on a fresh fleet (one number when they are equal).\n\n", harness.Plural(r.o.runs, "run"))
 	p.printf("A fleet of M clusters, each a kube-apiserver of its own with its own `flotilla agent` process, converges from one Git repository served by `git http-backend` over smart HTTP. "+
 		"The repository holds a shared base of %d objects (Namespaces, a Widget CRD, then ConfigMaps, Secrets, headless Services, Deployments, ServiceAccounts, Roles, RoleBindings and Widgets in turn, one file each) "+
 		"and, per cluster, `clusters/<name>/`: a kustomization that renders the base with a label of its own on every object and adds a ConfigMap, so every cluster applies its own %d objects. "+
@@ -140,8 +140,8 @@ func (p *printer) size(r report, n int) {
 	if len(runs) == 0 {
 		return
 	}
-	p.heading(plural(n, "cluster"))
-	label := plural(len(runs), "run")
+	p.heading(harness.Plural(n, "cluster"))
+	label := harness.Plural(len(runs), "run")
 	t := harness.Table{Header: []string{"figure", "min of " + label, "median of " + label}}
 	for _, row := range rows {
 		var values []float64
@@ -171,8 +171,8 @@ func (p *printer) notes(r report) {
 	for _, n := range r.o.clusters {
 		if b, ok := r.busy(n); ok {
 			p.printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves. The agents' share per cluster was %s and %s.\n",
-				plural(n, "cluster"), formatSeconds(b.initialCPU), formatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs,
-				formatSeconds(b.agentInitial/float64(n)), formatSeconds(b.agentRollout/float64(n)))
+				harness.Plural(n, "cluster"), harness.FormatSeconds(b.initialCPU), harness.FormatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs,
+				harness.FormatSeconds(b.agentInitial/float64(n)), harness.FormatSeconds(b.agentRollout/float64(n)))
 		}
 	}
 }
@@ -226,37 +226,12 @@ func sum(values []uint64) uint64 {
 	return s
 }
 
-// formatSeconds renders seconds with three significant digits in a unit
-// that suits them.
-func formatSeconds(s float64) string {
-	switch {
-	case s == 0:
-		return "0"
-	case s < 0.01:
-		return fmt.Sprintf("%.2f ms", s*1e3)
-	case s < 0.1:
-		return fmt.Sprintf("%.1f ms", s*1e3)
-	case s < 1:
-		return fmt.Sprintf("%.0f ms", s*1e3)
-	default:
-		return fmt.Sprintf("%.2f s", s)
-	}
-}
-
 // formatBytes renders a size in MiB, or GiB from 10 GiB.
 func formatBytes(b float64) string {
 	if b >= 10<<30 {
 		return fmt.Sprintf("%.1f GiB", b/(1<<30))
 	}
 	return fmt.Sprintf("%.0f MiB", b/(1<<20))
-}
-
-// plural renders "1 run", "3 runs".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // headlines are the convergence times of every fleet size, for the
@@ -274,7 +249,7 @@ func (r report) headlines() []harness.Headline {
 				values = append(values, row.of(run))
 			}
 			sp := harness.SpreadOf(values)
-			out = append(out, harness.Headline{Section: "Fleet", Figure: fmt.Sprintf("%s, %s", plural(n, "cluster"), row.name),
+			out = append(out, harness.Headline{Section: "Fleet", Figure: fmt.Sprintf("%s, %s", harness.Plural(n, "cluster"), row.name),
 				Min: row.format(sp.Min), Median: row.format(sp.Median), Runs: len(runs)})
 		}
 	}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/test/controlplane"
+	"github.com/flotilla-io/flotilla/test/gitserver"
+)
+
+// Names of what the benchmark creates.
+const (
+	benchNamespace = "flotilla-bench" // the GitRepository and the Stack
+	repoName       = "fleet"          // the Git repository and the GitRepository
+	stackName      = "apply"          // the Stack
+	stackPath      = "apply"          // the Stack's path in the repository
+	gitReadyWithin = 2 * time.Minute  // a fetch of the repository
+)
+
+// cluster is one run's fresh control plane, Git server and agent.
+type cluster struct {
+	o     options
+	bin   string // the flotilla binary
+	env   *controlplane.Env
+	dir   string // the Git repositories and the agents' data and logs
+	tb    *harness.TB
+	git   *gitserver.HTTPServer
+	wd    *gitserver.Workdir
+	agent *harness.Agent
+	// agents counts the agents started, to give each its own directory.
+	agents int
+}
+
+// startCluster starts a control plane (with Flotilla's CRDs installed)
+// and a smart-HTTP Git server holding an empty repository.
+func startCluster(o options, bin string) (*cluster, error) {
+	env, err := controlplane.Start()
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{o: o, bin: bin, env: env}
+	if c.dir, err = os.MkdirTemp("", "flotilla-bench-apply-run-"); err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
+	c.tb = harness.NewTB(c.dir)
+	err = c.tb.Catch(func() {
+		root := &gitserver.Root{Dir: c.dir}
+		root.InitBare(c.tb, repoName)
+		c.git = gitserver.NewHTTP(c.tb, root)
+		c.wd = gitserver.NewWorkdir(c.tb, root.Path(repoName))
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("starting the Git server: %w", err), c.stop(false))
+	}
+	return c, nil
+}
+
+// stop stops the agent, the Git server and the control plane. keep leaves
+// the directory with the agents' logs for a failed run to be read.
+func (c *cluster) stop(keep bool) error {
+	if c.agent != nil {
+		c.agent.Stop()
+	}
+	c.tb.Close()
+	err := c.env.Stop()
+	if keep {
+		return err
+	}
+	return errors.Join(err, os.RemoveAll(c.dir))
+}
+
+// serverVersion returns kube-apiserver's version.
+func (c *cluster) serverVersion() (string, error) {
+	d, err := discovery.NewDiscoveryClientForConfig(c.env.Config)
+	if err != nil {
+		return "", err
+	}
+	v, err := d.ServerVersion()
+	if err != nil {
+		return "", fmt.Errorf("asking kube-apiserver its version: %w", err)
+	}
+	return v.GitVersion, nil
+}
+
+// startAgent starts a `flotilla agent` process with the benchmark's rate
+// limit and extra flags, and waits for its metrics endpoint. A running
+// agent is stopped first; the new one has its own log but the first
+// agent's data directory.
+func (c *cluster) startAgent(ctx context.Context, extra ...string) error {
+	if c.agent != nil {
+		c.agent.Stop()
+		c.agent = nil
+	}
+	c.agents++
+	dir := filepath.Join(c.dir, fmt.Sprintf("agent-%d", c.agents))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	qps, burst := c.o.qps()
+	flags := []string{"--kube-api-qps", strconv.FormatFloat(float64(qps), 'f', -1, 32), "--kube-api-burst", strconv.Itoa(burst)}
+	if c.agents > 1 {
+		// A restart keeps the data directory, as a restarted container
+		// keeps its volume: the artifacts are there. The last --data-dir wins.
+		flags = append(flags, "--data-dir", filepath.Join(c.dir, "agent-1", "data"))
+	}
+	flags = append(flags, extra...)
+	a, err := harness.StartAgent(c.bin, c.env.Kubeconfig, dir, flags...)
+	if err != nil {
+		return err
+	}
+	c.agent = a
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return a.WaitMetrics(ctx)
+}
+
+// commit writes and removes files in the repository, commits, pushes and
+// returns the revision as a GitRepository reports it.
+func (c *cluster) commit(write map[string]string, remove []string, msg string) (string, error) {
+	var sha string
+	err := c.tb.Catch(func() {
+		for p, content := range write {
+			c.wd.WriteFile(c.tb, p, content)
+		}
+		for _, p := range remove {
+			c.wd.Remove(c.tb, p)
+		}
+		sha = c.wd.Commit(c.tb, msg)
+		c.wd.Push(c.tb, "main")
+	})
+	if err != nil {
+		return "", fmt.Errorf("pushing %q: %w", msg, err)
+	}
+	return "main@sha1:" + sha, nil
+}
+
+// createSource creates the benchmark Namespace and a GitRepository of the
+// repository over smart HTTP, and waits until the agent fetched revision.
+func (c *cluster) createSource(ctx context.Context, revision string) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: benchNamespace}}
+	if err := c.env.Client.Create(ctx, ns); err != nil {
+		return err
+	}
+	repo := &v1alpha1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: repoName},
+		Spec:       v1alpha1.GitRepositorySpec{URL: c.git.RepoURL(repoName), Interval: metav1.Duration{Duration: time.Hour}},
+	}
+	if err := c.env.Client.Create(ctx, repo); err != nil {
+		return err
+	}
+	return c.waitSource(ctx, revision)
+}
+
+// waitSource waits until the GitRepository's artifact is at revision.
+func (c *cluster) waitSource(ctx context.Context, revision string) error {
+	key := client.ObjectKey{Namespace: benchNamespace, Name: repoName}
+	return c.poll(ctx, gitReadyWithin, "GitRepository "+key.String()+" at "+revision, func() error {
+		var repo v1alpha1.GitRepository
+		if err := c.env.Client.Get(ctx, key, &repo); err != nil {
+			return err
+		}
+		if a := repo.Status.Artifact; a == nil || a.Revision != revision {
+			return fmt.Errorf("artifact %+v; %s", a, readyMessage(repo.Status.Conditions))
+		}
+		return nil
+	})
+}
+
+// createStack creates the pruning Stack of stackPath: interval an hour
+// (no interval reconcile during a run), no wait, maxPrunePercent 60.
+func (c *cluster) createStack(ctx context.Context) error {
+	s := &v1alpha1.Stack{
+		ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: stackName},
+		Spec: v1alpha1.StackSpec{
+			SourceRef:       v1alpha1.SourceReference{Kind: v1alpha1.GitRepositoryKind, Name: repoName},
+			Path:            stackPath,
+			Interval:        metav1.Duration{Duration: time.Hour},
+			Timeout:         &metav1.Duration{Duration: c.o.timeout},
+			Prune:           true,
+			MaxPrunePercent: maxPrunePercent,
+		},
+	}
+	return c.env.Client.Create(ctx, s)
+}
+
+// maxPrunePercent lets the prune figure remove about half of the objects.
+const maxPrunePercent = 60
+
+// stackKey names the benchmark's Stack.
+var stackKey = client.ObjectKey{Namespace: benchNamespace, Name: stackName}
+
+// waitStack waits until the Stack is Ready at revision with its status
+// written and, when handled is not empty, the reconcile request handled.
+func (c *cluster) waitStack(ctx context.Context, revision, handled string) error {
+	return c.poll(ctx, c.o.timeout, "Stack "+stackKey.String()+" Ready at "+revision, func() error {
+		var s v1alpha1.Stack
+		if err := c.env.Client.Get(ctx, stackKey, &s); err != nil {
+			return err
+		}
+		ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
+		switch {
+		case ready == nil || ready.Status != metav1.ConditionTrue:
+			return errors.New(readyMessage(s.Status.Conditions))
+		case s.Status.ObservedGeneration != s.Generation || s.Status.LastAppliedRevision != revision:
+			return fmt.Errorf("lastAppliedRevision %s, observedGeneration %d of %d", s.Status.LastAppliedRevision, s.Status.ObservedGeneration, s.Generation)
+		case handled != "" && s.Status.LastHandledReconcileAt != handled:
+			return fmt.Errorf("reconcile request %s not handled yet (last handled %q)", handled, s.Status.LastHandledReconcileAt)
+		}
+		return nil
+	})
+}
+
+// readyMessage renders the Ready condition for an error.
+func readyMessage(conds []metav1.Condition) string {
+	ready := meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
+	if ready == nil {
+		return "no Ready condition yet"
+	}
+	return fmt.Sprintf("Ready=%s %s: %s", ready.Status, ready.Reason, ready.Message)
+}
+
+// requestReconcile sets the reconcile-request annotation of obj to a fresh
+// value and returns it.
+func (c *cluster) requestReconcile(ctx context.Context, obj client.Object) (string, error) {
+	at := time.Now().UTC().Format(time.RFC3339Nano)
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, at)
+	if err := c.env.Client.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+		return "", fmt.Errorf("requesting a reconcile of %s: %w", client.ObjectKeyFromObject(obj), err)
+	}
+	return at, nil
+}
+
+// poll calls cond every pollInterval until it returns nil, the agent
+// exits, ctx ends or the timeout passes; the error then names what was
+// awaited, the last answer and the agent's log.
+func (c *cluster) poll(ctx context.Context, timeout time.Duration, what string, cond func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		last := cond()
+		if last == nil {
+			return nil
+		}
+		if err := c.agent.Exited(); err != nil {
+			return fmt.Errorf("waiting for %s (%v): %w", what, last, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s waiting for %s: %w (agent log: %s)", timeout, what, last, c.agent.LogPath())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// pollInterval is how often the benchmark reads what it waits for.
+const pollInterval = 20 * time.Millisecond
