@@ -2,59 +2,38 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/bench/harness"
 )
 
-// printer writes text or Markdown and keeps the first error.
-type printer struct {
-	w        io.Writer
-	markdown bool
-	err      error
-}
-
-func (p *printer) printf(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
-}
+// printer writes the report.
+type printer struct{ harness.Printer }
 
 // prose is a figure's description: a paragraph in Markdown, a line in text.
 type prose struct{ markdown, text string }
 
 // section prints one figure: heading, description, table, command.
 func (p *printer) section(title string, about prose, t harness.Table, cmd string) {
-	if p.markdown {
-		p.printf("### %s\n\n%s\n\n", title, about.markdown)
+	p.Heading(title)
+	if p.Markdown {
+		p.Printf("%s\n\n", about.markdown)
 	} else {
-		p.printf("%s\n%s\n%s\n\n", title, strings.Repeat("-", len(title)), about.text)
+		p.Printf("%s\n\n", about.text)
 	}
-	if p.err == nil {
-		if p.markdown {
-			p.err = t.WriteMarkdown(p.w)
-		} else {
-			p.err = t.WriteText(p.w)
-		}
-	}
-	if p.markdown {
-		p.printf("\nReproduce: `%s`\n\n", cmd)
-	} else {
-		p.printf("\nreproduce: %s\n\n", cmd)
-	}
+	p.Table(t)
+	p.Command(cmd)
 }
 
 func (p *printer) intro(r report) {
-	if p.markdown {
-		p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
+	if p.Markdown {
+		p.Printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
 			r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
-		p.printf("Whole section: `make bench-apply`. Each cell is the minimum / median over %s, each size of each run on a fresh control plane with a fresh agent (one number when they are equal).\n\n", r.runs())
+		p.Printf("Whole section: `make bench-apply`. Each cell is the minimum / median over %s, each size of each run on a fresh control plane with a fresh agent (one number when they are equal).\n\n", r.runs())
 		return
 	}
-	p.printf("Apply benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, r.runs(), r.elapsed.Round(time.Second))
+	p.Printf("Apply benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, r.runs(), r.elapsed.Round(time.Second))
 }
 
 func (r report) applyText() prose {
@@ -93,22 +72,22 @@ func (r report) pruneText() prose {
 }
 
 func (p *printer) notes(r report) {
-	if !p.markdown {
+	if !p.Markdown {
 		return
 	}
 	qps, burst := r.o.qps()
-	p.printf("Notes:\n\n")
-	p.printf("- The agent is `flotilla agent`, built from this commit once per invocation and run as its own process out of cluster (`--kubeconfig`), one fresh process per size and run, with Flotilla's CRDs installed beforehand. Defaults otherwise: `--concurrency 4`, the apply engine's %d requests in flight within a stage, `--drift-safety-interval 1h`.\n", floorConcurrency)
+	p.Printf("Notes:\n\n")
+	p.Printf("- The agent is `flotilla agent`, built from this commit once per invocation and run as its own process out of cluster (`--kubeconfig`), one fresh process per size and run, with Flotilla's CRDs installed beforehand. Defaults otherwise: `--concurrency 4`, the apply engine's %d requests in flight within a stage, `--drift-safety-interval 1h`.\n", floorConcurrency)
 	if r.o.rateLimit == rateLimitAgent {
-		p.printf("- Client rate limit: the defaults of `flotilla agent` (`--kube-api-qps %g --kube-api-burst %d`), for the agent and the floor alike.\n", qps, burst)
+		p.Printf("- Client rate limit: the defaults of `flotilla agent` (`--kube-api-qps %g --kube-api-burst %d`), for the agent and the floor alike.\n", qps, burst)
 	} else {
-		p.printf("- Client rate limit: `--kube-api-qps %g --kube-api-burst %d` for the agent, and the same for the floor. The agent's defaults (QPS 50, burst 300) would make the client's rate limiter the thing measured at 1000 objects and more: add `-rate-limit agent` to measure with those.\n", qps, burst)
+		p.Printf("- Client rate limit: `--kube-api-qps %g --kube-api-burst %d` for the agent, and the same for the floor. The agent's defaults (QPS 50, burst 300) would make the client's rate limiter the thing measured at 1000 objects and more: add `-rate-limit agent` to measure with those.\n", qps, burst)
 	}
-	p.printf("- The floor (`bench/cmd/apply/floor.go`) parses the same number of objects beforehand (harness.Mixed under another prefix, so they are new objects in other Namespaces on the same API server; the CRD is shared, created by whichever side goes first), then sends controller-runtime `Client.Apply` requests (server-side apply, field manager `%s`, force ownership): the Namespaces and the CRD first, then, once discovery serves the CRD's kind, the rest, %d at a time, with the agent's client rate limit. It does not render, read, dry-run, label, record an inventory or write a status, which the agent does. The clock runs from its first request to its last response.\n", floorManager, floorConcurrency)
-	p.printf("- Order: the floor goes first on odd runs (1, 3, ...), Flotilla first on even runs, so neither always meets a warmer or a more loaded API server.\n")
-	p.printf("- The Stack: interval 1h (no interval reconcile during a run), timeout %s, `prune: true`, `maxPrunePercent: %d`, no `wait` and no health checks: the control plane has no controller-manager, so Deployments never become available and a Stack that waited for them would never be Ready.\n", r.o.timeout, maxPrunePercent)
-	p.printf("- kube-apiserver, etcd, the Git server and this benchmark run on the same CPUs as the agent; their CPU is not counted in the agent's.\n")
+	p.Printf("- The floor (`bench/cmd/apply/floor.go`) parses the same number of objects beforehand (harness.Mixed under another prefix, so they are new objects in other Namespaces on the same API server; the CRD is shared, created by whichever side goes first), then sends controller-runtime `Client.Apply` requests (server-side apply, field manager `%s`, force ownership): the Namespaces and the CRD first, then, once discovery serves the CRD's kind, the rest, %d at a time, with the agent's client rate limit. It does not render, read, dry-run, label, record an inventory or write a status, which the agent does. The clock runs from its first request to its last response.\n", floorManager, floorConcurrency)
+	p.Printf("- Order: the floor goes first on odd runs (1, 3, ...), Flotilla first on even runs, so neither always meets a warmer or a more loaded API server.\n")
+	p.Printf("- The Stack: interval 1h (no interval reconcile during a run), timeout %s, `prune: true`, `maxPrunePercent: %d`, no `wait` and no health checks: the control plane has no controller-manager, so Deployments never become available and a Stack that waited for them would never be Ready.\n", r.o.timeout, maxPrunePercent)
+	p.Printf("- kube-apiserver, etcd, the Git server and this benchmark run on the same CPUs as the agent; their CPU is not counted in the agent's.\n")
 	if r.o.measuresNoop() {
-		p.printf("- At %d objects the prune runs with the agent restarted for the forced re-apply (`--drift-safety-interval 1ns`); a new revision is applied in full whatever the safety interval.\n", r.o.noopObjects)
+		p.Printf("- At %d objects the prune runs with the agent restarted for the forced re-apply (`--drift-safety-interval 1ns`); a new revision is applied in full whatever the safety interval.\n", r.o.noopObjects)
 	}
 }

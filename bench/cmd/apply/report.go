@@ -52,7 +52,7 @@ func (r report) publish(stdout io.Writer, log *harness.Progress) error {
 }
 
 func (r report) write(w io.Writer) error {
-	p := &printer{w: w, markdown: r.o.output == "markdown"}
+	p := &printer{harness.Printer{W: w, Markdown: r.o.output == "markdown"}}
 	p.intro(r)
 	p.section("Initial apply", r.applyText(), r.applyTable(), r.command(r.o.objects))
 	p.section("Agent resources", r.resourcesText(), r.resourcesTable(), r.command(r.o.objects))
@@ -61,7 +61,7 @@ func (r report) write(w io.Writer) error {
 	}
 	p.section("Prune", r.pruneText(), r.pruneTable(), r.command(r.o.objects))
 	p.notes(r)
-	return p.err
+	return p.Err
 }
 
 // runs is "3 runs" for the table headers.

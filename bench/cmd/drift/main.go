@@ -17,10 +17,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -115,22 +113,7 @@ func (o options) validate() error {
 // wants reports whether the figure is measured.
 func (o options) wants(figure string) bool { return o.only == "" || o.only == figure }
 
-func main() {
-	o, err := parseOptions(os.Args[1:], os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "drift:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "drift:", err)
-		os.Exit(1)
-	}
-}
+func main() { harness.Main("drift", parseOptions, run) }
 
 // run measures every run, then writes the report to stdout (and -update).
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
@@ -19,7 +18,7 @@ type report struct {
 }
 
 func (r report) write(w io.Writer) error {
-	p := &printer{w: w, markdown: r.o.output == "markdown"}
+	p := &printer{harness.Printer{W: w, Markdown: r.o.output == "markdown"}}
 	p.intro(r)
 	if r.o.wants("revert") {
 		p.revert(r)
@@ -28,68 +27,30 @@ func (r report) write(w io.Writer) error {
 		p.cost(r)
 	}
 	p.notes(r)
-	return p.err
+	return p.Err
 }
 
-// printer writes text or Markdown and keeps the first error.
-type printer struct {
-	w        io.Writer
-	markdown bool
-	err      error
-}
-
-func (p *printer) printf(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
-}
-
-func (p *printer) heading(s string) {
-	if p.markdown {
-		p.printf("### %s\n\n", s)
-		return
-	}
-	p.printf("%s\n%s\n", s, strings.Repeat("-", len(s)))
-}
-
-func (p *printer) table(t harness.Table) {
-	if p.err != nil {
-		return
-	}
-	if p.markdown {
-		p.err = t.WriteMarkdown(p.w)
-	} else {
-		p.err = t.WriteText(p.w)
-	}
-	p.printf("\n")
-}
-
-func (p *printer) command(cmd string) {
-	if p.markdown {
-		p.printf("Reproduce: `%s`\n\n", cmd)
-		return
-	}
-	p.printf("reproduce: %s\n\n", cmd)
-}
+// printer writes the report.
+type printer struct{ harness.Printer }
 
 func (p *printer) intro(r report) {
-	if p.markdown {
-		p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
+	if p.Markdown {
+		p.Printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
 			r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
-		p.printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", harness.Plural(len(r.runs), "run"))
+		p.Printf("Whole section: `make bench-drift`. Each cell is the minimum / median over %s, each on a fresh control plane (one number when they are equal).\n\n", harness.Plural(len(r.runs), "run"))
 		return
 	}
-	p.printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, harness.Plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
+	p.Printf("Drift benchmark: %s\n%s in %s; cells are min / median over runs (one number when equal)\n\n", r.machine, harness.Plural(len(r.runs), "run"), r.elapsed.Round(time.Second))
 }
 
 func (p *printer) revert(r report) {
 	o := r.o
-	p.heading("Revert latency")
-	if p.markdown {
-		p.printf("A `flotilla agent` process applies a Stack of %d ConfigMaps. %d times, one at a time, field manager `%s` merge-patches the managed field `data.value` of one of them; "+
+	p.Heading("Revert latency")
+	if p.Markdown {
+		p.Printf("A `flotilla agent` process applies a Stack of %d ConfigMaps. %d times, one at a time, field manager `%s` merge-patches the managed field `data.value` of one of them; "+
 			"the latency runs from the patch response to the watch event that shows the Git value back. One warm-up edit before them is not counted.\n\n", o.revertObjects, o.edits, editor)
 	} else {
-		p.printf("%d ConfigMaps, %d edits per run by %s, patch response to the watch event of the reverted value\n\n", o.revertObjects, o.edits, editor)
+		p.Printf("%d ConfigMaps, %d edits per run by %s, patch response to the watch event of the reverted value\n\n", o.revertObjects, o.edits, editor)
 	}
 	stats := []struct {
 		name string
@@ -110,23 +71,23 @@ func (p *printer) revert(r report) {
 		sp := harness.SpreadOf(values)
 		t.Rows = append(t.Rows, []string{s.name, harness.FormatSeconds(sp.Min), harness.FormatSeconds(sp.Median)})
 	}
-	p.table(t)
-	p.command(fmt.Sprintf("go run ./bench/cmd/drift -only revert -revert-objects %d -edits %d -runs %d%s", o.revertObjects, o.edits, o.runs, r.rateLimitFlag()))
+	p.Table(t)
+	p.Command(fmt.Sprintf("go run ./bench/cmd/drift -only revert -revert-objects %d -edits %d -runs %d%s", o.revertObjects, o.edits, o.runs, r.rateLimitFlag()))
 }
 
 func (p *printer) cost(r report) {
 	o := r.o
-	p.heading(fmt.Sprintf("Reconcile cost at %d objects", o.objects))
-	if p.markdown {
-		p.printf("A Stack applies %d objects (ConfigMaps, headless Services and ServiceAccounts in turn, one file each) in %d Namespaces it also creates; interval %s. "+
+	p.Heading(fmt.Sprintf("Reconcile cost at %d objects", o.objects))
+	if p.Markdown {
+		p.Printf("A Stack applies %d objects (ConfigMaps, headless Services and ServiceAccounts in turn, one file each) in %d Namespaces it also creates; interval %s. "+
 			"Per reconcile: the controllers' API requests by verb (dry-runs apart from writes), the mean reconcile wall time (`flotilla_reconcile_duration_seconds`, kind Stack), "+
 			"and the CPU seconds of the benchmark process over the window.\n\n", o.objects, o.namespaces, o.interval)
-		p.printf("- **first apply**: from creating the Stack until it is Ready, status written.\n")
-		p.printf("- **no-op**: %d interval reconciles of the Ready Stack with nothing changed, after one warm-up; each window runs from the end of one reconcile to the end of the next, so its CPU includes one interval of idle.\n", o.reconciles)
-		p.printf("- **forced re-apply**: the same after restarting the controllers with a `StackReconciler` whose `SafetyInterval` is 1ns, so no reconcile may skip the apply: the engine reads and dry-runs every object and writes those that differ, here none (the restart's own re-apply is the warm-up).\n")
-		p.printf("- **idle baseline**: one interval with the controllers running and no reconcile due: the floor of the CPU column.\n\n")
+		p.Printf("- **first apply**: from creating the Stack until it is Ready, status written.\n")
+		p.Printf("- **no-op**: %d interval reconciles of the Ready Stack with nothing changed, after one warm-up; each window runs from the end of one reconcile to the end of the next, so its CPU includes one interval of idle.\n", o.reconciles)
+		p.Printf("- **forced re-apply**: the same after restarting the controllers with a `StackReconciler` whose `SafetyInterval` is 1ns, so no reconcile may skip the apply: the engine reads and dry-runs every object and writes those that differ, here none (the restart's own re-apply is the warm-up).\n")
+		p.Printf("- **idle baseline**: one interval with the controllers running and no reconcile due: the floor of the CPU column.\n\n")
 	} else {
-		p.printf("%d objects in %d namespaces, interval %s; per reconcile; CPU of this process over the window\n\n", o.objects, o.namespaces, o.interval)
+		p.Printf("%d objects in %d namespaces, interval %s; per reconcile; CPU of this process over the window\n\n", o.objects, o.namespaces, o.interval)
 	}
 	header := []string{"reconcile", "n"}
 	for _, v := range harness.Verbs {
@@ -152,23 +113,23 @@ func (p *printer) cost(r report) {
 		row = append(row, wall, harness.FormatSpread(spread(func(c harness.Cost) float64 { return c.CPU }), harness.FormatSeconds))
 		t.Rows = append(t.Rows, row)
 	}
-	p.table(t)
-	p.command(fmt.Sprintf("go run ./bench/cmd/drift -only cost -objects %d -namespaces %d -reconciles %d -interval %s -runs %d%s",
+	p.Table(t)
+	p.Command(fmt.Sprintf("go run ./bench/cmd/drift -only cost -objects %d -namespaces %d -reconciles %d -interval %s -runs %d%s",
 		o.objects, o.namespaces, o.reconciles, o.interval, o.runs, r.rateLimitFlag()))
 }
 
 func (p *printer) notes(r report) {
-	if !p.markdown {
+	if !p.Markdown {
 		return
 	}
-	p.printf("Notes:\n\n")
-	p.printf("- Revert latency: the agent is `bin/flotilla agent`, built from this commit and run as its own process against the control plane, and stopped before the cost figure starts.\n")
-	p.printf("- Reconcile cost: the GitRepository and Stack controllers and the drift watcher run in the benchmark process, wired as `internal/agent` wires them, so their requests can be counted by verb (dry-runs apart) by a wrapper of their rest transport. The benchmark's own requests (its edits, watch and probes) are not counted. The Apply section measures the same no-op reconcile on the agent process.\n")
-	p.printf("- CPU is `utime + stime` of `/proc/self/stat`, in 10 ms ticks: the controllers and the benchmark's probes, not kube-apiserver or etcd, which run as separate processes on the same CPUs.\n")
+	p.Printf("Notes:\n\n")
+	p.Printf("- Revert latency: the agent is `bin/flotilla agent`, built from this commit and run as its own process against the control plane, and stopped before the cost figure starts.\n")
+	p.Printf("- Reconcile cost: the GitRepository and Stack controllers and the drift watcher run in the benchmark process, wired as `internal/agent` wires them, so their requests can be counted by verb (dry-runs apart) by a wrapper of their rest transport. The benchmark's own requests (its edits, watch and probes) are not counted. The Apply section measures the same no-op reconcile on the agent process.\n")
+	p.Printf("- CPU is `utime + stime` of `/proc/self/stat`, in 10 ms ticks: the controllers and the benchmark's probes, not kube-apiserver or etcd, which run as separate processes on the same CPUs.\n")
 	if r.o.rateLimit == "agent" {
-		p.printf("- Client rate limit: the defaults of `bin/flotilla agent` (`--kube-api-qps 50`, `--kube-api-burst 300`).\n")
+		p.Printf("- Client rate limit: the defaults of `bin/flotilla agent` (`--kube-api-qps 50`, `--kube-api-burst 300`).\n")
 	} else {
-		p.printf("- Client rate limit: envtest's rest config (QPS 1000, burst 2000), as the integration tests; the agent process gets the same through `--kube-api-qps 1000 --kube-api-burst 2000`. `bin/flotilla agent` defaults to QPS 50, burst 300 (`--kube-api-qps`, `--kube-api-burst`): add `-rate-limit agent` to measure with those.\n")
+		p.Printf("- Client rate limit: envtest's rest config (QPS 1000, burst 2000), as the integration tests; the agent process gets the same through `--kube-api-qps 1000 --kube-api-burst 2000`. `bin/flotilla agent` defaults to QPS 50, burst 300 (`--kube-api-qps`, `--kube-api-burst`): add `-rate-limit agent` to measure with those.\n")
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
@@ -53,75 +52,37 @@ var rows = []row{
 }
 
 func (r report) write(w io.Writer) error {
-	p := &printer{w: w, markdown: r.o.output == "markdown"}
+	p := &printer{harness.Printer{W: w, Markdown: r.o.output == "markdown"}}
 	p.intro(r)
 	for _, n := range r.o.clusters {
 		p.size(r, n)
 	}
 	p.notes(r)
-	return p.err
+	return p.Err
 }
 
-// printer writes text or Markdown and keeps the first error.
-type printer struct {
-	w        io.Writer
-	markdown bool
-	err      error
-}
-
-func (p *printer) printf(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
-	}
-}
-
-func (p *printer) heading(s string) {
-	if p.markdown {
-		p.printf("### %s\n\n", s)
-		return
-	}
-	p.printf("%s\n%s\n", s, strings.Repeat("-", len(s)))
-}
-
-func (p *printer) table(t harness.Table) {
-	if p.err != nil {
-		return
-	}
-	if p.markdown {
-		p.err = t.WriteMarkdown(p.w)
-	} else {
-		p.err = t.WriteText(p.w)
-	}
-	p.printf("\n")
-}
-
-func (p *printer) command(cmd string) {
-	if p.markdown {
-		p.printf("Reproduce: `%s`\n\n", cmd)
-		return
-	}
-	p.printf("reproduce: %s\n\n", cmd)
-}
+// printer writes the report.
+type printer struct{ harness.Printer }
 
 func (p *printer) intro(r report) {
-	if !p.markdown {
-		p.printf("Fleet benchmark: %s\n%s per fleet size in %s; cells are min / median over runs (one number when equal)\n\n",
+	if !p.Markdown {
+		p.Printf("Fleet benchmark: %s\n%s per fleet size in %s; cells are min / median over runs (one number when equal)\n\n",
 			r.machine, harness.Plural(r.o.runs, "run"), r.elapsed.Round(time.Second))
 		return
 	}
-	p.printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
+	p.Printf("Measured on %s at commit `%s` on %s, control plane from `hack/testenv.sh`, in %s. ",
 		r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
-	p.printf("Whole section: `make bench-fleet`. Each cell is the minimum / median over %s, each on a fresh fleet (one number when they are equal).\n\n", harness.Plural(r.o.runs, "run"))
-	p.printf("A fleet of M clusters, each a kube-apiserver of its own with its own `flotilla agent` process, converges from one Git repository served by `git http-backend` over smart HTTP. "+
+	p.Printf("Whole section: `make bench-fleet`. Each cell is the minimum / median over %s, each on a fresh fleet (one number when they are equal).\n\n", harness.Plural(r.o.runs, "run"))
+	p.Printf("A fleet of M clusters, each a kube-apiserver of its own with its own `flotilla agent` process, converges from one Git repository served by `git http-backend` over smart HTTP. "+
 		"The repository holds a shared base of %d objects (Namespaces, a Widget CRD, then ConfigMaps, Secrets, headless Services, Deployments, ServiceAccounts, Roles, RoleBindings and Widgets in turn, one file each) "+
 		"and, per cluster, `clusters/<name>/`: a kustomization that renders the base with a label of its own on every object and adds a ConfigMap, so every cluster applies its own %d objects. "+
 		"Each cluster has a GitRepository and a Stack for its path.\n\n", r.o.objects, r.o.objects+1)
-	p.printf("- **initial convergence**: the agents already run; from creating the GitRepository and the Stack on every cluster at once until the Stack of every cluster is Ready at the commit, status written for its generation.\n")
-	p.printf("- **commit rollout**: a commit changes the shared base (%d of the %d objects change on every cluster); from the return of `git push`, the reconcile-request annotation is set on every GitRepository at once, as a webhook receiver would, until every Stack is Ready at the new commit.\n",
+	p.Printf("- **initial convergence**: the agents already run; from creating the GitRepository and the Stack on every cluster at once until the Stack of every cluster is Ready at the commit, status written for its generation.\n")
+	p.Printf("- **commit rollout**: a commit changes the shared base (%d of the %d objects change on every cluster); from the return of `git push`, the reconcile-request annotation is set on every GitRepository at once, as a webhook receiver would, until every Stack is Ready at the new commit.\n",
 		changedObjects(r.o.objects), r.o.objects+1)
-	p.printf("- **fastest cluster**: the first cluster Ready; \"every cluster Ready\" is the slowest.\n")
-	p.printf("- **CPU**: `utime + stime` over the wave, summed over the agent processes, and over etcd and the kube-apiservers (the control plane). **Peak RSS**: each agent's VmHWM at the end of the run.\n")
-	p.printf("- **Fleet VmRSS**: the resident memory of etcd, the kube-apiservers and the agents after the rollout, summed; each process counts the pages it shares with the others (the binaries' text), so the sum overstates what the fleet takes. **Fleet Pss** splits the shared pages between the processes that map them (`/proc/<pid>/smaps_rollup`): the memory the fleet takes. Per cluster is the total over M, etcd included.\n\n")
+	p.Printf("- **fastest cluster**: the first cluster Ready; \"every cluster Ready\" is the slowest.\n")
+	p.Printf("- **CPU**: `utime + stime` over the wave, summed over the agent processes, and over etcd and the kube-apiservers (the control plane). **Peak RSS**: each agent's VmHWM at the end of the run.\n")
+	p.Printf("- **Fleet VmRSS**: the resident memory of etcd, the kube-apiservers and the agents after the rollout, summed; each process counts the pages it shares with the others (the binaries' text), so the sum overstates what the fleet takes. **Fleet Pss** splits the shared pages between the processes that map them (`/proc/<pid>/smaps_rollup`): the memory the fleet takes. Per cluster is the total over M, etcd included.\n\n")
 }
 
 // runsOf are the runs of the fleet of n clusters.
@@ -140,7 +101,7 @@ func (p *printer) size(r report, n int) {
 	if len(runs) == 0 {
 		return
 	}
-	p.heading(harness.Plural(n, "cluster"))
+	p.Heading(harness.Plural(n, "cluster"))
 	label := harness.Plural(len(runs), "run")
 	t := harness.Table{Header: []string{"figure", "min of " + label, "median of " + label}}
 	for _, row := range rows {
@@ -151,26 +112,26 @@ func (p *printer) size(r report, n int) {
 		sp := harness.SpreadOf(values)
 		t.Rows = append(t.Rows, []string{row.name, row.format(sp.Min), row.format(sp.Median)})
 	}
-	p.table(t)
-	p.command(fmt.Sprintf("go run ./bench/cmd/fleet -clusters %d -objects %d -runs %d", n, r.o.objects, r.o.runs))
+	p.Table(t)
+	p.Command(fmt.Sprintf("go run ./bench/cmd/fleet -clusters %d -objects %d -runs %d", n, r.o.objects, r.o.runs))
 }
 
 func (p *printer) notes(r report) {
-	if !p.markdown {
+	if !p.Markdown {
 		return
 	}
 	d := agent.DefaultOptions()
-	p.printf("Notes:\n\n")
-	p.printf("- One etcd (from `hack/testenv.sh`) holds every cluster: each kube-apiserver runs with envtest's flags, as `make test` does, plus `--etcd-prefix /cluster-NN`, so the clusters share no object, CRD or namespace, only the etcd process (test/controlplane.StartShared). The kube-apiservers start %d at a time; Flotilla's CRDs are installed in each before its agent starts. There is no controller-manager, so Deployments never become available: the Stacks set neither `wait` nor health checks.\n", r.o.parallel)
-	p.printf("- Each agent is `flotilla agent --kube-api-qps %s --kube-api-burst %s` (the default is QPS %.0f, burst %d), out of cluster with the cluster's kubeconfig; the rest is default: concurrency %d, drift safety interval %s, and the apply engine's concurrency %d.\n",
+	p.Printf("Notes:\n\n")
+	p.Printf("- One etcd (from `hack/testenv.sh`) holds every cluster: each kube-apiserver runs with envtest's flags, as `make test` does, plus `--etcd-prefix /cluster-NN`, so the clusters share no object, CRD or namespace, only the etcd process (test/controlplane.StartShared). The kube-apiservers start %d at a time; Flotilla's CRDs are installed in each before its agent starts. There is no controller-manager, so Deployments never become available: the Stacks set neither `wait` nor health checks.\n", r.o.parallel)
+	p.Printf("- Each agent is `flotilla agent --kube-api-qps %s --kube-api-burst %s` (the default is QPS %.0f, burst %d), out of cluster with the cluster's kubeconfig; the rest is default: concurrency %d, drift safety interval %s, and the apply engine's concurrency %d.\n",
 		agentQPS, agentBurst, d.KubeAPIQPS, d.KubeAPIBurst, d.Concurrency, controller.DefaultSafetyInterval, d.Apply.Concurrency)
-	p.printf("- GitRepository interval %s, Stack interval %s, `prune: true`. All the agents fetch from the one Git server at once.\n", repoInterval, stackInterval)
-	p.printf("- Before the clock starts, each cluster creates its GitRepository and Stack in a server-side dry-run: kube-apiserver delays every create of a custom resource by 2 s while its CRD has been Established for less than 2 s (apiextensions-apiserver, customresource_handler.go), a wait that belongs to installing the CRDs, not to the convergence.\n")
-	p.printf("- No kube-apiserver or agent starts while MemAvailable is under %d MiB (`-min-available`): a fleet that does not fit fails with the number of clusters it reached instead of meeting the OOM killer.\n", r.o.minAvailable)
-	p.printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the agents, `git http-backend` and the benchmark, which watches each cluster's Stack. The 1-minute load average was %s when the runs started.\n", r.machine.CPUs, r.load)
+	p.Printf("- GitRepository interval %s, Stack interval %s, `prune: true`. All the agents fetch from the one Git server at once.\n", repoInterval, stackInterval)
+	p.Printf("- Before the clock starts, each cluster creates its GitRepository and Stack in a server-side dry-run: kube-apiserver delays every create of a custom resource by 2 s while its CRD has been Established for less than 2 s (apiextensions-apiserver, customresource_handler.go), a wait that belongs to installing the CRDs, not to the convergence.\n")
+	p.Printf("- No kube-apiserver or agent starts while MemAvailable is under %d MiB (`-min-available`): a fleet that does not fit fails with the number of clusters it reached instead of meeting the OOM killer.\n", r.o.minAvailable)
+	p.Printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the agents, `git http-backend` and the benchmark, which watches each cluster's Stack. The 1-minute load average was %s when the runs started.\n", r.machine.CPUs, r.load)
 	for _, n := range r.o.clusters {
 		if b, ok := r.busy(n); ok {
-			p.printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves. The agents' share per cluster was %s and %s.\n",
+			p.Printf("- %s, median run: the agents and the control plane used %s of CPU time during the initial convergence, %s during the rollout: %.0f%% and %.0f%% of the %d CPUs over those waves. The agents' share per cluster was %s and %s.\n",
 				harness.Plural(n, "cluster"), harness.FormatSeconds(b.initialCPU), harness.FormatSeconds(b.rolloutCPU), b.initialBusy*100, b.rolloutBusy*100, r.machine.CPUs,
 				harness.FormatSeconds(b.agentInitial/float64(n)), harness.FormatSeconds(b.agentRollout/float64(n)))
 		}
