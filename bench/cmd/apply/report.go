@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
@@ -31,24 +30,7 @@ func (r *report) add(n int, res sizeResult) {
 // publish writes the report to stdout and, with -update, into the Apply
 // section of that file.
 func (r report) publish(stdout io.Writer, log *harness.Progress) error {
-	var out strings.Builder
-	if err := r.write(&out); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(stdout, out.String()); err != nil {
-		return err
-	}
-	if err := harness.WriteHeadlines(r.o.headlines, "apply", r.headlines()); err != nil {
-		return err
-	}
-	if r.o.update == "" {
-		return nil
-	}
-	if err := harness.UpdateSection(r.o.update, "Apply", out.String()); err != nil {
-		return err
-	}
-	log.Printf("updated the apply section of %s", r.o.update)
-	return nil
+	return harness.Publish(harness.Report{Section: "Apply", Write: r.write, Headlines: r.headlines()}, stdout, r.o.headlines, r.o.update, log)
 }
 
 func (r report) write(w io.Writer) error {

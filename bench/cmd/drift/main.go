@@ -18,7 +18,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -134,23 +133,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		rep.runs = append(rep.runs, res)
 	}
 	rep.elapsed = log.Elapsed()
-	var out strings.Builder
-	if err := rep.write(&out); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(stdout, out.String()); err != nil {
-		return err
-	}
-	if err := harness.WriteHeadlines(o.headlines, "drift", rep.headlines()); err != nil {
-		return err
-	}
-	if o.update != "" {
-		if err := harness.UpdateSection(o.update, "Drift", out.String()); err != nil {
-			return err
-		}
-		log.Printf("updated the drift section of %s", o.update)
-	}
-	return nil
+	return harness.Publish(harness.Report{Section: "Drift", Write: rep.write, Headlines: rep.headlines()}, stdout, o.headlines, o.update, log)
 }
 
 // buildAgent compiles bin/flotilla into a temporary directory for the

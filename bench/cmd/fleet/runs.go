@@ -74,26 +74,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return rep.publish(stdout, log)
 }
 
-// publish writes the report to stdout and, with -update, into its file.
+// publish writes the report to stdout and, with -update, into the Fleet
+// section of that file.
 func (r report) publish(stdout io.Writer, log *harness.Progress) error {
-	var out strings.Builder
-	if err := r.write(&out); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(stdout, out.String()); err != nil {
-		return err
-	}
-	if err := harness.WriteHeadlines(r.o.headlines, "fleet", r.headlines()); err != nil {
-		return err
-	}
-	if r.o.update == "" {
-		return nil
-	}
-	if err := harness.UpdateSection(r.o.update, "Fleet", out.String()); err != nil {
-		return err
-	}
-	log.Printf("updated the fleet section of %s", r.o.update)
-	return nil
+	return harness.Publish(harness.Report{Section: "Fleet", Write: r.write, Headlines: r.headlines()}, stdout, r.o.headlines, r.o.update, log)
 }
 
 // runOnce starts a fleet of n clusters and measures both waves on it.

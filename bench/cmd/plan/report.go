@@ -59,23 +59,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		r.plans, r.kustomize, r.kustomizeN = append(r.plans, p), append(r.kustomize, d), n
 	}
 	r.elapsed = log.Elapsed()
-	var out strings.Builder
-	if err := r.write(&out); err != nil {
-		return err
-	}
-	if _, err := io.WriteString(stdout, out.String()); err != nil {
-		return err
-	}
-	if err := harness.WriteHeadlines(o.headlines, "plan", r.headlines()); err != nil {
-		return err
-	}
-	if o.update != "" {
-		if err := harness.UpdateSection(o.update, "Plan", out.String()); err != nil {
-			return err
-		}
-		log.Printf("updated the plan section of %s", o.update)
-	}
-	return nil
+	return harness.Publish(harness.Report{Section: "Plan", Write: r.write, Headlines: r.headlines()}, stdout, o.headlines, o.update, log)
 }
 
 func describeMachine() string {
