@@ -18,7 +18,7 @@ import (
 // other.
 func TestSharedClustersAreApart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("integration test: starts etcd and two kube-apiservers")
+		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and two kube-apiservers (run `make test`)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
