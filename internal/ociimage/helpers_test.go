@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"io"
 	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -70,4 +73,16 @@ func digest(t *testing.T, a Artifact) v1.Hash {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// timeout bounds a test's registry calls (go-containerregistry retries).
+const timeout = 20 * time.Second
+
+func mustParse(t *testing.T, ref string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
