@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# testenv.sh installs or builds the binaries of the local control plane that
+# testenv.sh installs or builds the binaries of the local test ground that
 # Flotilla's integration tests and demo run against, and prints, as its last
-# line, the directory that holds kube-apiserver and etcd (KUBEBUILDER_ASSETS).
+# line, the directory that holds them (KUBEBUILDER_ASSETS).
 #
-# etcd comes from Debian's etcd-server package; kube-apiserver is built from
-# the k8s.io/kubernetes Go module in test/controlplane/build (its own module, so the
-# product's go.mod never sees it). Binaries are cached outside the clone,
-# keyed by version, and reused when present. Progress goes to stderr.
+# - etcd comes from Debian's etcd-server package;
+# - kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and
+#   kube-proxy are built from the k8s.io/kubernetes Go module in
+#   test/controlplane/build (its own module, so the product's go.mod never
+#   sees it);
+# - CoreDNS is built from its Go module in test/node/coredns;
+# - the real node's runtime comes from Debian: containerd, runc, the CNI
+#   plugins, iptables and conntrack, and the OCI registry (docker-registry).
+#
+# Binaries are cached outside the clone, keyed by version, and reused when
+# present. Progress goes to stderr.
 set -euo pipefail
 
 KUBE_VERSION=v1.37.2
 ETCD_VERSION=3.4.23
+COREDNS_VERSION=v1.15.0
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack docker-registry)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${FLOTILLA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla}
@@ -25,29 +35,67 @@ ensure_etcd() {
   fi
   if ! command -v etcd >/dev/null || ! etcd --version 2>/dev/null | grep -q "$ETCD_VERSION"; then
     log "installing Debian's etcd-server $ETCD_VERSION"
-    local sudo=""
-    [[ $(id -u) == 0 ]] || sudo=sudo
-    $sudo apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "etcd-server=$ETCD_VERSION*" >&2
+    apt_install "etcd-server=$ETCD_VERSION*"
   fi
   ln -sf "$(command -v etcd)" "$dir/etcd"
 }
 
-ensure_kube_apiserver() {
-  if [[ -x $dir/kube-apiserver ]]; then
-    return
-  fi
-  log "building kube-apiserver $KUBE_VERSION from source (first time only: about 10 minutes on 2 cores)"
+apt_install() {
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# ensure_kube builds every Kubernetes command that is missing, in one go
+# build so that they share the compiled packages.
+ensure_kube() {
+  local missing=() cmd
+  for cmd in "${KUBE_COMMANDS[@]}"; do
+    [[ -x $dir/$cmd ]] || missing+=("./$cmd")
+  done
+  ((${#missing[@]})) || return 0
+  log "building ${missing[*]#./} $KUBE_VERSION from source (first time only: about 15 minutes on 2 cores)"
   local pkg=k8s.io/component-base/version
   local minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
   local ldflags="-s -w -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  local tmp
+  tmp=$(mktemp -d "$dir/build.XXXXXX")
   (cd "$root/test/controlplane/build" &&
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dir/kube-apiserver.tmp" ./kube-apiserver)
-  mv "$dir/kube-apiserver.tmp" "$dir/kube-apiserver"
-  log "built $dir/kube-apiserver"
+    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$tmp/" "${missing[@]}")
+  mv "$tmp"/* "$dir/"
+  rmdir "$tmp"
+  log "built ${missing[*]#./} in $dir"
+}
+
+# ensure_coredns builds CoreDNS when missing or when its build module (the
+# plugins it holds) changed since.
+ensure_coredns() {
+  local stamp
+  stamp=$(cat "$root/test/node/coredns/main.go" "$root/test/node/coredns/go.sum" | sha256sum | cut -c1-16)
+  [[ -x $dir/coredns && $(cat "$dir/coredns.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building CoreDNS $COREDNS_VERSION from source (first time only: a few minutes)"
+  (cd "$root/test/node/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/coredns.tmp" .)
+  mv "$dir/coredns.tmp" "$dir/coredns"
+  echo "$stamp" >"$dir/coredns.stamp"
+}
+
+# ensure_node_packages installs the real node's runtime from Debian. Nothing
+# is started or enabled: the test ground runs its own containerd and
+# registry with their own configuration.
+ensure_node_packages() {
+  local missing=() p
+  for p in "${NODE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing Debian packages: ${missing[*]}"
+  apt_install "${missing[@]}"
 }
 
 ensure_etcd
-ensure_kube_apiserver
+ensure_kube
+ensure_node_packages
+ensure_coredns
 echo "$dir"

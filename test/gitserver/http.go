@@ -2,6 +2,7 @@ package gitserver
 
 import (
 	"encoding/pem"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -15,6 +16,7 @@ import (
 type httpConfig struct {
 	user, password string
 	tls            bool
+	host           string
 }
 
 // HTTPOption configures NewHTTP.
@@ -31,6 +33,12 @@ func WithBasicAuth(user, password string) HTTPOption {
 // WithTLS serves HTTPS with the httptest certificate (see CACert).
 func WithTLS() HTTPOption {
 	return func(c *httpConfig) { c.tls = true }
+}
+
+// WithHost listens on host (an IP address of this machine) instead of
+// 127.0.0.1: a real node's Pods reach the server at the node's address.
+func WithHost(host string) HTTPOption {
+	return func(c *httpConfig) { c.host = host }
 }
 
 // HTTPServer serves a Root over the Git smart HTTP protocol using the real
@@ -52,6 +60,14 @@ func NewHTTP(t testing.TB, root *Root, opts ...HTTPOption) *HTTPServer {
 	s := &HTTPServer{}
 	h := s.count(backend(t, root, cfg))
 	s.srv = httptest.NewUnstartedServer(h)
+	if cfg.host != "" {
+		l, err := net.Listen("tcp", net.JoinHostPort(cfg.host, "0"))
+		if err != nil {
+			t.Fatalf("git server: listening on %s: %v", cfg.host, err)
+		}
+		s.srv.Listener.Close()
+		s.srv.Listener = l
+	}
 	if cfg.tls {
 		s.srv.StartTLS()
 	} else {

@@ -1,0 +1,422 @@
+package node
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// StateDir holds the lock that makes real nodes on one machine take turns,
+// and the record of what the running (or crashed) node changed on the host.
+var StateDir = "/run/flotilla-node"
+
+// hostDirs are directories outside the node's own directory that kubelet,
+// containerd and the CNI plugins write to whatever they are told. Teardown
+// removes those that did not exist before.
+var hostDirs = []string{
+	"/var/lib/kubelet", // kubelet hard-codes /var/lib/kubelet/device-plugins
+	"/var/lib/cni",     // containerd 1.6 keeps CNI results here
+	"/var/log/containers",
+	"/var/log/pods",
+	"/run/containerd", // shim sockets (/run/containerd/s)
+}
+
+// sysctls the node's components may change; teardown puts them back.
+var sysctls = []string{
+	"net.ipv4.ip_forward",
+	"net.ipv4.conf.all.route_localnet",
+	"net.bridge.bridge-nf-call-iptables",
+	"net.bridge.bridge-nf-call-ip6tables",
+	"net.netfilter.nf_conntrack_max",
+	"vm.overcommit_memory",
+	"vm.panic_on_oom",
+	"kernel.panic",
+	"kernel.panic_on_oops",
+	"kernel.keys.root_maxkeys",
+	"kernel.keys.root_maxbytes",
+}
+
+// iptablesTables are snapshotted before the node starts and restored after.
+var iptablesTables = []string{"filter", "nat", "mangle", "raw"}
+
+// hostState is what a node changed on the host, written to
+// StateDir/state.json before each change so that Cleanup can undo it after
+// a crash.
+type hostState struct {
+	// Dir is the node's own directory (configuration, data, logs).
+	Dir string `json:"dir"`
+	// KeepDir leaves Dir in place on teardown (logs for a failed run).
+	KeepDir bool `json:"keepDir,omitempty"`
+	// Processes maps a pid to the executable it ran.
+	Processes map[int]string `json:"processes,omitempty"`
+	// Links are network links the node created.
+	Links []string `json:"links,omitempty"`
+	// CgroupRoot is kubelet's cgroupRoot, under every controller.
+	CgroupRoot string `json:"cgroupRoot,omitempty"`
+	// Sysctls holds the values before the node started.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// NewDirs are host directories that did not exist before.
+	NewDirs []string `json:"newDirs,omitempty"`
+	// IPTables holds iptables-save and ip6tables-save output from before.
+	IPTables map[string]string `json:"iptables,omitempty"`
+}
+
+func statePath() string { return filepath.Join(StateDir, "state.json") }
+
+// lock takes the machine-wide node lock, waiting for another node to stop
+// (tests in several packages take turns). The returned file releases it
+// when closed.
+func lock(ctx context.Context) (*os.File, error) {
+	if err := os.MkdirAll(StateDir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(StateDir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for another real node on this machine to stop: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (s *hostState) save() error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := statePath() + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, statePath())
+}
+
+func loadState() (*hostState, error) {
+	data, err := os.ReadFile(statePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &hostState{}
+	if err := json.Unmarshal(data, s); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", statePath(), err)
+	}
+	return s, nil
+}
+
+// record snapshots the host before the node changes it.
+func (s *hostState) record() error {
+	s.Sysctls = map[string]string{}
+	for _, k := range sysctls {
+		if v, err := os.ReadFile(sysctlPath(k)); err == nil {
+			s.Sysctls[k] = strings.TrimSpace(string(v))
+		}
+	}
+	for _, d := range hostDirs {
+		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
+			s.NewDirs = append(s.NewDirs, d)
+		}
+	}
+	s.IPTables = map[string]string{}
+	for _, bin := range []string{"iptables", "ip6tables"} {
+		for _, t := range iptablesTables {
+			// Listing makes the table exist, so the snapshot holds it and
+			// a restore empties what the node added to it.
+			_ = exec.Command(bin, "-w", "-t", t, "-S").Run()
+		}
+		out, err := exec.Command(bin + "-save").Output()
+		if err != nil {
+			return &StepError{Step: bin + "-save", Err: err}
+		}
+		s.IPTables[bin] = string(out)
+	}
+	return s.save()
+}
+
+func sysctlPath(key string) string {
+	return filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
+}
+
+// Cleanup undoes what a node left on the host, from its record: after a
+// crash, or when a test binary was killed. It is what Stop does after
+// stopping the processes, and is safe to run at any time: with no record it
+// does nothing. It takes the machine-wide lock.
+func Cleanup(ctx context.Context) error {
+	f, err := lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return cleanupLocked()
+}
+
+func cleanupLocked() error {
+	s, err := loadState()
+	if err != nil || s == nil {
+		return err
+	}
+	return s.undo()
+}
+
+// undo reverses everything in the record, in order, and removes it. Each
+// step runs even when an earlier one failed.
+func (s *hostState) undo() error {
+	var errs []error
+	s.killProcesses()
+	killShims(s.Dir)
+	if s.CgroupRoot != "" {
+		killCgroup(s.CgroupRoot)
+	}
+	errs = append(errs, unmountUnder(s.Dir))
+	if s.CgroupRoot != "" {
+		errs = append(errs, removeCgroup(s.CgroupRoot))
+	}
+	errs = append(errs, s.restoreIPTables())
+	for _, l := range s.Links {
+		if exec.Command("ip", "link", "show", l).Run() == nil {
+			if out, err := exec.Command("ip", "link", "del", l).CombinedOutput(); err != nil {
+				errs = append(errs, fmt.Errorf("deleting link %s: %v: %s", l, err, out))
+			}
+		}
+	}
+	for k, v := range s.Sysctls {
+		if err := os.WriteFile(sysctlPath(k), []byte(v), 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("restoring %s: %w", k, err))
+		}
+	}
+	for _, d := range s.NewDirs {
+		errs = append(errs, unmountUnder(d), os.RemoveAll(d))
+	}
+	if !s.KeepDir && s.Dir != "" {
+		errs = append(errs, os.RemoveAll(s.Dir))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("test ground teardown: %w", err)
+	}
+	return os.Remove(statePath())
+}
+
+// killProcesses kills the recorded components whose pid still runs the
+// recorded executable (a pid may have been reused since a crash).
+func (s *hostState) killProcesses() {
+	for pid, exe := range s.Processes {
+		if got, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && got == exe {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	for pid, exe := range s.Processes {
+		waitGone(pid, exe)
+	}
+}
+
+func waitGone(pid int, exe string) {
+	for range 50 {
+		got, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if err != nil || got != exe {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// killShims kills the containerd shims that serve the node's containerd
+// (their command line names its socket under dir): they outlive containerd.
+func killShims(dir string) {
+	if dir == "" {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if strings.Contains(args[0], "containerd-shim") && strings.Contains(string(cmdline), dir) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// cgroupDirs lists root's directory under every mounted cgroup v1
+// controller (and the v2 unified tree when there is one).
+func cgroupDirs(root string) []string {
+	var dirs []string
+	controllers, _ := os.ReadDir("/sys/fs/cgroup")
+	for _, c := range controllers {
+		d := filepath.Join("/sys/fs/cgroup", c.Name(), root)
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// makeCgroupRoot creates root under every cgroup v1 controller (kubelet
+// wants its cgroupRoot to exist), with cpuset's CPUs and memory nodes
+// copied from the top, which a new cpuset cgroup lacks.
+func makeCgroupRoot(root string) error {
+	controllers, err := os.ReadDir("/sys/fs/cgroup")
+	if err != nil {
+		return err
+	}
+	for _, ctl := range controllers {
+		top := filepath.Join("/sys/fs/cgroup", ctl.Name())
+		if fi, err := os.Stat(top); err != nil || !fi.IsDir() {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(top, root), 0o755); err != nil {
+			return err
+		}
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if v, err := os.ReadFile(filepath.Join(top, f)); err == nil {
+				if err := os.WriteFile(filepath.Join(top, root, f), v, 0o644); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// killCgroup kills every process in root's cgroups: the Pods' containers,
+// whose shims may already be gone.
+func killCgroup(root string) {
+	for _, d := range cgroupDirs(root) {
+		_ = filepath.WalkDir(d, func(path string, e os.DirEntry, err error) error {
+			if err != nil || e.Name() != "cgroup.procs" {
+				return nil
+			}
+			data, _ := os.ReadFile(path)
+			for _, f := range strings.Fields(string(data)) {
+				if pid, err := strconv.Atoi(f); err == nil {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// removeCgroup removes root's cgroups, deepest first, retrying while the
+// killed processes exit.
+func removeCgroup(root string) error {
+	var last error
+	for range 50 {
+		last = nil
+		for _, d := range cgroupDirs(root) {
+			var sub []string
+			_ = filepath.WalkDir(d, func(path string, e os.DirEntry, err error) error {
+				if err == nil && e.IsDir() {
+					sub = append(sub, path)
+				}
+				return nil
+			})
+			sort.Sort(sort.Reverse(sort.StringSlice(sub)))
+			for _, p := range sub {
+				if err := syscall.Rmdir(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+					last = fmt.Errorf("removing cgroup %s: %w", p, err)
+				}
+			}
+		}
+		if last == nil {
+			return nil
+		}
+		killCgroup(root)
+		time.Sleep(100 * time.Millisecond)
+	}
+	return last
+}
+
+// unmountUnder detaches every mount at or below dir, deepest first.
+func unmountUnder(dir string) error {
+	if dir == "" || dir == "/" {
+		return nil
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var points []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		p := unescapeMount(fields[4])
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			points = append(points, p)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	var errs []error
+	for _, p := range points {
+		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("unmounting %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// unescapeMount decodes the octal escapes of /proc/self/mountinfo.
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func (s *hostState) restoreIPTables() error {
+	var errs []error
+	for bin, rules := range s.IPTables {
+		cmd := exec.Command(bin+"-restore", "-w")
+		cmd.Stdin = strings.NewReader(rules)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			errs = append(errs, fmt.Errorf("%s-restore: %v: %s", bin, err, out))
+		}
+	}
+	return errors.Join(errs...)
+}

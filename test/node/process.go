@@ -1,0 +1,154 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// process is one component of the test ground, started with its output in
+// a log file of its own.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logFile string
+	done    chan struct{}
+	err     error
+}
+
+// StepError says which step of the test ground failed and where its log is.
+type StepError struct {
+	// Step is the component or action, for example "kubelet".
+	Step string
+	// Log is the component's log file, when it has one.
+	Log string
+	Err error
+}
+
+func (e *StepError) Error() string {
+	if e.Log == "" {
+		return fmt.Sprintf("test ground: %s: %v", e.Step, e.Err)
+	}
+	return fmt.Sprintf("test ground: %s: %v (log: %s)", e.Step, e.Err, e.Log)
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// startProcess starts bin with args in its own process group, with stdout
+// and stderr in logDir/name.log, and records its pid in the host state so
+// that a later Cleanup can stop it after a crash.
+func startProcess(logDir, name, bin string, args ...string) (*process, error) {
+	logFile := filepath.Join(logDir, name+".log")
+	out, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, &StepError{Step: name, Err: err}
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, &StepError{Step: name, Log: logFile, Err: err}
+	}
+	p := &process{name: name, cmd: cmd, logFile: logFile, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		out.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// exited reports whether the process has ended.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail wraps err as this process's step error, saying when it exited.
+func (p *process) fail(err error) error {
+	if p.exited() {
+		err = fmt.Errorf("%w (the process exited: %v)", err, p.err)
+	}
+	return &StepError{Step: p.name, Log: p.logFile, Err: err}
+}
+
+// waitReady polls ready until it succeeds, the process exits or timeout
+// passes.
+func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		if last = ready(ctx); last == nil {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return p.fail(fmt.Errorf("not ready: %w", last))
+		case <-ctx.Done():
+			return p.fail(fmt.Errorf("not ready after %s: %w", timeout, last))
+		case <-tick.C:
+		}
+	}
+}
+
+// stop sends SIGTERM to the process group, then SIGKILL after grace.
+func (p *process) stop(grace time.Duration) {
+	if p == nil || p.exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// pid returns the process id as a string, for the host state.
+func (p *process) pid() string { return strconv.Itoa(p.cmd.Process.Pid) }
+
+// freePort returns a TCP port nobody listens on at host now.
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePorts returns n distinct free ports at host.
+func freePorts(host string, n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("picking %d free ports on %s", n, host), err)
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
