@@ -4,6 +4,16 @@ CONTROLLER_GEN_VERSION ?= v0.23.0
 CONTROLLER_GEN ?= go run sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/flotilla-io/flotilla/internal/version.Version=$(VERSION)
+# IMAGE is the agent's image `make image` tags (and pushes with PUSH=1);
+# IMAGE_FLAGS passes registry flags to hack/image, such as
+# IMAGE_FLAGS="-ca-file ca.pem -username ci -password-file pw".
+IMAGE ?= ghcr.io/flotilla-io/flotilla:$(VERSION)
+IMAGE_FLAGS ?=
+# SOURCE_DATE_EPOCH fixes the images' timestamps: the same commit gives the
+# same image digest.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+RELEASE_IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
 
 .DEFAULT_GOAL := help
 
@@ -14,6 +24,21 @@ help: ## List the targets.
 .PHONY: build
 build: ## Build bin/flotilla.
 	go build -ldflags "$(LDFLAGS)" -o bin/flotilla ./cmd/flotilla
+
+.PHONY: image
+image: ## Build the agent's image FROM SCRATCH (static bin/flotilla) into bin/flotilla-image.tar; PUSH=1 pushes IMAGE instead.
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run ./hack/image -version "$(VERSION)" -image "$(IMAGE)" $(if $(PUSH),-push "$(IMAGE)") $(IMAGE_FLAGS)
+
+.PHONY: release
+release: ## Build dist/: static flotilla for linux and darwin on amd64 and arm64, the image for linux/amd64 and linux/arm64 (tarballs, an OCI archive of the index), sha256sums.txt.
+	rm -rf dist
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; echo "go build dist/flotilla-$$os-$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w $(LDFLAGS)" -o dist/flotilla-$$os-$$arch ./cmd/flotilla; \
+	done
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) go run ./hack/image -version "$(VERSION)" -image "$(IMAGE)" \
+		-platforms $(RELEASE_IMAGE_PLATFORMS) -bin-dir dist -tarball dist/flotilla-image.tar -oci-archive dist/flotilla-image-oci.tar
+	cd dist && sha256sum flotilla-* > sha256sums.txt
 
 .PHONY: demo
 demo: ## Run the fleet in a box: three local clusters converge from one Git repository (DEMO_FLAGS=--keep to keep it).

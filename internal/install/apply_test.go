@@ -82,6 +82,7 @@ func TestValidate(t *testing.T) {
 	for name, mutate := range map[string]func(*Options){
 		"bad namespace": func(o *Options) { o.Namespace = "Flotilla" },
 		"no image":      func(o *Options) { o.Image = "" },
+		"bad image":     func(o *Options) { o.Image = "ghcr.io/flotilla-io/flotilla:v0.1.0+dirty" },
 		"no replicas":   func(o *Options) { o.Replicas = 0 },
 	} {
 		o := DefaultOptions()

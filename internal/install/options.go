@@ -3,6 +3,7 @@ package install
 import (
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/flotilla-io/flotilla/internal/version"
@@ -49,7 +50,42 @@ type Options struct {
 // binary's version of the agent, one replica, least privilege.
 func DefaultOptions() Options {
 	v := version.Get().Version
-	return Options{Namespace: DefaultNamespace, Image: ImageRepository + ":" + v, Replicas: 1, Version: v}
+	return Options{Namespace: DefaultNamespace, Image: DefaultImage(v), Replicas: 1, Version: v}
+}
+
+// DefaultImage is the agent's image of a version: ImageRepository tagged
+// ImageTag(version).
+func DefaultImage(version string) string {
+	return ImageRepository + ":" + ImageTag(version)
+}
+
+// maxTagLength is the longest tag the OCI distribution spec allows.
+const maxTagLength = 128
+
+// ImageTag turns a version into a valid image tag
+// ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}). `git describe --dirty` versions
+// such as v0.1.0-3-gabcdef0-dirty are already valid and stay as they are;
+// any other character (the + of a Go pseudo-version's +dirty, a / of a
+// branch name) becomes '-', a leading '.' or '-' becomes '_', and an empty
+// version is "dev".
+func ImageTag(version string) string {
+	if version == "" {
+		return "dev"
+	}
+	tag := []byte(version)
+	for i, c := range tag {
+		if !isTagChar(c) {
+			tag[i] = '-'
+		}
+	}
+	if tag[0] == '.' || tag[0] == '-' {
+		tag[0] = '_'
+	}
+	return string(tag[:min(len(tag), maxTagLength)])
+}
+
+func isTagChar(c byte) bool {
+	return c == '_' || c == '.' || c == '-' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
 // Validate says which option cannot work.
@@ -58,7 +94,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("namespace %q is not a valid namespace name: %s", o.Namespace, errs[0])
 	}
 	if o.Image == "" {
-		return fmt.Errorf("image is empty: pass --image, for example %s:%s", ImageRepository, version.Get().Version)
+		return fmt.Errorf("image is empty: pass --image, for example %s", DefaultImage(version.Get().Version))
+	}
+	if _, err := name.ParseReference(o.Image); err != nil {
+		return fmt.Errorf("image %q is not an image reference such as %s: %w", o.Image, DefaultImage(version.Get().Version), err)
 	}
 	if o.Replicas < 1 {
 		return fmt.Errorf("replicas must be at least 1, got %d", o.Replicas)

@@ -2,21 +2,16 @@ package ociimage
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/flotilla-io/flotilla/internal/ociimage/ocitest"
 )
 
 const (
@@ -24,38 +19,8 @@ const (
 	testPassword = "s3cret-registry-password"
 )
 
-// testRegistry is an in-process registry over TLS with basic auth, and a
-// file holding its CA certificate.
-type testRegistry struct {
-	host   string
-	caFile string
-}
-
-func newTestRegistry(t *testing.T) testRegistry {
-	t.Helper()
-	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewTLSServer(basicAuth(reg, testUser, testPassword))
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return testRegistry{host: strings.TrimPrefix(srv.URL, "https://"), caFile: caFile}
-}
-
-// basicAuth answers 401 with a Basic challenge unless the request carries
-// user and password, as Debian's docker-registry with htpasswd does.
-func basicAuth(next http.Handler, user, password string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || u != user || p != password {
-			w.Header().Set("WWW-Authenticate", `Basic realm="test registry"`)
-			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+func newTestRegistry(t *testing.T) ocitest.Registry {
+	return ocitest.NewRegistry(t, testUser, testPassword)
 }
 
 func testImage(t *testing.T, arch string) v1.Image {
@@ -72,8 +37,8 @@ func TestPushAndPull(t *testing.T) {
 	reg := newTestRegistry(t)
 	ctx := context.Background()
 	img := testImage(t, "amd64")
-	ref := reg.host + "/flotilla/app:v1"
-	opts := []Option{WithCAFile(reg.caFile), WithBasicAuth(testUser, testPassword)}
+	ref := reg.Host + "/flotilla/app:v1"
+	opts := []Option{WithCAFile(reg.CAFile), WithBasicAuth(testUser, testPassword)}
 
 	pushed, err := Push(ctx, img, ref, opts...)
 	if err != nil {
@@ -104,12 +69,12 @@ func TestPushIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := reg.host + "/flotilla/app:multi"
-	opts := []Option{WithCAFile(reg.caFile), WithBasicAuth(testUser, testPassword)}
+	ref := reg.Host + "/flotilla/app:multi"
+	opts := []Option{WithCAFile(reg.CAFile), WithBasicAuth(testUser, testPassword)}
 	if _, err := Push(ctx, idx, ref, opts...); err != nil {
 		t.Fatal(err)
 	}
-	tr, _ := registryOptions{caFile: reg.caFile}.transport()
+	tr, _ := registryOptions{caFile: reg.CAFile}.transport()
 	for _, arch := range []string{"amd64", "arm64"} {
 		img, err := remote.Image(mustParse(t, ref), remote.WithTransport(tr),
 			remote.WithAuth(registryOptions{username: testUser, password: testPassword}.authenticator()),
@@ -125,7 +90,7 @@ func TestPushIndex(t *testing.T) {
 
 func TestPushFails(t *testing.T) {
 	reg := newTestRegistry(t)
-	ref := reg.host + "/flotilla/app:v1"
+	ref := reg.Host + "/flotilla/app:v1"
 	tests := []struct {
 		name             string
 		ref              string
@@ -135,13 +100,13 @@ func TestPushFails(t *testing.T) {
 	}{{
 		name:             "wrong-password",
 		ref:              ref,
-		opts:             []Option{WithCAFile(reg.caFile), WithBasicAuth(testUser, "wrong-password-123")},
+		opts:             []Option{WithCAFile(reg.CAFile), WithBasicAuth(testUser, "wrong-password-123")},
 		wantUnauthorized: true,
-		wantErr:          `push ` + ref + ` to registry ` + reg.host + `: the registry refused the credentials (user "fleet-bot")`,
+		wantErr:          `push ` + ref + ` to registry ` + reg.Host + `: the registry refused the credentials (user "fleet-bot")`,
 	}, {
 		name:             "no-credentials",
 		ref:              ref,
-		opts:             []Option{WithCAFile(reg.caFile)},
+		opts:             []Option{WithCAFile(reg.CAFile)},
 		wantUnauthorized: true,
 		wantErr:          "the registry refused the credentials",
 	}, {
@@ -161,8 +126,8 @@ func TestPushFails(t *testing.T) {
 		wantErr: "holds no PEM certificate",
 	}, {
 		name:    "reference-with-userinfo",
-		ref:     testUser + ":" + testPassword + "@" + reg.host + "/app:v1",
-		wantErr: "push " + reg.host + "/app:v1: not an image reference",
+		ref:     testUser + ":" + testPassword + "@" + reg.Host + "/app:v1",
+		wantErr: "push " + reg.Host + "/app:v1: not an image reference",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

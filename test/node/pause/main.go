@@ -14,9 +14,13 @@ import (
 	"syscall"
 )
 
+// readyLine is printed once the signals are handled.
+const readyLine = "pause: waiting for SIGTERM or SIGINT"
+
 func main() {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT, syscall.SIGCHLD)
+	fmt.Fprintln(os.Stderr, readyLine)
 	for sig := range signals {
 		if sig == syscall.SIGCHLD {
 			reap()

@@ -1,0 +1,133 @@
+// Command app is the example fleet's workload: a small HTTP server that
+// says who it is (/), its version (/version), whether it is alive
+// (/healthz) and ready (/readyz), and exposes Prometheus metrics
+// (/metrics) in the shape progressive-delivery analyses query:
+// http_requests_total{code,method} and the
+// http_request_duration_seconds{code,method} histogram.
+//
+// It drains on SIGTERM: /readyz answers 503 for -drain-delay so load
+// balancers stop sending traffic, then the server shuts down gracefully.
+// Its version is set at link time: -ldflags "-X main.version=v1.2.3".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// version is the app's version, set with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "app:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args (with defaults from getenv), listens and serves until ctx
+// is done, then drains and shuts down.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	o, err := parseOptions(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log.Info("listening", "addr", ln.Addr().String(), "version", version)
+	return serve(ctx, ln, NewServer(o), log)
+}
+
+// parseOptions reads the flags; each defaults to an APP_* environment
+// variable, then to DefaultOptions.
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (Options, error) {
+	o := DefaultOptions()
+	fs := flag.NewFlagSet("app", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.Addr, "addr", envOr(getenv, "APP_ADDR", o.Addr), "listen address ($APP_ADDR)")
+	fs.StringVar(&o.Name, "name", envOr(getenv, "APP_NAME", o.Name), "app name in responses ($APP_NAME)")
+	fs.StringVar(&o.Message, "message", envOr(getenv, "APP_MESSAGE", o.Message), "message in responses ($APP_MESSAGE)")
+	durations := []struct {
+		d         *time.Duration
+		flag, env string
+		usage     string
+	}{
+		{&o.ReadyAfter, "ready-after", "APP_READY_AFTER", "not ready until this long after start"},
+		{&o.DrainDelay, "drain-delay", "APP_DRAIN_DELAY", "how long /readyz fails after SIGTERM before shutting down"},
+		{&o.ShutdownTimeout, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", "how long in-flight requests may take to finish"},
+	}
+	for _, d := range durations {
+		def, err := durationEnvOr(getenv, d.env, *d.d)
+		if err != nil {
+			return Options{}, err
+		}
+		fs.DurationVar(d.d, d.flag, def, d.usage+" ($"+d.env+")")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return o, nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func durationEnvOr(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("$%s: %w", key, err)
+	}
+	return d, nil
+}
+
+// serve serves s on ln until ctx is done, then fails /readyz for the drain
+// delay and shuts down, letting in-flight requests finish.
+func serve(ctx context.Context, ln net.Listener, s *Server, log *slog.Logger) error {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("draining", "delay", s.opts.DrainDelay)
+	s.Drain()
+	time.Sleep(s.opts.DrainDelay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,57 @@
+// Package ocitest runs an in-process OCI registry for tests: TLS from
+// httptest's certificate, HTTP basic auth, blobs in memory. It is for tests
+// of code that pushes or pulls images; it is not a registry to deploy.
+package ocitest
+
+import (
+	"encoding/pem"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// Registry is a running test registry.
+type Registry struct {
+	// Host is the registry's host:port, to prefix references with.
+	Host string
+	// CAFile holds the PEM certificate its TLS is signed with.
+	CAFile string
+}
+
+// NewRegistry starts a registry that wants username and password, and
+// stops it when the test ends.
+func NewRegistry(t testing.TB, username, password string) Registry {
+	t.Helper()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewUnstartedServer(BasicAuth(reg, username, password))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // failed TLS handshakes are what some tests want
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return Registry{Host: strings.TrimPrefix(srv.URL, "https://"), CAFile: caFile}
+}
+
+// BasicAuth answers 401 with a Basic challenge unless the request carries
+// username and password, as Debian's docker-registry with htpasswd does.
+func BasicAuth(next http.Handler, username, password string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || u != username || p != password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test registry"`)
+			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
