@@ -14,6 +14,8 @@
 //     `ctr images import` and `docker load` read, and multi-platform indexes;
 //   - BuildGo: a static `go build` for a platform.
 //
+// Package ocitest runs an in-process registry (TLS, basic auth) for tests.
+//
 // It is not a Dockerfile interpreter and never pulls a base image: the
 // images it makes hold exactly the files given to it.
 package ociimage
