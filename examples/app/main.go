@@ -8,6 +8,9 @@
 // It drains on SIGTERM: /readyz answers 503 for -drain-delay so load
 // balancers stop sending traffic, then the server shuts down gracefully.
 // Its version is set at link time: -ldflags "-X main.version=v1.2.3".
+//
+// `app get URL` is a client instead: it prints the body of a GET, so that
+// a Pod of this image (no shell, no curl) can check DNS and Services.
 package main
 
 import (
@@ -31,7 +34,13 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	var err error
+	if len(os.Args) == 3 && os.Args[1] == "get" {
+		err = getURL(ctx, os.Args[2], os.Stdout)
+	} else {
+		err = run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "app:", err)
 		os.Exit(1)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -109,4 +110,19 @@ func status(t *testing.T, url string) int {
 	}
 	defer resp.Body.Close()
 	return resp.StatusCode
+}
+
+func TestGetPrintsTheBody(t *testing.T) {
+	srv := httptest.NewServer(NewServer(DefaultOptions()).Handler())
+	defer srv.Close()
+	var out bytes.Buffer
+	if err := getURL(context.Background(), srv.URL+"/version", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"version"`) {
+		t.Errorf("body = %q, want the version JSON", out.String())
+	}
+	if err := getURL(context.Background(), srv.URL+"/missing", &out); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("GET /missing: err = %v, want a 404 error", err)
+	}
 }
