@@ -49,7 +49,7 @@ func NewBuildCommand(s Streams) *cobra.Command {
 			"masked; nothing is sent to a cluster. `flotilla build stack NAME` renders a Stack of the\n" +
 			"cluster from a local checkout, with the Stack's own options and substitution values.",
 		Example: "  flotilla build --path apps/overlays/staging\n" +
-			"  flotilla build --path apps/base/podinfo --var CLUSTER_REGION=eu -o json\n" +
+			"  flotilla build --path apps/base/hello --var CLUSTER_REGION=eu -o json\n" +
 			"  flotilla build stack apps --path ~/src/fleet",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context(), s) },

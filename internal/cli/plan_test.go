@@ -63,7 +63,7 @@ func TestPlanExitCodes(t *testing.T) {
 			return map[string]string{overlay: replaced(t, f, overlay, "replicas: 1", "replicas: 2")}
 		}},
 		{name: "a-cluster-that-fails-to-render-exits-1", code: ExitError, errMsg: "1 of 3 clusters would fail to render at head", change: func(f map[string]string) map[string]string {
-			return map[string]string{overlay: replaced(t, f, overlay, "../../base/podinfo", "../../base/missing")}
+			return map[string]string{overlay: replaced(t, f, overlay, "../../base/hello", "../../base/missing")}
 		}},
 	}
 	for _, tc := range cases {
@@ -84,13 +84,13 @@ func TestPlanExitCodes(t *testing.T) {
 }
 
 func TestPlanOutputFormats(t *testing.T) {
-	const cm = "apps/base/podinfo/configmap.yaml"
+	const cm = "apps/base/hello/configmap.yaml"
 	const overlay = "apps/overlays/prod-us-east/kustomization.yaml"
 	dir := planFleet(t, func(f map[string]string) map[string]string {
 		return map[string]string{
 			cm:                                      replaced(t, f, cm, "LEVEL: info", "LEVEL: warn"),
-			overlay:                                 replaced(t, f, overlay, "../../base/podinfo", "../../base/podinfo\n  - extra.yaml"),
-			"apps/overlays/prod-us-east/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: podinfo\ndata:\n  a: b\n",
+			overlay:                                 replaced(t, f, overlay, "../../base/hello", "../../base/hello\n  - extra.yaml"),
+			"apps/overlays/prod-us-east/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: hello\ndata:\n  a: b\n",
 		}
 	})
 	for _, format := range []string{planOutputText, planOutputMarkdown, OutputJSON} {
@@ -134,18 +134,18 @@ func TestPlanDefaultsToTheWorkingTreeAgainstTheMergeBase(t *testing.T) {
 
 func TestPlanNeverPrintsSecretValues(t *testing.T) {
 	const marker = "s3cr3t-plan-marker-Vf6"
-	const k = "apps/base/podinfo/kustomization.yaml"
+	const k = "apps/base/hello/kustomization.yaml"
 	files, err := fleettest.CopyDir(filepath.Join("..", "..", "examples", "fleet"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files["apps/base/podinfo/secret.yaml"] = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: podinfo\nstringData:\n  token: old-" + marker + "\n"
+	files["apps/base/hello/secret.yaml"] = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: hello\nstringData:\n  token: old-" + marker + "\n"
 	files[k] = replaced(t, files, k, "  - configmap.yaml\n", "  - configmap.yaml\n  - secret.yaml\n")
 	dir := t.TempDir()
 	if err := fleettest.InitRepo(dir, files); err != nil {
 		t.Fatal(err)
 	}
-	change := map[string]string{"apps/base/podinfo/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: podinfo\ndata:\n  token: " +
+	change := map[string]string{"apps/base/hello/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\n  namespace: hello\ndata:\n  token: " +
 		base64.StdEncoding.EncodeToString([]byte("new-"+marker)) + "\n  extra: " + base64.StdEncoding.EncodeToString([]byte(marker)) + "\n"}
 	if err := fleettest.Commit(dir, change, "rotate"); err != nil {
 		t.Fatal(err)

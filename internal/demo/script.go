@@ -22,13 +22,13 @@ const pollInterval = 250 * time.Millisecond
 const (
 	editedCluster   = 1 // prod-us-east among DefaultClusters
 	editManager     = "kubectl-edit"
-	commitFile      = "apps/base/podinfo/configmap.yaml"
+	commitFile      = "apps/base/hello/configmap.yaml"
 	commitOld       = "  LEVEL: info\n"
 	commitNew       = "  LEVEL: info\n  GREETING: hello from ${CLUSTER_NAME}\n"
-	commitMessage   = "podinfo: greet from each cluster"
+	commitMessage   = "hello: greet from each cluster"
 	greetingKey     = "GREETING"
-	podinfoNS       = "podinfo"
-	podinfoConfig   = "podinfo-config"
+	helloNS       = "hello"
+	helloConfig   = "hello-config"
 	driftStackName  = "apps"
 	rootStackName   = "cluster"
 	sourceName      = "fleet"
@@ -128,7 +128,7 @@ func stacksAt(ctx context.Context, c *cluster, revision string) (ready, total in
 // would, and waits for the agent to put Git's value back.
 func (f *fleet) handEdit(ctx context.Context) error {
 	c := f.clusters[min(editedCluster, len(f.clusters)-1)]
-	key := client.ObjectKey{Namespace: podinfoNS, Name: podinfoConfig}
+	key := client.ObjectKey{Namespace: helloNS, Name: helloConfig}
 	var cm corev1.ConfigMap
 	if err := c.client.Get(ctx, key, &cm); err != nil {
 		return fmt.Errorf("reading ConfigMap %s on %s: %w", key, c.name, err)
@@ -197,7 +197,7 @@ func (f *fleet) rollOut(ctx context.Context) error {
 // showGreetings reads the value the commit added on every cluster: one
 // base, each cluster's own substitution.
 func (f *fleet) showGreetings(ctx context.Context) error {
-	key := client.ObjectKey{Namespace: podinfoNS, Name: podinfoConfig}
+	key := client.ObjectKey{Namespace: helloNS, Name: helloConfig}
 	for _, c := range f.clusters {
 		var cm corev1.ConfigMap
 		if err := c.client.Get(ctx, key, &cm); err != nil {

@@ -41,11 +41,11 @@ func TestPlanOverlayChangeReachesOneCluster(t *testing.T) {
 
 func TestPlanBaseChangeReachesEveryCluster(t *testing.T) {
 	files := exampleFleet(t)
-	const cm = "apps/base/podinfo/configmap.yaml"
-	const dep = "apps/base/podinfo/deployment.yaml"
+	const cm = "apps/base/hello/configmap.yaml"
+	const dep = "apps/base/hello/deployment.yaml"
 	head := map[string]string{
 		cm:  edit(t, files, cm, "LEVEL: info", "LEVEL: debug\n  FEATURES: |\n    search\n    cart"),
-		dep: edit(t, files, dep, "podinfo:6.7.1", "podinfo:6.8.0"),
+		dep: edit(t, files, dep, "example-app:v1", "example-app:v2"),
 	}
 	res := planRepo(t, repoWith(t, files, head), "HEAD~1", "HEAD")
 	for name, st := range statuses(res) {
@@ -61,7 +61,7 @@ func TestPlanBaseChangeReachesEveryCluster(t *testing.T) {
 
 func TestPlanPruneWarns(t *testing.T) {
 	files := exampleFleet(t)
-	const k = "apps/base/podinfo/kustomization.yaml"
+	const k = "apps/base/hello/kustomization.yaml"
 	const infra = "clusters/staging/infra-configs.yaml"
 	head := map[string]string{
 		k:     edit(t, files, k, "  - hpa.yaml\n", ""),
@@ -109,10 +109,10 @@ func TestPlanBrokenOverlayNamesClusterFileAndLine(t *testing.T) {
 
 func TestPlanImmutableFieldWarnsAboutForce(t *testing.T) {
 	files := exampleFleet(t)
-	const dep = "apps/base/podinfo/deployment.yaml"
+	const dep = "apps/base/hello/deployment.yaml"
 	const apps = "clusters/staging/apps.yaml"
 	base := with(files, map[string]string{apps: edit(t, files, apps, "prune: true", "prune: true\n  force: true")})
-	head := map[string]string{dep: strings.ReplaceAll(files[dep], "app.kubernetes.io/name: podinfo", "app.kubernetes.io/name: podinfo-v2")}
+	head := map[string]string{dep: strings.ReplaceAll(files[dep], "app.kubernetes.io/name: hello", "app.kubernetes.io/name: hello-v2")}
 	res := planRepo(t, repoWith(t, base, head), "HEAD~1", "HEAD")
 	msgs := map[string]string{}
 	for _, w := range res.AllWarnings() {

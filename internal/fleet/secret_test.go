@@ -17,7 +17,7 @@ const (
 )
 
 func secretManifest(data string) string {
-	return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: podinfo-credentials\n  namespace: podinfo\ntype: Opaque\n" + data
+	return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: hello-credentials\n  namespace: hello\ntype: Opaque\n" + data
 }
 
 func clusterSecret(token string) string {
@@ -26,12 +26,12 @@ func clusterSecret(token string) string {
 
 func TestPlanSecretShowsKeysNeverValues(t *testing.T) {
 	files := exampleFleet(t)
-	const k = "apps/base/podinfo/kustomization.yaml"
-	const cm = "apps/base/podinfo/configmap.yaml"
+	const k = "apps/base/hello/kustomization.yaml"
+	const cm = "apps/base/hello/configmap.yaml"
 	const root = "clusters/staging/kustomization.yaml"
 	const apps = "clusters/staging/apps.yaml"
 	base := with(files, map[string]string{
-		"apps/base/podinfo/secret.yaml": secretManifest("stringData:\n  username: podinfo\n  password: " + markerOld + "\n  legacy: " + markerGone + "\n"),
+		"apps/base/hello/secret.yaml": secretManifest("stringData:\n  username: hello\n  password: " + markerOld + "\n  legacy: " + markerGone + "\n"),
 		k:                               edit(t, files, k, "  - configmap.yaml\n", "  - configmap.yaml\n  - secret.yaml\n"),
 		cm:                              edit(t, files, cm, "LEVEL: info", "LEVEL: info\n  TOKEN: ${API_TOKEN:=none}"),
 		"clusters/staging/secrets.yaml": clusterSecret(markerVar),
@@ -39,7 +39,7 @@ func TestPlanSecretShowsKeysNeverValues(t *testing.T) {
 		apps:                            edit(t, files, apps, "    substitute:\n", "    substituteFrom:\n      - kind: Secret\n        name: cluster-secrets\n    substitute:\n"),
 	})
 	head := map[string]string{
-		"apps/base/podinfo/secret.yaml": secretManifest("data:\n  username: " + base64.StdEncoding.EncodeToString([]byte("podinfo")) +
+		"apps/base/hello/secret.yaml": secretManifest("data:\n  username: " + base64.StdEncoding.EncodeToString([]byte("hello")) +
 			"\n  password: " + base64.StdEncoding.EncodeToString([]byte(markerNew)) + "\n  api-key: " + base64.StdEncoding.EncodeToString([]byte(markerAdded)) + "\n"),
 		"clusters/staging/secrets.yaml": clusterSecret(markerVar2),
 	}

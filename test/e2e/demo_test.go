@@ -41,9 +41,9 @@ func TestDemoConvergesRevertsAndRollsOut(t *testing.T) {
 		"staging        4 Stacks Ready", "prod-us-east   4 Stacks Ready", "prod-eu-west   4 Stacks Ready",
 		"✔ reverted within", `by "kubectl-edit", corrected`,
 		"A commit to a shared base",
-		`staging        ConfigMap podinfo/podinfo-config: GREETING="hello from staging"`,
-		`prod-us-east   ConfigMap podinfo/podinfo-config: GREETING="hello from prod-us-east"`,
-		`prod-eu-west   ConfigMap podinfo/podinfo-config: GREETING="hello from prod-eu-west"`,
+		`staging        ConfigMap hello/hello-config: GREETING="hello from staging"`,
+		`prod-us-east   ConfigMap hello/hello-config: GREETING="hello from prod-us-east"`,
+		`prod-eu-west   ConfigMap hello/hello-config: GREETING="hello from prod-eu-west"`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)

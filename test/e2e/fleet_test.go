@@ -115,15 +115,15 @@ func assertClusterValues(t *testing.T, c client.Client, want fleetCluster) {
 	t.Helper()
 	ctx := context.Background()
 	var cm corev1.ConfigMap
-	if err := c.Get(ctx, client.ObjectKey{Namespace: "podinfo", Name: "podinfo-config"}, &cm); err != nil {
-		t.Fatalf("podinfo-config: %v", err)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "hello", Name: "hello-config"}, &cm); err != nil {
+		t.Fatalf("hello-config: %v", err)
 	}
 	if cm.Data["REGION"] != want.region {
 		t.Errorf("REGION = %q, want %q", cm.Data["REGION"], want.region)
 	}
 	var d appsv1.Deployment
-	if err := c.Get(ctx, client.ObjectKey{Namespace: "podinfo", Name: "podinfo"}, &d); err != nil {
-		t.Fatalf("podinfo deployment: %v", err)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "hello", Name: "hello"}, &d); err != nil {
+		t.Fatalf("hello deployment: %v", err)
 	}
 	if d.Spec.Replicas == nil || *d.Spec.Replicas != want.replicas {
 		t.Errorf("replicas = %v, want %d", d.Spec.Replicas, want.replicas)
@@ -135,10 +135,10 @@ func assertClusterValues(t *testing.T, c client.Client, want fleetCluster) {
 func assertHandEditReverted(t *testing.T, c client.Client, want fleetCluster) {
 	t.Helper()
 	ctx := context.Background()
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "podinfo", Name: "podinfo-config"}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "hello", Name: "hello-config"}}
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"data":{"REGION":"hand-edited"}}`))
 	if err := c.Patch(ctx, cm, patch, client.FieldOwner("kubectl-edit")); err != nil {
-		t.Fatalf("editing podinfo-config: %v", err)
+		t.Fatalf("editing hello-config: %v", err)
 	}
 	eventually(t, "the hand edit to be reverted and attributed", func() (bool, string) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil {
@@ -160,7 +160,7 @@ func assertDriftCommandNamesEditor(t *testing.T, kubeconfig string) {
 	if err != nil {
 		t.Fatalf("flotilla drift: %v\n%s", err, out)
 	}
-	for _, want := range []string{"MANAGER", "apps", "ConfigMap/podinfo/podinfo-config", "kubectl-edit", "corrected"} {
+	for _, want := range []string{"MANAGER", "apps", "ConfigMap/hello/hello-config", "kubectl-edit", "corrected"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("flotilla drift output lacks %q:\n%s", want, out)
 		}
