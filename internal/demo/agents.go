@@ -13,7 +13,9 @@ const agentStopGrace = 5 * time.Second
 
 // agentProcess is one `flotilla agent` running beside its cluster.
 type agentProcess struct {
-	cmd  *exec.Cmd
+	// cluster is the name of the cluster the agent serves.
+	cluster string
+	cmd     *exec.Cmd
 	log  *os.File
 	done chan error
 }
@@ -21,7 +23,7 @@ type agentProcess struct {
 // startAgent runs binary's agent out of cluster against kubeconfig, its
 // log in logPath. The clusters have no nodes, so the Deployment that
 // bootstrap installs never gets a pod; this process is that agent.
-func startAgent(binary, kubeconfig, dataDir, logPath string) (*agentProcess, error) {
+func startAgent(cluster, binary, kubeconfig, dataDir, logPath string) (*agentProcess, error) {
 	log, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -34,7 +36,7 @@ func startAgent(binary, kubeconfig, dataDir, logPath string) (*agentProcess, err
 		log.Close()
 		return nil, fmt.Errorf("starting %s agent: %w", binary, err)
 	}
-	a := &agentProcess{cmd: cmd, log: log, done: make(chan error, 1)}
+	a := &agentProcess{cluster: cluster, cmd: cmd, log: log, done: make(chan error, 1)}
 	go func() { a.done <- cmd.Wait() }()
 	return a, nil
 }

@@ -24,7 +24,7 @@ const modulePath = "module github.com/flotilla-io/flotilla"
 
 // prepareEstimate is what a first preparation costs, as measured on a
 // 2-core machine (docs/development.md).
-const prepareEstimate = "about 5 minutes on 2 cores"
+const prepareEstimate = "about 20 minutes on 2 cores"
 
 // cachedAssetsDir is where hack/testenv.sh keeps the binaries.
 func cachedAssetsDir() string {
@@ -43,6 +43,19 @@ func cachedAssetsDir() string {
 // hasAssets says whether dir holds kube-apiserver and etcd.
 func hasAssets(dir string) bool {
 	for _, bin := range []string{"kube-apiserver", "etcd"} {
+		if fi, err := os.Stat(filepath.Join(dir, bin)); err != nil || fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeBinaries are what a real node needs beyond kube-apiserver and etcd.
+var nodeBinaries = []string{"kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "coredns"}
+
+// hasNodeAssets says whether dir also holds a real node's binaries.
+func hasNodeAssets(dir string) bool {
+	for _, bin := range nodeBinaries {
 		if fi, err := os.Stat(filepath.Join(dir, bin)); err != nil || fi.IsDir() {
 			return false
 		}
@@ -69,18 +82,24 @@ func findAssets(explicit string) (string, error) {
 }
 
 // prepareAssets finds the binaries or, in a Flotilla checkout, installs
-// and builds them with hack/testenv.sh, streaming its progress to out.
+// and builds what is missing with hack/testenv.sh (the control plane and a
+// real node's parts), streaming its progress to out.
 func prepareAssets(ctx context.Context, explicit string, out io.Writer) (string, error) {
 	dir, err := findAssets(explicit)
-	if err != nil || dir != "" {
+	if err != nil || explicit != "" {
 		return dir, err
 	}
 	root, err := checkoutRoot()
 	if err != nil {
+		if dir != "" {
+			return dir, nil
+		}
 		return "", err
 	}
-	fmt.Fprintf(out, "Preparing the local control plane (etcd %s, kube-apiserver %s built from source): first time only, %s.\n",
-		EtcdVersion, KubeVersion, prepareEstimate)
+	if dir == "" || !hasNodeAssets(dir) {
+		fmt.Fprintf(out, "Preparing the test ground (etcd %s; kube-apiserver, kubelet and the rest of Kubernetes %s and CoreDNS built from source; containerd from Debian): first time only, %s.\n",
+			EtcdVersion, KubeVersion, prepareEstimate)
+	}
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "hack", "testenv.sh"))
 	cmd.Stderr = out
@@ -93,7 +112,9 @@ func prepareAssets(ctx context.Context, explicit string, out io.Writer) (string,
 	if !hasAssets(dir) {
 		return "", fmt.Errorf("hack/testenv.sh printed %q, which has no kube-apiserver and etcd", dir)
 	}
-	fmt.Fprintf(out, "Control plane ready in %s.\n", time.Since(start).Round(time.Second))
+	if d := time.Since(start); d > 5*time.Second {
+		fmt.Fprintf(out, "Test ground ready in %s.\n", d.Round(time.Second))
+	}
 	return dir, nil
 }
 

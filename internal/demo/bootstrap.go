@@ -23,6 +23,9 @@ func (f *fleet) bootstrap(ctx context.Context, c *cluster) error {
 	o.Username, o.Password = f.repo.username, f.repo.password
 	o.Interval = sourceInterval
 	o.Wait = false
+	if c.node != nil {
+		o.Install.Image = f.images.agent
+	}
 	res, err := bootstrap.Run(ctx, c.config, o, func(line string) {
 		f.o.Report.Waiting("bootstrapping %s: %s", c.name, line)
 	})

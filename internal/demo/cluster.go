@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,15 +13,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/test/node"
 )
 
-// cluster is one local control plane: etcd and kube-apiserver, nothing
-// else, and no CRDs until bootstrap installs them.
+// cluster is one of the demo's clusters: a real single-node cluster
+// (node set) whose agent runs as a Pod, or a control plane alone (etcd and
+// kube-apiserver, no nodes) whose agent runs as a process beside it.
 type cluster struct {
 	name   string
-	env    *envtest.Environment
 	config *rest.Config
 	client client.Client
+	// node is the real cluster; nil for a control plane alone.
+	node *node.Cluster
+	stop func() error
 }
 
 // startCluster starts etcd and kube-apiserver from assets and an admin
@@ -30,7 +35,7 @@ func startCluster(name, assets string) (*cluster, error) {
 	if _, err := env.Start(); err != nil {
 		return nil, fmt.Errorf("starting cluster %s (kube-apiserver and etcd from %s): %w", name, assets, err)
 	}
-	c := &cluster{name: name, env: env}
+	c := &cluster{name: name, stop: env.Stop}
 	user, err := env.AddUser(envtest.User{Name: "flotilla-demo-admin", Groups: []string{"system:masters"}}, nil)
 	if err == nil {
 		c.config = user.Config()
@@ -42,16 +47,26 @@ func startCluster(name, assets string) (*cluster, error) {
 	return c, nil
 }
 
-// stop stops the control plane and removes its data.
-func (c *cluster) stop() error { return c.env.Stop() }
+// startNodeCluster starts a real single-node cluster (test/node): Pods
+// run, and the agent is one of them.
+func startNodeCluster(ctx context.Context, name string) (*cluster, error) {
+	n, err := node.Start(ctx, node.Options{NodeName: name})
+	if err != nil {
+		return nil, fmt.Errorf("starting cluster %s with a real node: %w", name, err)
+	}
+	return &cluster{name: name, config: n.Config, client: n.Client, node: n, stop: n.Stop}, nil
+}
 
 // writeKubeconfig writes one kubeconfig with a context per cluster, named
 // after it, the first one current.
 func writeKubeconfig(path string, clusters []*cluster) error {
 	cfg := clientcmdapi.NewConfig()
 	for i, c := range clusters {
-		cfg.Clusters[c.name] = &clientcmdapi.Cluster{Server: c.config.Host, CertificateAuthorityData: c.config.CAData}
-		cfg.AuthInfos[c.name] = &clientcmdapi.AuthInfo{ClientCertificateData: c.config.CertData, ClientKeyData: c.config.KeyData, Token: c.config.BearerToken}
+		cfg.Clusters[c.name] = &clientcmdapi.Cluster{Server: c.config.Host, CertificateAuthorityData: c.caData()}
+		cfg.AuthInfos[c.name] = &clientcmdapi.AuthInfo{
+			ClientCertificateData: c.config.CertData, ClientCertificate: c.config.CertFile,
+			ClientKeyData: c.config.KeyData, ClientKey: c.config.KeyFile, Token: c.config.BearerToken,
+		}
 		cfg.Contexts[c.name] = &clientcmdapi.Context{Cluster: c.name, AuthInfo: c.name, Namespace: "flotilla-system"}
 		if i == 0 {
 			cfg.CurrentContext = c.name
@@ -61,4 +76,14 @@ func writeKubeconfig(path string, clusters []*cluster) error {
 		return fmt.Errorf("writing kubeconfig %s: %w", path, err)
 	}
 	return os.Chmod(path, 0o600)
+}
+
+// caData is the cluster's CA certificate, read from its file when the
+// config names one.
+func (c *cluster) caData() []byte {
+	if len(c.config.CAData) > 0 || c.config.CAFile == "" {
+		return c.config.CAData
+	}
+	data, _ := os.ReadFile(c.config.CAFile)
+	return data
 }

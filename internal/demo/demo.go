@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/flotilla-io/flotilla/test/node"
 )
 
 // DefaultClusters are the clusters of examples/fleet.
@@ -62,6 +64,8 @@ type fleet struct {
 	clusters   []*cluster
 	repo       *fleetRepo
 	agents     []*agentProcess
+	// images are in the real node's registry (none without a node).
+	images images
 }
 
 // Run starts the fleet in a box and runs the script; with Keep, it then
@@ -107,10 +111,20 @@ func (f *fleet) start(ctx context.Context) error {
 	if err := f.makeDir(); err != nil {
 		return err
 	}
-	if err := f.startClusters(assets); err != nil {
+	if err := f.startClusters(ctx, assets); err != nil {
 		return err
 	}
-	if f.repo, err = newFleetRepo(ctx, filepath.Join(f.dir, "repo")); err != nil {
+	host, customize := "127.0.0.1", func(string) error { return nil }
+	if n := f.nodeCluster(); n != nil {
+		if f.images, err = f.buildImages(ctx, n.node); err != nil {
+			return err
+		}
+		// The agent Pod fetches from the node's address, as do the agents
+		// beside the other clusters.
+		host = node.NodeIP
+		customize = func(work string) error { return pointAtRegistry(work, n.node.Registry.Host) }
+	}
+	if f.repo, err = newFleetRepo(ctx, filepath.Join(f.dir, "repo"), host, customize); err != nil {
 		return err
 	}
 	f.o.Report.Step("✔ serving examples/fleet at %s (user %s, a random password)", f.repo.url, f.repo.username)
@@ -136,13 +150,19 @@ func (f *fleet) makeDir() error {
 }
 
 // startClusters starts every cluster at once and writes the kubeconfig.
-func (f *fleet) startClusters(assets string) error {
-	f.o.Report.Waiting("starting %d clusters (kube-apiserver and etcd each)", len(f.o.Clusters))
+// The first cluster gets a real node when this machine allows it.
+func (f *fleet) startClusters(ctx context.Context, assets string) error {
+	withNode, why := nodeSupport(assets)
+	f.o.Report.Waiting("starting %d clusters (the first with a real node: %t)", len(f.o.Clusters), withNode)
 	start := time.Now()
 	f.clusters = make([]*cluster, len(f.o.Clusters))
 	errs := make([]error, len(f.o.Clusters))
 	var wg sync.WaitGroup
 	for i, name := range f.o.Clusters {
+		if i == 0 && withNode {
+			wg.Go(func() { f.clusters[i], errs[i] = startNodeCluster(ctx, name) })
+			continue
+		}
 		wg.Go(func() { f.clusters[i], errs[i] = startCluster(name, assets) })
 	}
 	wg.Wait()
@@ -151,7 +171,27 @@ func (f *fleet) startClusters(assets string) error {
 		return err
 	}
 	f.o.Report.Step("✔ started %d clusters in %s: %s", len(f.clusters), since(start), strings.Join(f.o.Clusters, ", "))
+	for _, c := range f.clusters {
+		if c.node != nil {
+			f.o.Report.Step("  %-14s a real node (kubelet, containerd, kube-proxy, CoreDNS) and a local registry: Pods run", c.name)
+		} else {
+			f.o.Report.Step("  %-14s kube-apiserver and etcd only, no node: Deployments get no Pods", c.name)
+		}
+	}
+	if !withNode {
+		f.o.Report.Step("  (no real node: %s)", why)
+	}
 	return writeKubeconfig(f.kubeconfig, f.clusters)
+}
+
+// nodeCluster returns the cluster with a real node, or nil.
+func (f *fleet) nodeCluster() *cluster {
+	for _, c := range f.clusters {
+		if c.node != nil {
+			return c
+		}
+	}
+	return nil
 }
 
 // compact drops the clusters that did not start.
@@ -165,20 +205,26 @@ func compact(cs []*cluster) []*cluster {
 	return out
 }
 
-// startAgents runs one agent process per cluster.
+// startAgents runs one agent process per cluster without a node; on the
+// real node the agent is the Pod bootstrap installed.
 func (f *fleet) startAgents() error {
 	for _, c := range f.clusters {
+		if c.node != nil {
+			continue
+		}
 		kubeconfig := filepath.Join(f.dir, c.name+".kubeconfig")
 		if err := writeKubeconfig(kubeconfig, []*cluster{c}); err != nil {
 			return err
 		}
-		a, err := startAgent(f.o.AgentBinary, kubeconfig, filepath.Join(f.dir, "agent-"+c.name), filepath.Join(f.dir, "agent-"+c.name+".log"))
+		a, err := startAgent(c.name, f.o.AgentBinary, kubeconfig, filepath.Join(f.dir, "agent-"+c.name), filepath.Join(f.dir, "agent-"+c.name+".log"))
 		if err != nil {
 			return err
 		}
 		f.agents = append(f.agents, a)
 	}
-	f.o.Report.Step("✔ started an agent per cluster (the clusters have no nodes, so each runs beside its cluster: flotilla agent --kubeconfig ...)")
+	if len(f.agents) > 0 {
+		f.o.Report.Step("✔ started an agent beside each cluster without a node (flotilla agent --kubeconfig ...)")
+	}
 	return nil
 }
 

@@ -34,8 +34,9 @@ type fleetRepo struct {
 }
 
 // newFleetRepo creates the repository under dir from the embedded example
-// fleet, commits it to main and serves it on a loopback port.
-func newFleetRepo(ctx context.Context, dir string) (*fleetRepo, error) {
+// fleet, lets customize change the work tree, commits it to main and
+// serves it on a free port of host.
+func newFleetRepo(ctx context.Context, dir, host string, customize func(work string) error) (*fleetRepo, error) {
 	r := &fleetRepo{
 		root: filepath.Join(dir, "git"), work: filepath.Join(dir, "work"), home: filepath.Join(dir, "git-home"),
 		username: "fleet", password: randomPassword(),
@@ -55,13 +56,16 @@ func newFleetRepo(ctx context.Context, dir string) (*fleetRepo, error) {
 	if err := copyFleet(r.work); err != nil {
 		return nil, err
 	}
+	if err := customize(r.work); err != nil {
+		return nil, err
+	}
 	if _, err := r.git(ctx, r.work, "remote", "add", "origin", bare); err != nil {
 		return nil, err
 	}
 	if _, err := r.commitAndPush(ctx, "The example fleet: three clusters"); err != nil {
 		return nil, err
 	}
-	return r, r.serve()
+	return r, r.serve(host)
 }
 
 // randomPassword is the demo Git server's password: credentials in the
@@ -90,13 +94,13 @@ func copyFleet(dir string) error {
 	})
 }
 
-// serve starts the smart HTTP server on a loopback port.
-func (r *fleetRepo) serve() error {
+// serve starts the smart HTTP server on a free port of host.
+func (r *fleetRepo) serve(host string) error {
 	h, err := gitserve.Handler(r.root, gitserve.Options{Home: r.home, Username: r.username, Password: r.password})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return fmt.Errorf("starting the Git server: %w", err)
 	}

@@ -47,6 +47,10 @@ func (f *fleet) script(ctx context.Context) error {
 		return err
 	}
 	f.showFleet(ctx)
+	fmt.Fprintln(f.o.Out, "\nThe app (examples/app, built from this checkout) on each cluster:")
+	if err := f.showWorkload(ctx); err != nil {
+		return err
+	}
 	if err := f.handEdit(ctx); err != nil {
 		return err
 	}
@@ -92,9 +96,9 @@ func (f *fleet) converge(ctx context.Context, sha, doing string) error {
 
 // pause waits one poll interval, and fails when ctx ends or an agent died.
 func (f *fleet) pause(ctx context.Context) error {
-	for i, a := range f.agents {
+	for _, a := range f.agents {
 		if exited, err := a.exited(); exited {
-			return fmt.Errorf("the agent of %s stopped: %v", f.clusters[i].name, err)
+			return fmt.Errorf("the agent of %s stopped: %v", a.cluster, err)
 		}
 	}
 	select {
