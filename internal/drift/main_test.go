@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	ctrl "sigs.k8s.io/controller-runtime"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/install"
@@ -47,29 +44,13 @@ func startLeastPrivilegeAgent(e *controlplane.Env) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  agent.Scheme(),
-		Logger:  logr.Discard(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Client:  agent.ClientOptions(),
-	})
-	if err != nil {
-		return nil, err
-	}
 	opts := agent.DefaultOptions()
 	opts.DataDir = dir
-	if controllers, err = agent.SetupControllers(mgr, cfg, opts, prometheus.NewRegistry()); err != nil {
+	var stop func()
+	if controllers, stop, err = controlplane.RunControllers(cfg, opts, prometheus.NewRegistry()); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	return func() { cancel(); <-done; os.RemoveAll(dir) }, nil
+	return func() { stop(); os.RemoveAll(dir) }, nil
 }
 
 // installLeastPrivilege applies what `flotilla install` applies, but the
