@@ -347,6 +347,11 @@ type StackStatus struct {
 	ReconcileRequestStatus `json:",inline"`
 }
 
+// DriftWatchCondition is False on a Stack when some of its applied objects
+// cannot be watched for drift (its identity may not list and watch their
+// kind there); it is absent when every object is watched.
+const DriftWatchCondition = "DriftWatch"
+
 // Reasons specific to Stacks.
 const (
 	// ReasonDependencyNotReady means a Stack of dependsOn is not Ready yet.
@@ -367,6 +372,12 @@ const (
 	ReasonHealthCheckFailed = "HealthCheckFailed"
 	// ReasonVariablesNotFound means a postBuild.substituteFrom object is missing.
 	ReasonVariablesNotFound = "VariablesNotFound"
+	// ReasonWatchForbidden means RBAC does not let the Stack's identity list
+	// and watch a kind it applied, so hand edits to it are not seen at once.
+	ReasonWatchForbidden = "WatchForbidden"
+	// ReasonWatchFailed means the drift watch could not be set up for
+	// another reason (an access review or impersonation failed).
+	ReasonWatchFailed = "WatchFailed"
 )
 
 // Stack renders a path of a source with Kustomize and applies it server-side.

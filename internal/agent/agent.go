@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -200,11 +199,10 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 		ApplyOptions:   opts.Apply,
 		SafetyInterval: opts.DriftSafetyInterval,
 	}
-	md, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	stack.Drift = drift.New(md, mgr.GetRESTMapper(), stack.CorrectDrift, stack, drift.Options{FieldManager: stack.ApplyOptions.FieldManager})
+	stack.Drift = drift.New(cfg, mgr.GetRESTMapper(), stack.CorrectDrift, stack, drift.Options{
+		FieldManager: stack.ApplyOptions.FieldManager,
+		Log:          mgr.GetLogger().WithName("drift"),
+	})
 	if err := mgr.Add(stack.Drift); err != nil {
 		return nil, err
 	}

@@ -80,6 +80,17 @@ func MarkSuspended(obj Object) {
 	remove(obj, v1alpha1.StalledCondition)
 }
 
+// MarkDriftWatchFailed records that some applied objects are not watched
+// for drift; it leaves Ready alone, as the apply itself succeeded.
+func MarkDriftWatchFailed(obj Object, reason, message string) {
+	set(obj, v1alpha1.DriftWatchCondition, metav1.ConditionFalse, reason, message)
+}
+
+// ClearDriftWatch records that every applied object is watched for drift.
+func ClearDriftWatch(obj Object) {
+	remove(obj, v1alpha1.DriftWatchCondition)
+}
+
 // IsReady reports whether Ready is True for the current generation.
 func IsReady(obj Object) bool {
 	c := meta.FindStatusCondition(obj.GetConditions(), v1alpha1.ReadyCondition)

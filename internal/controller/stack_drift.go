@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,7 +22,9 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/internal/conditions"
 	"github.com/flotilla-io/flotilla/internal/drift"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // DefaultSafetyInterval is how long a Stack may go without a full re-apply
@@ -121,12 +126,46 @@ func (r *StackReconciler) track(ctx context.Context, obj *v1alpha1.Stack, objs [
 			targets = append(targets, drift.Target{Desired: d, Result: c.Result})
 		}
 	}
-	if err := r.Drift.Track(key, driftPolicy(obj), targets); err != nil {
+	watch := drift.Watch{Policy: driftPolicy(obj), Identity: stackspec.Identity(obj)}
+	err := r.Drift.Track(ctx, key, watch, targets)
+	var refused *drift.WatchError
+	if err != nil && !errors.As(err, &refused) {
 		log.FromContext(ctx).Error(err, "watching the applied objects for drift")
 		r.Drift.End(key)
 		return
 	}
+	r.recordWatch(ctx, obj, err)
 	r.renders.set(key, appliedRender{digest: digest, at: time.Now()})
+}
+
+// recordWatch shows which applied objects the drift watch cannot see: a
+// log line, the DriftWatch condition, and a Warning event when the
+// condition changes. err joins the *drift.WatchError of Track; nil clears
+// the condition.
+func (r *StackReconciler) recordWatch(ctx context.Context, obj *v1alpha1.Stack, err error) {
+	if err == nil {
+		conditions.ClearDriftWatch(obj)
+		return
+	}
+	reason := v1alpha1.ReasonWatchFailed
+	if errors.Is(err, drift.ErrWatchForbidden) {
+		reason = v1alpha1.ReasonWatchForbidden
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ") +
+		"; edits there are not seen until the next full apply (every spec.interval): grant list and watch on them"
+	log.FromContext(ctx).Error(err, "drift watch refused", "stack", client.ObjectKeyFromObject(obj).String(),
+		"identity", stackspec.IdentityName(stackspec.Identity(obj)))
+	if !driftWatchSays(obj, reason, msg) {
+		r.Events.Eventf(obj, nil, corev1.EventTypeWarning, reason, "WatchDrift", "%s", msg)
+	}
+	conditions.MarkDriftWatchFailed(obj, reason, msg)
+}
+
+// driftWatchSays reports whether the DriftWatch condition already records
+// this failure, so that a reconcile that finds it again adds no event.
+func driftWatchSays(obj *v1alpha1.Stack, reason, message string) bool {
+	c := meta.FindStatusCondition(obj.Status.Conditions, v1alpha1.DriftWatchCondition)
+	return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason && c.Message == message
 }
 
 func driftPolicy(obj *v1alpha1.Stack) v1alpha1.DriftPolicy {

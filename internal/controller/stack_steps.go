@@ -8,7 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -20,10 +19,7 @@ import (
 // applier returns an apply engine for the Stack, impersonating its service
 // account when it names one.
 func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
-	cfg := rest.CopyConfig(r.Config)
-	if sa := obj.Spec.ServiceAccountName; sa != "" {
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + obj.Namespace + ":" + sa}
-	}
+	cfg := stackspec.ConfigFor(r.Config, stackspec.Identity(obj))
 	c, err := client.New(cfg, client.Options{Scheme: r.Scheme(), Mapper: r.Mapper})
 	if err != nil {
 		return nil, err

@@ -3,23 +3,19 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"net/http"
-	"strings"
-	"sync"
-
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/controlplane"
@@ -97,30 +93,14 @@ func startManager(e *controlplane.Env) (func(), error) {
 	dataDir = dir
 	cfg := rest.CopyConfig(e.Config)
 	cfg.Wrap(requests.wrap)
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  agent.Scheme(),
-		Logger:  logr.Discard(),
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Client:  agent.ClientOptions(),
-	})
-	if err != nil {
-		return nil, err
-	}
 	opts := agent.DefaultOptions()
 	opts.DataDir = dir
 	opts.Apply.Poll = 200 * time.Millisecond
-	if _, err := agent.SetupControllers(mgr, cfg, opts, registry); err != nil {
+	_, stop, err := controlplane.RunControllers(cfg, opts, registry)
+	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager stopped:", err)
-		}
-	}()
-	return func() { cancel(); <-done; os.RemoveAll(dir) }, nil
+	return func() { stop(); os.RemoveAll(dir) }, nil
 }
 
 // newNamespace creates a namespace for one test.

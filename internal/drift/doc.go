@@ -7,7 +7,12 @@
 // set and are never fought over. Correction re-applies the one object from
 // memory, without re-rendering the Stack.
 //
-// Informers are filtered to objects that carry a Stack's owner label and are
-// started per kind as inventories need them and stopped when none does. The
-// package does not render, dry-run or prune; it reports through a Sink.
+// Informers list and watch as the identity the Stack applies as (its
+// ServiceAccount, by impersonation, or the agent's own), cluster-wide when
+// that identity may, else per namespace of the inventory; where it may not,
+// Track returns a *WatchError instead of watching nothing in silence.
+// Informers are filtered to objects that carry a Stack's owner label, keyed
+// by identity, kind and namespace, shared by the Stacks that need them and
+// stopped when none does. The package does not render, dry-run or prune; it
+// reports through a Sink.
 package drift

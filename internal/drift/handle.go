@@ -29,13 +29,15 @@ func (w *Watcher) handle(ctx context.Context, k string) {
 	stack, tracked := w.objects[k]
 	st := w.stacks[stack]
 	var t *target
+	var inf *informer
 	var policy v1alpha1.DriftPolicy
 	applying := false
 	if tracked && st != nil {
 		t, policy, applying = st.targets[k], st.policy, st.applying
 	}
-	gvrKey, _, _ := strings.Cut(k, "|")
-	inf := w.informerByKey(gvrKey)
+	if t != nil {
+		inf = w.informerFor(st, t)
+	}
 	w.mu.Unlock()
 	if t == nil || inf == nil || applying || policy == v1alpha1.DriftIgnore {
 		return
@@ -52,15 +54,6 @@ func (w *Watcher) handle(ctx context.Context, k string) {
 	if live, ok := item.(*metav1.PartialObjectMetadata); ok {
 		w.updated(ctx, stack, policy, t, live)
 	}
-}
-
-func (w *Watcher) informerByKey(gvrKey string) *informer {
-	for gvr, inf := range w.informers {
-		if gvr.Group+"/"+gvr.Version+"/"+gvr.Resource == gvrKey {
-			return inf
-		}
-	}
-	return nil
 }
 
 // updated compares the fields Flotilla owns now with those it owned after

@@ -2,24 +2,24 @@ package drift
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
-	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // Action is what was done about one drift.
@@ -66,11 +66,23 @@ type Options struct {
 	FieldManager string
 	// Workers handle events in parallel.
 	Workers int
+	// Log receives the watches that became forbidden; the zero value
+	// discards.
+	Log logr.Logger
+}
+
+// Watch says how one Stack's objects are watched.
+type Watch struct {
+	Policy v1alpha1.DriftPolicy
+	// Identity is the user the Stack applies as (see stackspec.Identity):
+	// its informers list and watch as that user, by impersonation. Empty
+	// is the agent's own identity.
+	Identity string
 }
 
 // Watcher watches the objects of every tracked Stack.
 type Watcher struct {
-	client  metadata.Interface
+	config  *rest.Config
 	mapper  meta.RESTMapper
 	correct Corrector
 	sink    Sink
@@ -80,43 +92,47 @@ type Watcher struct {
 	mu        sync.Mutex
 	stacks    map[types.NamespacedName]*stackState
 	objects   map[string]types.NamespacedName // object key -> Stack
-	informers map[schema.GroupVersionResource]*informer
+	informers map[informerKey]*informer
+	clients   map[string]*clients // by identity
 	ctx       context.Context
 }
 
 type stackState struct {
 	policy   v1alpha1.DriftPolicy
+	identity string
 	targets  map[string]*target
-	gvrs     map[schema.GroupVersionResource]bool
+	watches  map[informerKey]bool
+	// refused is set when some of the targets cannot be watched.
+	refused  bool
 	applying bool
 }
 
 type target struct {
 	meta    apply.ObjMetadata
+	gvr     schema.GroupVersionResource
 	desired *unstructured.Unstructured
 	owned   *fieldpath.Set
 }
 
-type informer struct {
-	inf  cache.SharedIndexInformer
-	stop chan struct{}
-	refs int
-}
-
-// New returns a Watcher; Start runs it.
-func New(client metadata.Interface, mapper meta.RESTMapper, correct Corrector, sink Sink, opts Options) *Watcher {
+// New returns a Watcher whose informers reach the cluster through cfg,
+// impersonating each Stack's identity; Start runs it.
+func New(cfg *rest.Config, mapper meta.RESTMapper, correct Corrector, sink Sink, opts Options) *Watcher {
 	if opts.Workers < 1 {
 		opts.Workers = 2
 	}
 	if opts.FieldManager == "" {
 		opts.FieldManager = apply.DefaultOptions().FieldManager
 	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
 	return &Watcher{
-		client: client, mapper: mapper, correct: correct, sink: sink, opts: opts,
+		config: cfg, mapper: mapper, correct: correct, sink: sink, opts: opts,
 		queue:     workqueue.NewTyped[string](),
 		stacks:    map[types.NamespacedName]*stackState{},
 		objects:   map[string]types.NamespacedName{},
-		informers: map[schema.GroupVersionResource]*informer{},
+		informers: map[informerKey]*informer{},
+		clients:   map[string]*clients{},
 		ctx:       context.Background(),
 	}
 }
@@ -134,9 +150,9 @@ func (w *Watcher) Start(ctx context.Context) error {
 	w.queue.ShutDown()
 	wg.Wait()
 	w.mu.Lock()
-	for gvr, inf := range w.informers {
+	for k, inf := range w.informers {
 		close(inf.stop)
-		delete(w.informers, gvr)
+		delete(w.informers, k)
 	}
 	w.mu.Unlock()
 	return nil
@@ -166,28 +182,30 @@ func (w *Watcher) End(stack types.NamespacedName) {
 func (w *Watcher) state(stack types.NamespacedName) *stackState {
 	st := w.stacks[stack]
 	if st == nil {
-		st = &stackState{targets: map[string]*target{}, gvrs: map[schema.GroupVersionResource]bool{}}
+		st = &stackState{targets: map[string]*target{}, watches: map[informerKey]bool{}}
 		w.stacks[stack] = st
 	}
 	return st
 }
 
 // Track replaces the watched objects of stack after a successful apply.
-func (w *Watcher) Track(stack types.NamespacedName, policy v1alpha1.DriftPolicy, targets []Target) error {
-	next := map[string]*target{}
-	gvrs := map[schema.GroupVersionResource]bool{}
-	for _, t := range targets {
-		m := apply.MetadataOf(t.Desired)
-		gvr, err := w.resource(m)
-		if err != nil {
-			return err
-		}
-		gvrs[gvr] = true
-		owned := &fieldpath.Set{}
-		if t.Result != nil {
-			owned = ownedBy(t.Result.GetManagedFields(), w.opts.FieldManager)
-		}
-		next[key(gvr, m.Namespace, m.Name)] = &target{meta: m, desired: t.Desired.DeepCopy(), owned: owned}
+// Each kind is watched as watch.Identity: cluster-wide when it may list and
+// watch the kind everywhere, else in each namespace of the targets. A kind
+// it may not watch somewhere yields a *WatchError (joined, one per kind and
+// namespace); the rest is watched all the same, and Synced stays false so
+// that the Stack's next reconcile applies in full and tries again.
+func (w *Watcher) Track(ctx context.Context, stack types.NamespacedName, watch Watch, targets []Target) error {
+	next, needs, err := w.targets(targets)
+	if err != nil {
+		return err
+	}
+	if _, err := w.clientsFor(watch.Identity); err != nil {
+		return fmt.Errorf("watching as %s: %w", stackspec.IdentityName(watch.Identity), err)
+	}
+	planned, refused := w.plan(ctx, watch.Identity, needs)
+	keys := make(map[informerKey]bool, len(planned))
+	for _, k := range planned {
+		keys[k] = true
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -198,10 +216,41 @@ func (w *Watcher) Track(stack types.NamespacedName, policy v1alpha1.DriftPolicy,
 	for k := range next {
 		w.objects[k] = stack
 	}
-	w.retain(gvrs)
-	w.release(st.gvrs)
-	st.policy, st.targets, st.gvrs, st.applying = policy, next, gvrs, false
-	return nil
+	w.retain(keys)
+	w.release(st.watches)
+	st.policy, st.identity, st.targets, st.watches = watch.Policy, watch.Identity, next, keys
+	st.refused, st.applying = len(refused) > 0, false
+	return errors.Join(refused...)
+}
+
+// targets indexes the targets by object key and gathers what each kind
+// needs watched.
+func (w *Watcher) targets(targets []Target) (map[string]*target, map[schema.GroupVersionResource]*need, error) {
+	next := map[string]*target{}
+	needs := map[schema.GroupVersionResource]*need{}
+	for _, t := range targets {
+		m := apply.MetadataOf(t.Desired)
+		mapping, err := w.mapper.RESTMapping(m.GroupKind(), m.Version)
+		if err != nil {
+			return nil, nil, fmt.Errorf("watching %s: %w", m, err)
+		}
+		gvr := mapping.Resource
+		n := needs[gvr]
+		if n == nil {
+			n = &need{kind: mapping.GroupVersionKind, gvr: gvr, namespaces: map[string]bool{},
+				namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace}
+			needs[gvr] = n
+		}
+		if n.namespaced {
+			n.namespaces[m.Namespace] = true
+		}
+		owned := &fieldpath.Set{}
+		if t.Result != nil {
+			owned = ownedBy(t.Result.GetManagedFields(), w.opts.FieldManager)
+		}
+		next[key(gvr, m.Namespace, m.Name)] = &target{meta: m, gvr: gvr, desired: t.Desired.DeepCopy(), owned: owned}
+	}
+	return next, needs, nil
 }
 
 // Forget stops watching the objects of stack.
@@ -215,83 +264,42 @@ func (w *Watcher) Forget(stack types.NamespacedName) {
 	for k := range st.targets {
 		delete(w.objects, k)
 	}
-	w.release(st.gvrs)
+	w.release(st.watches)
 	delete(w.stacks, stack)
 }
 
-// Synced reports whether stack is tracked and every informer it needs has
-// its initial list: only then may a reconcile trust the watch and skip work.
+// Synced reports whether stack is tracked, every object of it is watched
+// and every informer it needs has its initial list: only then may a
+// reconcile trust the watch and skip work.
 func (w *Watcher) Synced(stack types.NamespacedName) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	st := w.stacks[stack]
-	if st == nil || st.applying {
+	if st == nil || st.applying || st.refused {
 		return false
 	}
-	for gvr := range st.gvrs {
-		inf := w.informers[gvr]
-		if inf == nil || !inf.inf.HasSynced() {
+	for k := range st.watches {
+		inf := w.informers[k]
+		if inf == nil || inf.refused.Load() || !inf.inf.HasSynced() {
 			return false
 		}
 	}
 	return true
 }
 
-func (w *Watcher) resource(m apply.ObjMetadata) (schema.GroupVersionResource, error) {
-	mapping, err := w.mapper.RESTMapping(m.GroupKind(), m.Version)
-	if err != nil {
-		return schema.GroupVersionResource{}, fmt.Errorf("watching %s: %w", m, err)
+// informerFor returns the informer of stack st that watches t; callers
+// hold mu.
+func (w *Watcher) informerFor(st *stackState, t *target) *informer {
+	for _, ns := range []string{"", t.meta.Namespace} {
+		if k := (informerKey{identity: st.identity, gvr: t.gvr, namespace: ns}); st.watches[k] {
+			return w.informers[k]
+		}
 	}
-	return mapping.Resource, nil
+	return nil
 }
 
 func key(gvr schema.GroupVersionResource, ns, name string) string {
 	return gvr.Group + "/" + gvr.Version + "/" + gvr.Resource + "|" + ns + "/" + name
-}
-
-// retain starts informers for gvrs not watched yet; callers hold mu.
-func (w *Watcher) retain(gvrs map[schema.GroupVersionResource]bool) {
-	for gvr := range gvrs {
-		if inf := w.informers[gvr]; inf != nil {
-			inf.refs++
-			continue
-		}
-		w.informers[gvr] = w.startInformer(gvr)
-	}
-}
-
-// release stops informers no Stack needs any more; callers hold mu.
-func (w *Watcher) release(gvrs map[schema.GroupVersionResource]bool) {
-	for gvr := range gvrs {
-		inf := w.informers[gvr]
-		if inf == nil {
-			continue
-		}
-		if inf.refs--; inf.refs <= 0 {
-			close(inf.stop)
-			delete(w.informers, gvr)
-		}
-	}
-}
-
-func (w *Watcher) startInformer(gvr schema.GroupVersionResource) *informer {
-	gi := metadatainformer.NewFilteredMetadataInformer(w.client, gvr, metav1.NamespaceAll, 0, cache.Indexers{},
-		func(o *metav1.ListOptions) { o.LabelSelector = apply.OwnerNameLabel })
-	inf := &informer{inf: gi.Informer(), stop: make(chan struct{}), refs: 1}
-	enqueue := func(obj any) {
-		if k, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj); err == nil {
-			w.queue.Add(gvr.Group + "/" + gvr.Version + "/" + gvr.Resource + "|" + k)
-		}
-	}
-	// Adds matter too: an edit made between an apply and the informer's
-	// first list shows up only as an add.
-	_, _ = inf.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    enqueue,
-		UpdateFunc: func(_, n any) { enqueue(n) },
-		DeleteFunc: enqueue,
-	})
-	go inf.inf.Run(inf.stop)
-	return inf
 }
 
 // normalizeKey turns "ns/name" or "name" after the bar into "ns/name".

@@ -108,6 +108,19 @@ func (env *Env) init() error {
 	return errors.Join(err, f.Close())
 }
 
+// AddUser provisions a client certificate for a user named name in groups
+// and returns a config that authenticates as that user, with the rights RBAC
+// gives it (none unless bound). A name of the form
+// system:serviceaccount:<namespace>:<name> is how a test runs as a
+// ServiceAccount: RBAC bindings to the ServiceAccount apply to it.
+func (env *Env) AddUser(name string, groups ...string) (*rest.Config, error) {
+	user, err := env.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("provisioning user %s: %w", name, err)
+	}
+	return user.Config(), nil
+}
+
 // Stop stops the control plane and removes its files.
 func (env *Env) Stop() error {
 	if env == nil {
