@@ -7,7 +7,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-io/flotilla/internal/demo"
 )
@@ -23,13 +25,17 @@ func NewDemoCommand(s Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a fleet in a box: three local clusters converging from one Git repository",
-		Long: "Start three local clusters (staging, prod-us-east, prod-eu-west: a kube-apiserver and\n" +
-			"etcd each), serve examples/fleet from a local Git server, bootstrap an agent per\n" +
-			"cluster and watch the fleet converge; then edit a managed object by hand and watch it\n" +
-			"reverted, and push a commit that rolls through the three clusters.\n\n" +
-			"The clusters have no nodes: Deployments get no pods, and the example's health checks\n" +
-			"cover only what the API server alone makes ready. Ctrl-C stops everything the demo\n" +
-			"started; --keep leaves the fleet running after the script so you can try the CLI on it.",
+		Long: "Start three local clusters (staging, prod-us-east, prod-eu-west), serve examples/fleet\n" +
+			"from a local Git server, bootstrap an agent per cluster and watch the fleet converge;\n" +
+			"then edit a managed object by hand and watch it reverted, and push a commit that rolls\n" +
+			"through the three clusters.\n\n" +
+			"Run as root from a checkout, staging is a real single-node cluster (kubelet, containerd,\n" +
+			"kube-proxy, CoreDNS and a local registry): the demo builds the agent's image and the\n" +
+			"example app from the checkout, the agent runs there as a Pod and the app as real Pods\n" +
+			"answering through their Service. The prod clusters are a kube-apiserver and etcd each,\n" +
+			"with no node: their agents run beside them and their Deployments get no Pods.\n" +
+			"Ctrl-C stops everything the demo started; --keep leaves the fleet running after the\n" +
+			"script so you can try the CLI on it.",
 		Example: "  make demo                 # from a checkout: prepares the binaries, then runs this\n" +
 			"  flotilla demo --keep      # keep the fleet running; Ctrl-C stops it",
 		Args: cobra.NoArgs,
@@ -45,6 +51,9 @@ func NewDemoCommand(s Streams) *cobra.Command {
 
 // Run runs the demo, narrating on s.Out.
 func (o *DemoOptions) Run(ctx context.Context, s Streams) error {
+	// The demo's clients are controller-runtime's; their logs would only
+	// interleave with the narration (the agents log to their own files).
+	ctrllog.SetLogger(logr.Discard())
 	opts := o.Options
 	if opts.AgentBinary == "" {
 		bin, err := os.Executable()
