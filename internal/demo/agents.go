@@ -16,8 +16,8 @@ type agentProcess struct {
 	// cluster is the name of the cluster the agent serves.
 	cluster string
 	cmd     *exec.Cmd
-	log  *os.File
-	done chan error
+	log     *os.File
+	done    chan error
 }
 
 // startAgent runs binary's agent out of cluster against kubeconfig, its

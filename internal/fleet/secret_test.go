@@ -31,7 +31,7 @@ func TestPlanSecretShowsKeysNeverValues(t *testing.T) {
 	const root = "clusters/staging/kustomization.yaml"
 	const apps = "clusters/staging/apps.yaml"
 	base := with(files, map[string]string{
-		"apps/base/hello/secret.yaml": secretManifest("stringData:\n  username: hello\n  password: " + markerOld + "\n  legacy: " + markerGone + "\n"),
+		"apps/base/hello/secret.yaml":   secretManifest("stringData:\n  username: hello\n  password: " + markerOld + "\n  legacy: " + markerGone + "\n"),
 		k:                               edit(t, files, k, "  - configmap.yaml\n", "  - configmap.yaml\n  - secret.yaml\n"),
 		cm:                              edit(t, files, cm, "LEVEL: info", "LEVEL: info\n  TOKEN: ${API_TOKEN:=none}"),
 		"clusters/staging/secrets.yaml": clusterSecret(markerVar),
