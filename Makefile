@@ -70,7 +70,7 @@ vet: ## Run go vet, check formatting and that go.mod is tidy.
 
 .PHONY: test
 test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd and Git servers.
-	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -count=1 ./...
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -count=1 -timeout 30m ./...
 
 .PHONY: test-short
 test-short: ## Run the unit tests only.

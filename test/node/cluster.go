@@ -315,3 +315,15 @@ func (c *Cluster) stop(keepLogs bool) error {
 	c.lock = nil
 	return err
 }
+
+// Processes maps each running component (etcd, kube-apiserver, kubelet,
+// containerd...) to its process id, for measurements.
+func (c *Cluster) Processes() map[string]int {
+	m := map[string]int{}
+	for _, p := range c.procs {
+		if !p.exited() {
+			m[p.name] = p.cmd.Process.Pid
+		}
+	}
+	return m
+}
