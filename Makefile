@@ -84,7 +84,7 @@ BENCH_SMOKE_HEADLINES ?= $(HOME)/.cache/flotilla/bench/smoke-headlines
 .PHONY: bench
 bench: ## Run every benchmark at full size (about 25 min on 2 CPUs, 12 GiB of RAM free); print the summary and rewrite BENCHMARKS.md.
 	rm -rf "$(BENCH_HEADLINES)"
-	$(MAKE) bench-apply bench-fleet bench-drift bench-plan
+	$(MAKE) bench-apply bench-fleet bench-drift bench-plan bench-node
 	go run ./bench/cmd/summary -dir "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-drift
@@ -98,6 +98,7 @@ bench-smoke: ## Run every benchmark at tiny sizes (a few minutes) and print the 
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/plan -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/node -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/summary -dir "$(BENCH_SMOKE_HEADLINES)"
 
 .PHONY: bench-plan
@@ -107,6 +108,10 @@ bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize
 .PHONY: bench-fleet
 bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 16 min; 50 clusters take 12 GiB of RAM); update the Fleet section of BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
+
+.PHONY: bench-node
+bench-node: ## Measure the real single-node test cluster, as root (about 5 min): start-up, a Deployment's rollout, idle memory per component, stop; update the Real node section of BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/node -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-apply
 bench-apply: ## Measure a Stack's apply by the agent process at 100, 1000 and 5000 objects against a bare server-side apply floor; update the Apply section of BENCHMARKS.md.

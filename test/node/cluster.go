@@ -70,6 +70,9 @@ type Cluster struct {
 	Registry Registry
 	// LogDir holds every component's log; it is kept when Start fails.
 	LogDir string
+	// LockWait is how long Start waited for another node on this machine
+	// to stop, so measurements of the start can leave it out.
+	LockWait time.Duration
 
 	dir    string
 	assets string
@@ -95,9 +98,11 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		return nil, &StepError{Step: "preflight", Err: err}
 	}
 	c := &Cluster{NodeName: o.NodeName, assets: assets}
+	waitFrom := time.Now()
 	if c.lock, err = lock(ctx); err != nil {
 		return nil, &StepError{Step: "lock", Err: err}
 	}
+	c.LockWait = time.Since(waitFrom)
 	if err := cleanupLocked(); err != nil {
 		c.lock.Close()
 		return nil, &StepError{Step: "cleaning up after an earlier node", Err: err}

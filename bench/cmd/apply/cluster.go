@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -80,19 +79,6 @@ func (c *cluster) stop(keep bool) error {
 		return err
 	}
 	return errors.Join(err, os.RemoveAll(c.dir))
-}
-
-// serverVersion returns kube-apiserver's version.
-func (c *cluster) serverVersion() (string, error) {
-	d, err := discovery.NewDiscoveryClientForConfig(c.env.Config)
-	if err != nil {
-		return "", err
-	}
-	v, err := d.ServerVersion()
-	if err != nil {
-		return "", fmt.Errorf("asking kube-apiserver its version: %w", err)
-	}
-	return v.GitVersion, nil
 }
 
 // startAgent starts a `flotilla agent` process with the benchmark's rate

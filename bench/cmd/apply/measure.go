@@ -68,7 +68,7 @@ func runOnce(ctx context.Context, o options, bin string, i, n int, log *harness.
 		}
 	}()
 	if m.KubeVersion == "" {
-		if m.KubeVersion, err = c.serverVersion(); err != nil {
+		if m.KubeVersion, err = harness.ServerVersion(c.env.Config); err != nil {
 			return res, err
 		}
 	}

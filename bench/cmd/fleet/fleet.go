@@ -81,7 +81,7 @@ func startFleet(ctx context.Context, o options, n int, binary string, log *harne
 // when less than floor bytes of memory are available.
 func memoryGuard(floor uint64, n int, what string) func(int) error {
 	return func(i int) error {
-		avail, err := memAvailable()
+		avail, err := harness.MemAvailable()
 		if err != nil || avail >= floor {
 			return err
 		}

@@ -95,29 +95,6 @@ func TestBaseChangeChangesTheSharedValueOnly(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	comm, ppid, err := parseStat([]byte("4242 (kube (api) server) S 77 4242 4242 0 -1 4194560 0 0"))
-	if err != nil || comm != "kube (api) server" || ppid != 77 {
-		t.Errorf("got %q %d %v, want \"kube (api) server\" 77", comm, ppid, err)
-	}
-	if _, _, err := parseStat([]byte("4242 no parens")); err == nil {
-		t.Error("no error for a stat without (comm)")
-	}
-}
-
-func TestParseKB(t *testing.T) {
-	status := "Name:\tetcd\nVmHWM:\t  90000 kB\nVmRSS:\t   81920 kB\n"
-	if got, err := parseKB(status, "VmRSS"); err != nil || got != 81920*1024 {
-		t.Errorf("VmRSS = %d, %v, want %d", got, err, 81920*1024)
-	}
-	if got, err := parseKB("Name:\tzombie\n", "VmRSS"); err != nil || got != 0 {
-		t.Errorf("a missing VmRSS reads %d, %v, want 0", got, err)
-	}
-	if _, err := parseKB("VmRSS:\tlots\n", "VmRSS"); err == nil {
-		t.Error("no error for a malformed VmRSS")
-	}
-}
-
 func TestSumUsage(t *testing.T) {
 	p := func(comm string, rss, pss uint64, cpu time.Duration) proc {
 		return proc{comm: comm, share: share{rss: rss, pss: pss, cpu: cpu}}
@@ -225,13 +202,5 @@ func TestReportTextHasNoNotes(t *testing.T) {
 	out := b.String()
 	if !strings.Contains(out, "2 clusters\n----------\n") || strings.Contains(out, "Notes:") {
 		t.Errorf("text report:\n%s", out)
-	}
-}
-
-func TestFormatBytes(t *testing.T) {
-	for b, want := range map[float64]string{64 << 20: "64 MiB", 3 << 30: "3072 MiB", 12 << 30: "12.0 GiB"} {
-		if got := formatBytes(b); got != want {
-			t.Errorf("formatBytes(%v) = %q, want %q", b, got, want)
-		}
 	}
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -63,42 +61,6 @@ func sumUsage(procs []proc, agentComm string) usage {
 	return u
 }
 
-// parseStat returns the command name and parent pid of a /proc/<pid>/stat
-// text: "pid (comm) state ppid ...", comm possibly holding spaces and ')'.
-func parseStat(stat []byte) (comm string, ppid int, err error) {
-	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-	if open < 0 || end < open {
-		return "", 0, fmt.Errorf("proc stat %q: no (comm)", stat)
-	}
-	fields := strings.Fields(string(stat[end+1:]))
-	if len(fields) < 2 {
-		return "", 0, fmt.Errorf("proc stat %q: no ppid", stat)
-	}
-	ppid, err = strconv.Atoi(fields[1])
-	if err != nil {
-		return "", 0, fmt.Errorf("proc stat ppid %q: %w", fields[1], err)
-	}
-	return string(stat[open+1 : end]), ppid, nil
-}
-
-// parseKB returns the value in bytes of the "name:   123 kB" line of a
-// /proc/<pid>/status or /proc/meminfo text; a line that is missing (a
-// zombie has no VmRSS) reads as 0.
-func parseKB(text, name string) (uint64, error) {
-	for line := range strings.SplitSeq(text, "\n") {
-		rest, ok := strings.CutPrefix(line, name+":")
-		if !ok {
-			continue
-		}
-		var kb uint64
-		if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
-			return 0, fmt.Errorf("%s %q: %w", name, rest, err)
-		}
-		return kb * 1024, nil
-	}
-	return 0, nil
-}
-
 // children returns every child process of parent with its memory and
 // CPU time. Processes that end while they are read are skipped.
 func children(parent int) ([]proc, error) {
@@ -112,11 +74,12 @@ func children(parent int) ([]proc, error) {
 		if err != nil {
 			continue // ended
 		}
-		comm, ppid, err := parseStat(stat)
+		comm, ppid, err := harness.ParseStatComm(stat)
 		if err != nil || ppid != parent {
 			continue
 		}
-		p, err := readProc(filepath.Dir(statPath), stat)
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(statPath)))
+		p, err := readProc(pid, stat)
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
 			continue // ended
 		}
@@ -129,28 +92,15 @@ func children(parent int) ([]proc, error) {
 	return out, nil
 }
 
-// readProc reads the CPU time, VmRSS and Pss of the process at dir
-// (/proc/<pid>), its stat text already read.
-func readProc(dir string, stat []byte) (proc, error) {
-	var p proc
+// readProc reads the CPU time, VmRSS and Pss of process pid, its stat
+// text already read.
+func readProc(pid int, stat []byte) (proc, error) {
 	u, s, err := harness.ParseProcStat(stat)
 	if err != nil {
-		return p, err
+		return proc{}, err
 	}
-	p.cpu = time.Duration(u+s) * harness.ClockTick
-	status, err := os.ReadFile(filepath.Join(dir, "status"))
-	if err != nil {
-		return p, err
-	}
-	if p.rss, err = parseKB(string(status), "VmRSS"); err != nil {
-		return p, err
-	}
-	rollup, err := os.ReadFile(filepath.Join(dir, "smaps_rollup"))
-	if err != nil {
-		return p, err
-	}
-	p.pss, err = parseKB(string(rollup), "Pss")
-	return p, err
+	m, err := harness.ProcMemory(pid)
+	return proc{share: share{rss: m.RSS, pss: m.PSS, cpu: time.Duration(u+s) * harness.ClockTick}}, err
 }
 
 // fleetUsage reads the memory and CPU time of this process's children.
@@ -160,13 +110,4 @@ func fleetUsage(agentComm string) (usage, error) {
 		return usage{}, fmt.Errorf("reading the fleet's processes from /proc: %w", err)
 	}
 	return sumUsage(procs, agentComm), nil
-}
-
-// memAvailable is the kernel's estimate of the memory left for new work.
-func memAvailable() (uint64, error) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, err
-	}
-	return parseKB(string(b), "MemAvailable")
 }

@@ -39,15 +39,15 @@ var rows = []row{
 	{"agents' CPU, commit rollout (sum)", func(r runResult) float64 { return r.rolloutCPU.agents.Seconds() }, harness.FormatSeconds},
 	{"control plane CPU, initial convergence", func(r runResult) float64 { return r.initialCPU.controlPlane.Seconds() }, harness.FormatSeconds},
 	{"control plane CPU, commit rollout", func(r runResult) float64 { return r.rolloutCPU.controlPlane.Seconds() }, harness.FormatSeconds},
-	{"agents' peak RSS (sum)", func(r runResult) float64 { return float64(sum(r.peakRSS)) }, formatBytes},
-	{"agents' peak RSS (largest agent)", func(r runResult) float64 { return float64(slices.Max(r.peakRSS)) }, formatBytes},
-	{"fleet VmRSS: etcd", func(r runResult) float64 { return float64(r.end.etcd.rss) }, formatBytes},
-	{"fleet VmRSS: kube-apiservers (sum)", func(r runResult) float64 { return float64(r.end.apiservers.rss) }, formatBytes},
-	{"fleet VmRSS: agents (sum)", func(r runResult) float64 { return float64(r.end.agents.rss) }, formatBytes},
-	{"fleet VmRSS: total", func(r runResult) float64 { return float64(r.end.total().rss) }, formatBytes},
-	{"fleet VmRSS: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().rss, r.clusters)) }, formatBytes},
-	{"fleet Pss: total", func(r runResult) float64 { return float64(r.end.total().pss) }, formatBytes},
-	{"fleet Pss: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().pss, r.clusters)) }, formatBytes},
+	{"agents' peak RSS (sum)", func(r runResult) float64 { return float64(sum(r.peakRSS)) }, harness.FormatBytes},
+	{"agents' peak RSS (largest agent)", func(r runResult) float64 { return float64(slices.Max(r.peakRSS)) }, harness.FormatBytes},
+	{"fleet VmRSS: etcd", func(r runResult) float64 { return float64(r.end.etcd.rss) }, harness.FormatBytes},
+	{"fleet VmRSS: kube-apiservers (sum)", func(r runResult) float64 { return float64(r.end.apiservers.rss) }, harness.FormatBytes},
+	{"fleet VmRSS: agents (sum)", func(r runResult) float64 { return float64(r.end.agents.rss) }, harness.FormatBytes},
+	{"fleet VmRSS: total", func(r runResult) float64 { return float64(r.end.total().rss) }, harness.FormatBytes},
+	{"fleet VmRSS: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().rss, r.clusters)) }, harness.FormatBytes},
+	{"fleet Pss: total", func(r runResult) float64 { return float64(r.end.total().pss) }, harness.FormatBytes},
+	{"fleet Pss: per cluster", func(r runResult) float64 { return float64(perCluster(r.end.total().pss, r.clusters)) }, harness.FormatBytes},
 	{"start of etcd, the kube-apiservers and the CRDs", func(r runResult) float64 { return r.start.Seconds() }, harness.FormatSeconds},
 }
 
@@ -185,14 +185,6 @@ func sum(values []uint64) uint64 {
 		s += v
 	}
 	return s
-}
-
-// formatBytes renders a size in MiB, or GiB from 10 GiB.
-func formatBytes(b float64) string {
-	if b >= 10<<30 {
-		return fmt.Sprintf("%.1f GiB", b/(1<<30))
-	}
-	return fmt.Sprintf("%.0f MiB", b/(1<<20))
 }
 
 // headlines are the convergence times of every fleet size, for the

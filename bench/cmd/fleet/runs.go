@@ -7,11 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
-	"k8s.io/client-go/discovery"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
@@ -49,7 +47,7 @@ func cpuBetween(a, b usage) cpu {
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	ctrl.SetLogger(logr.Discard())
 	log := harness.NewProgress(stderr)
-	rep := report{o: o, machine: harness.DescribeMachine(controlplane.ModuleRoot()), load: loadAverage()}
+	rep := report{o: o, machine: harness.DescribeMachine(controlplane.ModuleRoot()), load: harness.LoadAverage()}
 	tmp, err := os.MkdirTemp("", "flotilla-bench-fleet-bin-")
 	if err != nil {
 		return err
@@ -88,7 +86,7 @@ func runOnce(ctx context.Context, o options, n int, binary string, log *harness.
 	}
 	defer func() { err = errors.Join(err, f.stopAfter(ctx, err)) }()
 	if m.KubeVersion == "" {
-		if m.KubeVersion, err = serverVersion(f); err != nil {
+		if m.KubeVersion, err = harness.ServerVersion(f.shared.Clusters[0].Config); err != nil {
 			return res, err
 		}
 	}
@@ -148,25 +146,4 @@ func (f *fleet) agentPeaks() ([]uint64, error) {
 		peaks[i] = u.PeakRSS
 	}
 	return peaks, nil
-}
-
-func serverVersion(f *fleet) (string, error) {
-	d, err := discovery.NewDiscoveryClientForConfig(f.shared.Clusters[0].Config)
-	if err != nil {
-		return "", err
-	}
-	v, err := d.ServerVersion()
-	if err != nil {
-		return "", fmt.Errorf("asking kube-apiserver its version: %w", err)
-	}
-	return v.GitVersion, nil
-}
-
-// loadAverage is the 1-minute load average, or "unknown".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
 }

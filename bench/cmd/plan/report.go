@@ -44,7 +44,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := results{o: o, fixture: f, machine: describeMachine(), commit: commit(), load: loadAverage()}
+	r := results{o: o, fixture: f, machine: describeMachine(), commit: commit(), load: harness.LoadAverage()}
 	for i := range o.runs {
 		p, err := timePlan(ctx, f, tmp)
 		if err != nil {
@@ -66,15 +66,6 @@ func describeMachine() string {
 	read := func(p string) string { b, _ := os.ReadFile(p); return string(b) }
 	return fmt.Sprintf("%d CPUs (%s), %.0f GiB RAM, Linux %s, %s", runtime.NumCPU(), harness.CPUModel(read("/proc/cpuinfo")),
 		float64(harness.MemTotalBytes(read("/proc/meminfo")))/(1<<30), strings.TrimSpace(read("/proc/sys/kernel/osrelease")), runtime.Version())
-}
-
-// loadAverage is the 1-minute load average, or "unknown".
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
 }
 
 func commit() string {
