@@ -98,20 +98,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the apply markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.rateLimit, "rate-limit", rateLimitBench, `client rate limit of the agent and the floor: "bench" (QPS 1000, burst 2000) or "agent" (the defaults of flotilla agent: --kube-api-qps 50, --kube-api-burst 300)`)
 	fs.BoolVar(&o.quick, "quick", false, "N=100 only, one run: a smoke run (explicit flags still win)")
-	if err := fs.Parse(args); err != nil {
+	if err := harness.ParseFlags(fs, args, &o.quick, quickOptions); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if o.quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, value := range quickOptions {
-			if !set[name] {
-				_ = fs.Set(name, value) // static values of known flags
-			}
-		}
 	}
 	return o, o.validate()
 }

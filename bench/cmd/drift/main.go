@@ -66,20 +66,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.StringVar(&o.rateLimit, "rate-limit", "envtest", `client rate limit of the controllers: "envtest" (QPS 1000, burst 2000, as the integration tests) or "agent" (the defaults of bin/flotilla agent: --kube-api-qps 50, --kube-api-burst 300)`)
 	fs.BoolVar(&o.quick, "quick", false, "tiny sizes for a smoke run (explicit flags still win)")
-	if err := fs.Parse(args); err != nil {
+	if err := harness.ParseFlags(fs, args, &o.quick, quickOptions); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if o.quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, value := range quickOptions {
-			if !set[name] {
-				_ = fs.Set(name, value) // static values of known flags
-			}
-		}
 	}
 	return o, o.validate()
 }

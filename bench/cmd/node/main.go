@@ -45,20 +45,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the real node markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.BoolVar(&o.quick, "quick", false, "1 run, for a smoke run (explicit flags still win)")
-	if err := fs.Parse(args); err != nil {
+	if err := harness.ParseFlags(fs, args, &o.quick, quickOptions); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if o.quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, value := range quickOptions {
-			if !set[name] {
-				_ = fs.Set(name, value) // static values of known flags
-			}
-		}
 	}
 	return o, o.validate()
 }

@@ -47,20 +47,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the plan markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.kustomize, "kustomize", "", "the kustomize binary of the baseline (default: "+kustomizeVersion+" under ~/.cache/flotilla/tools, installed with go install when missing)")
 	fs.BoolVar(&o.quick, "quick", false, "a small fleet (5 clusters of 40 objects, 1 run) for a smoke run; explicit flags still win")
-	if err := fs.Parse(args); err != nil {
+	if err := harness.ParseFlags(fs, args, &o.quick, map[string]string{"clusters": "5", "objects": "40", "runs": "1"}); err != nil {
 		return o, err
-	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	if o.quick {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for name, value := range map[string]string{"clusters": "5", "objects": "40", "runs": "1"} {
-			if !set[name] {
-				_ = fs.Set(name, value) // static values of known flags
-			}
-		}
 	}
 	return o, o.validate()
 }
