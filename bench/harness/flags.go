@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 )
@@ -29,4 +30,17 @@ func ParseFlags(fs *flag.FlagSet, args []string, quick *bool, quickValues map[st
 		}
 	}
 	return nil
+}
+
+// CheckOutput checks the -o and -update flags every benchmark command
+// has: text or markdown, and -update only with markdown.
+func CheckOutput(output, update string) error {
+	var errs []error
+	if output != "text" && output != "markdown" {
+		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, output))
+	}
+	if update != "" && output != "markdown" {
+		errs = append(errs, errors.New("-update needs -o markdown"))
+	}
+	return errors.Join(errs...)
 }

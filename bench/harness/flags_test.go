@@ -42,3 +42,17 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckOutput(t *testing.T) {
+	for _, tt := range []struct{ output, update, wantErr string }{
+		{output: "text"},
+		{output: "markdown", update: "BENCHMARKS.md"},
+		{output: "json", wantErr: `-o must be "text" or "markdown", got "json"`},
+		{output: "text", update: "BENCHMARKS.md", wantErr: "-update needs -o markdown"},
+	} {
+		err := CheckOutput(tt.output, tt.update)
+		if (tt.wantErr == "" && err != nil) || (tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr))) {
+			t.Errorf("CheckOutput(%q, %q) = %v, want %q", tt.output, tt.update, err, tt.wantErr)
+		}
+	}
+}

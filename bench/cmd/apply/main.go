@@ -123,12 +123,7 @@ func (o options) validate() error {
 	if o.timeout < time.Minute {
 		errs = append(errs, fmt.Errorf("-timeout must be at least 1m, got %s", o.timeout))
 	}
-	if o.output != "text" && o.output != "markdown" {
-		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, o.output))
-	}
-	if o.update != "" && o.output != "markdown" {
-		errs = append(errs, errors.New("-update needs -o markdown"))
-	}
+	errs = append(errs, harness.CheckOutput(o.output, o.update))
 	if o.rateLimit != rateLimitBench && o.rateLimit != rateLimitAgent {
 		errs = append(errs, fmt.Errorf(`-rate-limit must be "bench" or "agent", got %q`, o.rateLimit))
 	}

@@ -85,12 +85,7 @@ func (o options) validate() error {
 	if o.only != "" && o.only != "revert" && o.only != "cost" {
 		errs = append(errs, fmt.Errorf(`-only must be "revert" or "cost", got %q`, o.only))
 	}
-	if o.output != "text" && o.output != "markdown" {
-		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, o.output))
-	}
-	if o.update != "" && o.output != "markdown" {
-		errs = append(errs, errors.New("-update needs -o markdown"))
-	}
+	errs = append(errs, harness.CheckOutput(o.output, o.update))
 	if o.rateLimit != "envtest" && o.rateLimit != "agent" {
 		errs = append(errs, fmt.Errorf(`-rate-limit must be "envtest" or "agent", got %q`, o.rateLimit))
 	}

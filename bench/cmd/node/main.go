@@ -62,12 +62,7 @@ func (o options) validate() error {
 	if o.timeout <= 0 {
 		errs = append(errs, fmt.Errorf("-timeout must be positive, got %s", o.timeout))
 	}
-	if o.output != "text" && o.output != "markdown" {
-		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, o.output))
-	}
-	if o.update != "" && o.output != "markdown" {
-		errs = append(errs, errors.New("-update needs -o markdown"))
-	}
+	errs = append(errs, harness.CheckOutput(o.output, o.update))
 	return errors.Join(errs...)
 }
 

@@ -60,12 +60,7 @@ func (o options) validate() error {
 			errs = append(errs, fmt.Errorf("-%s must be at least 1, got %d", name, n))
 		}
 	}
-	if o.output != "text" && o.output != "markdown" {
-		errs = append(errs, fmt.Errorf(`-o must be "text" or "markdown", got %q`, o.output))
-	}
-	if o.update != "" && o.output != "markdown" {
-		errs = append(errs, errors.New("-update needs -o markdown"))
-	}
+	errs = append(errs, harness.CheckOutput(o.output, o.update))
 	return errors.Join(errs...)
 }
 
