@@ -28,6 +28,9 @@ type Options struct {
 	NodeName string
 	// StartTimeout bounds the whole start (default 3 minutes).
 	StartTimeout time.Duration
+	// Assets is the directory of the test ground's binaries; empty means
+	// $KUBEBUILDER_ASSETS, else what hack/testenv.sh prints.
+	Assets string
 }
 
 func (o Options) withDefaults() Options {
@@ -90,7 +93,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if os.Geteuid() != 0 {
 		return nil, &StepError{Step: "preflight", Err: errors.New("a real node needs root (kubelet, containerd, iptables)")}
 	}
-	assets, err := assetsDir()
+	assets, err := assetsDir(o.Assets)
 	if err != nil {
 		return nil, &StepError{Step: "preflight", Err: err}
 	}
@@ -124,10 +127,12 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	return c, nil
 }
 
-func assetsDir() (string, error) {
-	dir, err := controlplane.AssetsDir()
-	if err != nil {
-		return "", err
+func assetsDir(dir string) (string, error) {
+	if dir == "" {
+		var err error
+		if dir, err = controlplane.AssetsDir(); err != nil {
+			return "", err
+		}
 	}
 	for _, b := range binaries {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
