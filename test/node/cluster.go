@@ -31,6 +31,9 @@ type Options struct {
 	// Assets is the directory of the test ground's binaries; empty means
 	// $KUBEBUILDER_ASSETS, else what hack/testenv.sh prints.
 	Assets string
+	// ExtraArgs adds command-line arguments to a component, by its name
+	// (kube-apiserver, kubelet, ...), for example feature gates.
+	ExtraArgs map[string][]string
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +85,8 @@ type Cluster struct {
 	state  *hostState
 	procs  []*process
 	lock   *os.File
+	// extraArgs are Options.ExtraArgs.
+	extraArgs map[string][]string
 }
 
 // Start starts a cluster with one Ready node. It waits for any other node
@@ -97,7 +102,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, &StepError{Step: "preflight", Err: err}
 	}
-	c := &Cluster{NodeName: o.NodeName, assets: assets}
+	c := &Cluster{NodeName: o.NodeName, assets: assets, extraArgs: o.ExtraArgs}
 	if c.lock, err = lock(ctx); err != nil {
 		return nil, &StepError{Step: "lock", Err: err}
 	}
@@ -266,7 +271,7 @@ func (c *Cluster) writeConfigs() error {
 
 // start starts a component and records its pid for Cleanup.
 func (c *Cluster) start(name, bin string, args ...string) (*process, error) {
-	p, err := startProcess(c.LogDir, name, bin, args...)
+	p, err := startProcess(c.LogDir, name, bin, append(args, c.extraArgs[name]...)...)
 	if err != nil {
 		return nil, err
 	}
