@@ -20,7 +20,7 @@ KUBE_VERSION=v1.37.2
 ETCD_VERSION=3.4.23
 COREDNS_VERSION=v1.15.0
 KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack docker-registry)
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 docker-registry)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${FLOTILLA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla}

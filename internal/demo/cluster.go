@@ -49,8 +49,8 @@ func startCluster(name, assets string) (*cluster, error) {
 
 // startNodeCluster starts a real single-node cluster (test/node): Pods
 // run, and the agent is one of them.
-func startNodeCluster(ctx context.Context, name string) (*cluster, error) {
-	n, err := node.Start(ctx, node.Options{NodeName: name})
+func startNodeCluster(ctx context.Context, name, assets string) (*cluster, error) {
+	n, err := node.Start(ctx, node.Options{NodeName: name, Assets: assets})
 	if err != nil {
 		return nil, fmt.Errorf("starting cluster %s with a real node: %w", name, err)
 	}

@@ -160,7 +160,7 @@ func (f *fleet) startClusters(ctx context.Context, assets string) error {
 	var wg sync.WaitGroup
 	for i, name := range f.o.Clusters {
 		if i == 0 && withNode {
-			wg.Go(func() { f.clusters[i], errs[i] = startNodeCluster(ctx, name) })
+			wg.Go(func() { f.clusters[i], errs[i] = startNodeCluster(ctx, name, assets) })
 			continue
 		}
 		wg.Go(func() { f.clusters[i], errs[i] = startCluster(name, assets) })

@@ -19,22 +19,74 @@ import (
 // the README would, and checks each act of the script in its output: three
 // clusters converge, a hand edit is reverted and attributed, a commit
 // rolls through every cluster; and that it stops what it started.
+//
+// Run outside a checkout, the demo cannot build the agent's image, so no
+// cluster gets a real node, and it says so.
 func TestDemoConvergesRevertsAndRollsOut(t *testing.T) {
+	dir := t.TempDir()
+	text := runDemo(t, dir, t.TempDir()) // not a checkout: the demo must not need one
+	assertDemoScript(t, text)
+	for _, want := range []string{
+		"no real node: not in a Flotilla checkout",
+		"staging        kube-apiserver and etcd only, no node",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, text)
+		}
+	}
+	assertDemoStopped(t, filepath.Join(dir, "kubeconfig"))
+}
+
+// TestDemoOnARealNode runs `flotilla demo` from the checkout, as `make
+// demo` does: staging is a real single-node cluster, its agent a Pod from
+// the image the demo built, and the example app answers through its
+// Service; the script is the same on every cluster.
+func TestDemoOnARealNode(t *testing.T) {
+	dir := t.TempDir()
+	text := runDemo(t, dir, controlplane.ModuleRoot())
+	assertDemoScript(t, text)
+	for _, want := range []string{
+		"staging        a real node (kubelet, containerd, kube-proxy, CoreDNS)",
+		"✔ built the agent's and the app's images from this checkout",
+		"staging        Deployment hello/hello Available",
+		"Pod flotilla-system/flotilla-agent-",
+		"Running on node staging, image " + "10.213.0.1:",
+		`(Service hello/hello) -> {"app":"hello","version":"v1"`,
+		"prod-us-east   has no node",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "SetLogger") {
+		t.Errorf("the demo prints controller-runtime's logger warning:\n%s", text)
+	}
+	assertDemoStopped(t, filepath.Join(dir, "kubeconfig"))
+}
+
+// runDemo runs `flotilla demo` in workdir with its files in dir and
+// returns its output.
+func runDemo(t *testing.T, dir, workdir string) string {
+	t.Helper()
 	controlplane.Require(t, env) // the demo needs the same binaries
 	assets, err := controlplane.AssetsDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, flotillaBin, "demo", "--assets", assets, "--dir", dir, "--timeout", "2m")
-	cmd.Dir = t.TempDir() // not a checkout: the demo must not need one
+	cmd.Dir = workdir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("flotilla demo: %v\n%s", err, out)
 	}
-	text := string(out)
+	return string(out)
+}
+
+// assertDemoScript checks each act of the script in the demo's output.
+func assertDemoScript(t *testing.T, text string) {
+	t.Helper()
 	for _, want := range []string{
 		"✔ started 3 clusters",
 		"✔ bootstrapped staging", "✔ bootstrapped prod-us-east", "✔ bootstrapped prod-eu-west",
@@ -53,7 +105,6 @@ func TestDemoConvergesRevertsAndRollsOut(t *testing.T) {
 	if n := strings.Count(text, "✔ 3 clusters at "); n != 2 {
 		t.Errorf("the fleet converged %d times, want 2 (first commit, then the rollout):\n%s", n, text)
 	}
-	assertDemoStopped(t, filepath.Join(dir, "kubeconfig"))
 }
 
 // assertDemoStopped checks that no API server of the demo answers any more.

@@ -28,6 +28,12 @@ type Options struct {
 	NodeName string
 	// StartTimeout bounds the whole start (default 3 minutes).
 	StartTimeout time.Duration
+	// Assets is the directory of the test ground's binaries; empty means
+	// $KUBEBUILDER_ASSETS, else what hack/testenv.sh prints.
+	Assets string
+	// ExtraArgs adds command-line arguments to a component, by its name
+	// (kube-apiserver, kubelet, ...), for example feature gates.
+	ExtraArgs map[string][]string
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +88,8 @@ type Cluster struct {
 	state  *hostState
 	procs  []*process
 	lock   *os.File
+	// extraArgs are Options.ExtraArgs.
+	extraArgs map[string][]string
 }
 
 // Start starts a cluster with one Ready node. It waits for any other node
@@ -93,11 +101,11 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	if os.Geteuid() != 0 {
 		return nil, &StepError{Step: "preflight", Err: errors.New("a real node needs root (kubelet, containerd, iptables)")}
 	}
-	assets, err := assetsDir()
+	assets, err := assetsDir(o.Assets)
 	if err != nil {
 		return nil, &StepError{Step: "preflight", Err: err}
 	}
-	c := &Cluster{NodeName: o.NodeName, assets: assets}
+	c := &Cluster{NodeName: o.NodeName, assets: assets, extraArgs: o.ExtraArgs}
 	waitFrom := time.Now()
 	if c.lock, err = lock(ctx); err != nil {
 		return nil, &StepError{Step: "lock", Err: err}
@@ -129,10 +137,12 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	return c, nil
 }
 
-func assetsDir() (string, error) {
-	dir, err := controlplane.AssetsDir()
-	if err != nil {
-		return "", err
+func assetsDir(dir string) (string, error) {
+	if dir == "" {
+		var err error
+		if dir, err = controlplane.AssetsDir(); err != nil {
+			return "", err
+		}
 	}
 	for _, b := range binaries {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
@@ -266,7 +276,7 @@ func (c *Cluster) writeConfigs() error {
 
 // start starts a component and records its pid for Cleanup.
 func (c *Cluster) start(name, bin string, args ...string) (*process, error) {
-	p, err := startProcess(c.LogDir, name, bin, args...)
+	p, err := startProcess(c.LogDir, name, bin, append(args, c.extraArgs[name]...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +175,30 @@ func TestCleanupAfterACrash(t *testing.T) {
 	if err := c.Stop(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Stop after Cleanup: %v", err)
 	}
+}
+
+// TestAStepThatCannotStartIsNamedAndLeavesTheHostClean: a component that
+// exits at once (here, kube-scheduler given a flag it does not know) fails
+// Start with the step's name and its log file, and nothing stays behind.
+func TestAStepThatCannotStartIsNamedAndLeavesTheHostClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test: starts a real node, not with -short")
+	}
+	before := existingHostDirs()
+	_, err := node.Start(context.Background(), node.Options{
+		ExtraArgs: map[string][]string{"kube-scheduler": {"--no-such-flag"}},
+	})
+	var step *node.StepError
+	if !errors.As(err, &step) || step.Step != "kube-scheduler" {
+		t.Fatalf("Start: %v, want a StepError for kube-scheduler", err)
+	}
+	logs, rerr := os.ReadFile(step.Log)
+	if rerr != nil || !strings.Contains(string(logs), "no-such-flag") {
+		t.Errorf("the step's log %s (%v) does not say what failed:\n%s", step.Log, rerr, logs)
+	}
+	if !strings.Contains(err.Error(), step.Log) {
+		t.Errorf("the error does not name the log file: %v", err)
+	}
+	os.RemoveAll(filepath.Dir(step.Log))
+	assertHostClean(t, before)
 }
