@@ -2,9 +2,9 @@ package realnode
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
