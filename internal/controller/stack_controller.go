@@ -301,6 +301,7 @@ func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *
 func (r *StackReconciler) build(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
 	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
 	defer cancel()
+	r.Metrics.Render(obj.Namespace, obj.Name)
 	objs, err := render.Build(ctx, stackspec.RenderOptions(obj, src.Dir, vars))
 	if err != nil {
 		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
