@@ -83,6 +83,8 @@ func TestAgentOnARealNode(t *testing.T) {
 		{"bootstrap runs the agent as a Pod from its image and manages itself", testBootstrap},
 		{"a Stack with wait is Ready only once its Deployment is Available", testWaitForAvailable},
 		{"an image that does not exist fails the Stack within its timeout", testMissingImage},
+		{"the agent restarted with an empty data directory converges without a storm", testRestartWithEmptyData},
+		{"two replicas with leader election: the leader deleted mid-reconcile, the other takes over", testLeaderFailover},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { s.run(t, f) }) {
