@@ -178,6 +178,7 @@ func waitLeaseHolderOtherThan(t *testing.T, pod string) string {
 // writeWatch records the writes to the ConfigMaps and Deployments of a
 // namespace: a ConfigMap's event types, a Deployment's new generations.
 type writeWatch struct {
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -189,7 +190,7 @@ func watchWrites(t *testing.T, ns string) *writeWatch {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cs := clientset(t)
-	w := &writeWatch{cancel: cancel, writes: map[string][]string{}}
+	w := &writeWatch{ctx: ctx, cancel: cancel, writes: map[string][]string{}}
 	t.Cleanup(cancel)
 	cms, err := cs.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -235,6 +236,9 @@ func (w *writeWatch) consume(wi watch.Interface, record func(watch.Event) (strin
 	defer w.wg.Done()
 	defer wi.Stop()
 	for e := range wi.ResultChan() {
+		if w.ctx.Err() != nil {
+			return // stopped: what follows is the watch ending
+		}
 		if e.Type == watch.Error {
 			w.add("watch", fmt.Sprintf("error %v", e.Object))
 			continue
@@ -242,6 +246,9 @@ func (w *writeWatch) consume(wi watch.Interface, record func(watch.Event) (strin
 		if obj, what, ok := record(e); ok {
 			w.add(obj, what)
 		}
+	}
+	if w.ctx.Err() == nil {
+		w.add("watch", "ended before it was stopped: writes may be missing")
 	}
 }
 
