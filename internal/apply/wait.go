@@ -47,7 +47,13 @@ func (e *HealthError) Error() string {
 		parts = append(parts, fmt.Sprintf("%s (%s)", n.Object, msg))
 	}
 	sort.Strings(parts)
-	return fmt.Sprintf("%d object(s) not ready after %s: %s", len(parts), e.Timeout, strings.Join(parts, "; "))
+	// A Stack waits for what is left of its timeout (39.976769865s):
+	// whole seconds read better and say the same.
+	timeout := e.Timeout
+	if timeout >= time.Second {
+		timeout = timeout.Round(time.Second)
+	}
+	return fmt.Sprintf("%d object(s) not ready after %s: %s", len(parts), timeout, strings.Join(parts, "; "))
 }
 
 // Wait polls objs until kstatus calls every one Current, one Failed, or

@@ -39,6 +39,19 @@ func TestReady(t *testing.T) {
 	}
 }
 
+func TestHealthErrorMessageRoundsTheTimeoutToSeconds(t *testing.T) {
+	for timeout, want := range map[time.Duration]string{
+		39976769865 * time.Nanosecond: "after 40s:",
+		1500 * time.Millisecond:       "after 2s:",
+		300 * time.Millisecond:        "after 300ms:",
+	} {
+		err := &HealthError{Timeout: timeout, NotReady: []NotReady{{Object: ObjMetadata{Kind: "ConfigMap", Name: "a"}, Status: "NotFound"}}}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("timeout %s: message %q does not say %q", timeout, err, want)
+		}
+	}
+}
+
 func TestHealthErrorMessageNamesWhyPodsDoNotRun(t *testing.T) {
 	err := &HealthError{Timeout: 30 * time.Second, NotReady: []NotReady{{
 		Object: ObjMetadata{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web"}, Status: "InProgress", Message: "Available: 0/1",
