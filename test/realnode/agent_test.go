@@ -123,6 +123,13 @@ func testBootstrap(t *testing.T, f *fleet) {
 		t.Errorf("want the agent's container from %s with no restart: %s\n%s", agentImage, podReport(p), diagnostics(t))
 	}
 
+	// Its log is readable through the API server (the diagnostics use it)
+	// and in JSON.
+	eventually(t, 30*time.Second, "the agent's JSON log through the API server", func() (bool, string) {
+		log := podLog(context.Background(), clientset(t), p, false, 20)
+		return strings.HasPrefix(strings.TrimSpace(log), "{"), log
+	})
+
 	st := waitStack(t, rootStackKey, gitRevision(f.head), 2*time.Minute)
 	if !inInventory(st, "apps", "Deployment", agentKey.Namespace, agentKey.Name) {
 		t.Errorf("the root Stack's inventory lacks the agent's own Deployment: %+v", st.Status.Inventory)

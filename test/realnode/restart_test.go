@@ -46,7 +46,9 @@ func testRestartWithEmptyData(t *testing.T, f *fleet) {
 	})
 	metricsURL := fmt.Sprintf("http://%s:8080/metrics", fresh.Status.PodIP)
 
-	// Every Stack renders once and is Ready again at the same revision.
+	// Every Stack renders once and stays Ready at the same revision: the
+	// restart changed nothing in Git or in the cluster.
+	flapped := map[client.ObjectKey]string{}
 	eventually(t, 2*time.Minute, "every Stack rendered by the new agent and Ready at its revision", func() (bool, string) {
 		renders, err := renderCounts(metricsURL)
 		if err != nil {
@@ -58,12 +60,18 @@ func testRestartWithEmptyData(t *testing.T, f *fleet) {
 			if err := cluster.Client.Get(ctx, key, &st); err != nil {
 				return false, err.Error()
 			}
+			if !stackReadyAt(&st, snap.revision) && flapped[key] == "" {
+				flapped[key] = describeStack(&st)
+			}
 			if renders[key] < 1 || !stackReadyAt(&st, snap.revision) {
 				waiting = append(waiting, fmt.Sprintf("%s (renders %d)", describeStack(&st), renders[key]))
 			}
 		}
 		return len(waiting) == 0, strings.Join(waiting, "\n")
 	})
+	for key, state := range flapped {
+		t.Errorf("Stack %s was not Ready at its revision while the new agent started: %s", key, state)
+	}
 	// A few reconciles later (the app's Stack has a 30s interval; the Git
 	// repositories are fetched every 5s), still one render per Stack.
 	time.Sleep(10 * time.Second)
