@@ -21,6 +21,10 @@ type NotReady struct {
 	Object  ObjMetadata
 	Status  string
 	Message string
+	// Pods says why the Pods of a Deployment, StatefulSet, DaemonSet,
+	// ReplicaSet or Job do not run, one line per Pod; empty for other
+	// kinds or when nothing in the Pods' status says.
+	Pods []string
 }
 
 // HealthError lists the objects that were not ready when a wait ended.
@@ -37,14 +41,24 @@ func (e *HealthError) Error() string {
 		if n.Message != "" {
 			msg += ": " + n.Message
 		}
+		for _, p := range n.Pods {
+			msg += "; " + p
+		}
 		parts = append(parts, fmt.Sprintf("%s (%s)", n.Object, msg))
 	}
 	sort.Strings(parts)
-	return fmt.Sprintf("%d object(s) not ready after %s: %s", len(parts), e.Timeout, strings.Join(parts, "; "))
+	// A Stack waits for what is left of its timeout (39.976769865s):
+	// whole seconds read better and say the same.
+	timeout := e.Timeout
+	if timeout >= time.Second {
+		timeout = timeout.Round(time.Second)
+	}
+	return fmt.Sprintf("%d object(s) not ready after %s: %s", len(parts), timeout, strings.Join(parts, "; "))
 }
 
 // Wait polls objs until kstatus calls every one Current, one Failed, or
-// timeout passes. It returns a *HealthError naming each object not ready.
+// timeout passes. It returns a *HealthError naming each object not ready
+// and, for the kinds that run Pods, what keeps their Pods from running.
 func (m *Manager) Wait(ctx context.Context, objs []ObjMetadata, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -58,11 +72,13 @@ func (m *Manager) Wait(ctx context.Context, objs []ObjMetadata, timeout time.Dur
 			return nil
 		}
 		if failed {
+			m.explainPods(ctx, notReady)
 			return &HealthError{Timeout: timeout, NotReady: notReady}
 		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				m.explainPods(ctx, notReady)
 				return &HealthError{Timeout: timeout, NotReady: notReady}
 			}
 			return ctx.Err()

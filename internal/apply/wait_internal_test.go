@@ -1,9 +1,13 @@
 package apply
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -32,5 +36,81 @@ func TestReady(t *testing.T) {
 	}
 	if Ready(deployment) {
 		t.Error("a Deployment without a status is ready")
+	}
+}
+
+func TestHealthErrorMessageRoundsTheTimeoutToSeconds(t *testing.T) {
+	for timeout, want := range map[time.Duration]string{
+		39976769865 * time.Nanosecond: "after 40s:",
+		1500 * time.Millisecond:       "after 2s:",
+		300 * time.Millisecond:        "after 300ms:",
+	} {
+		err := &HealthError{Timeout: timeout, NotReady: []NotReady{{Object: ObjMetadata{Kind: "ConfigMap", Name: "a"}, Status: "NotFound"}}}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("timeout %s: message %q does not say %q", timeout, err, want)
+		}
+	}
+}
+
+func TestHealthErrorMessageNamesWhyPodsDoNotRun(t *testing.T) {
+	err := &HealthError{Timeout: 30 * time.Second, NotReady: []NotReady{{
+		Object: ObjMetadata{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web"}, Status: "InProgress", Message: "Available: 0/1",
+		Pods: []string{"Pod web-1: container web: ImagePullBackOff: Back-off pulling image"},
+	}}}
+
+	want := "1 object(s) not ready after 30s: Deployment/web/web (InProgress: Available: 0/1; Pod web-1: container web: ImagePullBackOff: Back-off pulling image)"
+	if got := err.Error(); got != want {
+		t.Errorf("message = %q\nwant      %q", got, want)
+	}
+}
+
+func TestPodProblem(t *testing.T) {
+	waiting := func(reason, msg string) corev1.ContainerState {
+		return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: msg}}
+	}
+	pod := func(init, containers []corev1.ContainerState, conds ...corev1.PodCondition) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1"}}
+		for i, s := range init {
+			p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, corev1.ContainerStatus{Name: fmt.Sprintf("init%d", i), State: s})
+		}
+		for i, s := range containers {
+			p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{Name: fmt.Sprintf("c%d", i), State: s})
+		}
+		p.Status.Conditions = conds
+		return p
+	}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		want string
+	}{
+		{"a running Pod has no problem", pod(nil, []corev1.ContainerState{running}), ""},
+		{"a container being created has no problem", pod(nil, []corev1.ContainerState{waiting("ContainerCreating", "")}), ""},
+		{"an image pull back-off is named with its message",
+			pod(nil, []corev1.ContainerState{running, waiting("ImagePullBackOff", `Back-off pulling image "r/app:nope"`)}),
+			`Pod web-1: container c1: ImagePullBackOff: Back-off pulling image "r/app:nope"`},
+		{"an init container comes first",
+			pod([]corev1.ContainerState{waiting("CrashLoopBackOff", "back-off 10s")}, []corev1.ContainerState{waiting("PodInitializing", "")}),
+			"Pod web-1: container init0: CrashLoopBackOff: back-off 10s"},
+		{"a failed container gives its exit code",
+			pod(nil, []corev1.ContainerState{{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 2}}}),
+			"Pod web-1: container c0: Error (exit code 2)"},
+		{"an unschedulable Pod says why",
+			pod(nil, nil, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: "0/1 nodes are available"}),
+			"Pod web-1: Unschedulable: 0/1 nodes are available"},
+		{"a long message is cut",
+			pod(nil, []corev1.ContainerState{waiting("ErrImagePull", strings.Repeat("x", 1000))}),
+			cut("Pod web-1: container c0: ErrImagePull: " + strings.Repeat("x", 1000))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := podProblem(tt.pod); got != tt.want {
+				t.Errorf("podProblem = %q\nwant        %q", got, tt.want)
+			}
+			if len(podProblem(tt.pod)) > maxProblemLength+len("…") {
+				t.Errorf("problem longer than %d", maxProblemLength)
+			}
+		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-io/flotilla/internal/apply"
@@ -154,5 +156,50 @@ func (f *fixture) setStatus(m apply.ObjMetadata, status map[string]any) {
 	}
 	if err := f.live.Status().Update(context.Background(), live); err != nil {
 		f.t.Fatalf("writing the status of %s: %v", m, err)
+	}
+}
+
+// No kubelet runs against the test API server: the test writes the Pod's
+// status as kubelet does when the image cannot be pulled.
+func TestWaitNamesWhyTheDeploymentsPodsDoNotRun(t *testing.T) {
+	f := newFixture(t)
+	f.createNamespace()
+	ctx := context.Background()
+	objs := f.load("deployment-selector.yaml", "APP", "api")
+	mustApply(t, f.manager("app"), objs)
+	// The ServiceAccount admission plugin wants the default ServiceAccount,
+	// which no controller-manager creates here.
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: f.Namespace, Name: "default"}}
+	if err := f.live.Create(ctx, sa); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ name, app string }{{"api-pulling", "api"}, {"other-app", "other"}} {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: f.Namespace, Name: p.name, Labels: map[string]string{"app": p.app}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "registry.example.com/api:1.0.0"}}},
+		}
+		if err := f.live.Create(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "api", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+			Reason: "ImagePullBackOff", Message: `Back-off pulling image "registry.example.com/api:1.0.0"`,
+		}}}}
+		if err := f.live.Status().Update(ctx, pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	err := f.manager("app").Wait(ctx, metadataOf(objs), time.Second)
+
+	var he *apply.HealthError
+	if !errors.As(err, &he) || len(he.NotReady) != 1 {
+		t.Fatalf("want a *apply.HealthError with one object, got %T: %v", err, err)
+	}
+	want := []string{`Pod api-pulling: container api: ImagePullBackOff: Back-off pulling image "registry.example.com/api:1.0.0"`}
+	if diff := cmp.Diff(want, he.NotReady[0].Pods); diff != "" {
+		t.Errorf("Pods (-want +got), only the Deployment's own Pod:\n%s", diff)
+	}
+	if !strings.Contains(err.Error(), want[0]) {
+		t.Errorf("message %q does not give the pull error", err)
 	}
 }

@@ -213,6 +213,10 @@ type failure struct {
 	// waiting is no failure: other work must finish first, and a watch
 	// requeues the Stack when it has.
 	waiting bool
+	// unchanged leaves the Stack's conditions as they are: the reconcile
+	// cannot go on yet, but nothing changed for the Stack's objects (an
+	// agent that restarted refetches the revision they are at).
+	unchanged bool
 }
 
 func failed(reason, message string) *failure { return &failure{reason: reason, message: message} }
@@ -225,6 +229,10 @@ func (r *StackReconciler) fail(ctx context.Context, obj *v1alpha1.Stack, f *fail
 		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, f.reason, "Reconcile", "%s", f.message)
 		conditions.MarkReconciling(obj, f.message)
 		return metrics.ResultFailure, ctrl.Result{RequeueAfter: time.Millisecond}
+	}
+	if f.unchanged {
+		log.FromContext(ctx).V(1).Info("reconcile deferred", "reason", f.reason, "message", f.message)
+		return metrics.ResultWaiting, ctrl.Result{RequeueAfter: jitter(obj.RetryAfter())}
 	}
 	if f.waiting {
 		conditions.MarkWaiting(obj, f.reason, f.message)
@@ -273,6 +281,14 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, stackspec.ReasonText(err)))
 	}
 	a := repo.Status.Artifact
+	if a != nil && !r.Store.Exists(a.Path) && appliedAt(obj, a.Revision) && conditions.IsReady(obj) {
+		// The Stack applied this revision, but this agent has not stored it:
+		// it started with an empty data directory (or another replica
+		// fetched it) and the GitRepository is fetching it again. Nothing
+		// is wrong with the Stack's objects: keep its status and wait for
+		// the artifact (storing it again requeues the Stack).
+		return nil, &failure{reason: v1alpha1.ReasonSourceNotReady, message: fmt.Sprintf("GitRepository %s/%s: revision %s is not stored by this agent yet", ns, name, a.Revision), unchanged: true}
+	}
 	if a == nil || !r.Store.Exists(a.Path) {
 		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s has no artifact yet", ns, name))
 	}
@@ -301,6 +317,7 @@ func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *
 func (r *StackReconciler) build(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
 	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
 	defer cancel()
+	r.Metrics.Render(obj.Namespace, obj.Name)
 	objs, err := render.Build(ctx, stackspec.RenderOptions(obj, src.Dir, vars))
 	if err != nil {
 		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))

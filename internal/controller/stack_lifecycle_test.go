@@ -3,6 +3,8 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -176,4 +178,51 @@ spec:
 	if d := time.Since(start); d > time.Minute {
 		t.Errorf("the new revision waited %s for the old health check", d)
 	}
+}
+
+// An agent that restarts with an empty data directory finds every Stack's
+// artifact gone until its GitRepository is fetched again. A Stack that
+// applied that revision keeps its status meanwhile: nothing happened to
+// its objects, and Ready=False on every agent restart would page someone.
+func TestStackKeepsItsStatusWhileItsAppliedRevisionIsFetchedAgain(t *testing.T) {
+	f, rev := scenario(t, func(ns string) map[string]string {
+		return map[string]string{"app/settings.yaml": configMap(ns, "settings", "1")}
+	})
+	key := createStack(t, f, "app", "app", func(s *v1alpha1.Stack) { s.Spec.RetryInterval = &metav1.Duration{Duration: time.Second} })
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+	var repo v1alpha1.GitRepository
+	if err := get(t, f.key, &repo); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(dataDir, repo.Status.Artifact.Path)); err != nil {
+		t.Fatal(err)
+	}
+
+	requestReconcile(t, &v1alpha1.Stack{}, key)
+	var s v1alpha1.Stack
+	eventually(t, "the Stack to handle the reconcile request", func() error {
+		if err := get(t, key, &s); err != nil {
+			return err
+		}
+		if s.Status.LastHandledReconcileAt != s.Annotations[v1alpha1.ReconcileRequestAnnotation] {
+			return fmt.Errorf("lastHandledReconcileAt = %q", s.Status.LastHandledReconcileAt)
+		}
+		return nil
+	})
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if err := get(t, key, &s); err != nil {
+			t.Fatal(err)
+		}
+		if c := stackReady(&s); c == nil || c.Status != metav1.ConditionTrue || s.Status.LastAppliedRevision != rev {
+			t.Fatalf("while its artifact is fetched again the Stack says %+v (lastAppliedRevision %s), want Ready at %s as before", c, s.Status.LastAppliedRevision, rev)
+		}
+	}
+
+	requestReconcile(t, &v1alpha1.GitRepository{}, f.key)
+	waitRevision(t, f.key, rev)
+	eventually(t, "the artifact stored again", func() error {
+		_, err := os.Stat(filepath.Join(dataDir, repo.Status.Artifact.Path))
+		return err
+	})
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
 }

@@ -24,6 +24,7 @@ type Recorder struct {
 	duration *prometheus.HistogramVec
 	total    *prometheus.CounterVec
 	drift    *prometheus.CounterVec
+	renders  *prometheus.CounterVec
 }
 
 // NewRecorder returns a Recorder whose metrics are registered with reg.
@@ -43,7 +44,12 @@ func NewRecorder(reg prometheus.Registerer) *Recorder {
 		Name: "flotilla_drift_total",
 		Help: "Changes made outside Flotilla to objects a Stack applied, by Stack, kind and action.",
 	}, []string{"namespace", "stack", "kind", "action"})
+	r.renders = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "flotilla_render_total",
+		Help: "Renders (kustomize builds) of a Stack's path, by Stack; a reconcile whose inputs did not change reuses the last render.",
+	}, []string{"namespace", "stack"})
 	r.drift = register(reg, r.drift)
+	r.renders = register(reg, r.renders)
 	r.duration = register(reg, r.duration)
 	r.total = register(reg, r.total)
 	return r
@@ -79,4 +85,12 @@ func (r *Recorder) Drift(ns, stack, kind, action string) {
 		return
 	}
 	r.drift.WithLabelValues(ns, stack, kind, action).Inc()
+}
+
+// Render records one render of Stack ns/name.
+func (r *Recorder) Render(ns, stack string) {
+	if r == nil {
+		return
+	}
+	r.renders.WithLabelValues(ns, stack).Inc()
 }

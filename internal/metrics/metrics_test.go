@@ -55,3 +55,22 @@ func TestDriftCountsByStackKindAndAction(t *testing.T) {
 	var nilRecorder *Recorder
 	nilRecorder.Drift("a", "b", "c", "d") // must not panic
 }
+
+func TestRenderCountsByStack(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	r := NewRecorder(reg)
+	r.Render("flotilla-system", "cluster")
+	r.Render("flotilla-system", "cluster")
+	r.Render("apps", "web")
+	want := `
+# HELP flotilla_render_total Renders (kustomize builds) of a Stack's path, by Stack; a reconcile whose inputs did not change reuses the last render.
+# TYPE flotilla_render_total counter
+flotilla_render_total{namespace="apps",stack="web"} 1
+flotilla_render_total{namespace="flotilla-system",stack="cluster"} 2
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "flotilla_render_total"); err != nil {
+		t.Fatal(err)
+	}
+	var nilRecorder *Recorder
+	nilRecorder.Render("a", "b") // must not panic
+}

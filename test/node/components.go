@@ -79,6 +79,8 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		"--kubelet-client-certificate="+pki("apiserver-kubelet-client.crt"),
 		"--kubelet-client-key="+pki("apiserver-kubelet-client.key"),
 		"--kubelet-certificate-authority="+c.ca.CertFile(),
+		// The node's name does not resolve on the host: reach the kubelet
+		// (logs, exec) at its address.
 		"--kubelet-preferred-address-types=InternalIP",
 		"--allow-privileged=true",
 		// Debian's etcd 3.4.23 lacks RequestWatchProgress: streaming lists
