@@ -27,6 +27,11 @@ cache=${FLOTILLA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla}
 dir="$cache/testenv/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
 mkdir -p "$dir"
 
+# One preparation at a time: test packages that find nothing prepared run
+# this script at once.
+exec 9>"$cache/testenv.lock"
+flock 9
+
 log() { printf 'testenv: %s\n' "$*" >&2; }
 
 ensure_etcd() {
@@ -36,6 +41,7 @@ ensure_etcd() {
   if ! command -v etcd >/dev/null || ! etcd --version 2>/dev/null | grep -q "$ETCD_VERSION"; then
     log "installing Debian's etcd-server $ETCD_VERSION"
     apt_install "etcd-server=$ETCD_VERSION*"
+    stop_services etcd
   fi
   ln -sf "$(command -v etcd)" "$dir/etcd"
 }
@@ -43,8 +49,19 @@ ensure_etcd() {
 apt_install() {
   local sudo=""
   [[ $(id -u) == 0 ]] || sudo=sudo
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+  local apt=($sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600)
+  "${apt[@]}" update -qq >&2
+  "${apt[@]}" install -y -qq --no-install-recommends "$@" >&2
+}
+
+# stop_services stops and disables the services Debian starts on install
+# on a host booted with systemd: the test ground runs its own containerd,
+# registry and etcd, each with its own configuration and ports.
+stop_services() {
+  [[ -d /run/systemd/system ]] || return 0
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo systemctl disable --now "$@" >/dev/null 2>&1 || true
 }
 
 # ensure_kube builds every Kubernetes command that is missing, in one go
@@ -92,6 +109,10 @@ ensure_node_packages() {
   ((${#missing[@]})) || return 0
   log "installing Debian packages: ${missing[*]}"
   apt_install "${missing[@]}"
+  local p
+  for p in "${missing[@]}"; do
+    case $p in docker-registry) stop_services docker-registry ;; esac
+  done
 }
 
 ensure_etcd

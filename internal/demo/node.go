@@ -34,8 +34,8 @@ const (
 // nodeSupport says whether the demo can give a cluster a real node, and
 // why not when it cannot.
 func nodeSupport(assets string) (bool, string) {
-	if os.Geteuid() != 0 {
-		return false, "a real node needs root (kubelet, containerd, iptables)"
+	if err := node.Preflight(); err != nil {
+		return false, err.Error()
 	}
 	if !hasNodeAssets(assets) {
 		return false, "the node's binaries are not in " + assets + " (run `make testenv`)"

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,6 +78,10 @@ func runDemo(t *testing.T, dir, workdir string) string {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, flotillaBin, "demo", "--assets", assets, "--dir", dir, "--timeout", "2m")
 	cmd.Dir = workdir
+	// On timeout the demo gets SIGTERM and stops what it started (a
+	// real node among them); SIGKILL only if it does not within a minute.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("flotilla demo: %v\n%s", err, out)

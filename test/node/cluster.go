@@ -98,8 +98,8 @@ type Cluster struct {
 // step and its log file).
 func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	o = o.withDefaults()
-	if os.Geteuid() != 0 {
-		return nil, &StepError{Step: "preflight", Err: errors.New("a real node needs root (kubelet, containerd, iptables)")}
+	if err := Preflight(); err != nil {
+		return nil, &StepError{Step: "preflight", Err: err}
 	}
 	assets, err := assetsDir(o.Assets)
 	if err != nil {
@@ -135,6 +135,19 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		}
 	}
 	return c, nil
+}
+
+// Preflight says why this machine cannot run a node, or nil: it needs root
+// (kubelet, containerd, iptables) and cgroup v1, which the test ground's
+// kubelet and cgroup bookkeeping are written for.
+func Preflight() error {
+	if os.Geteuid() != 0 {
+		return errors.New("a real node needs root (kubelet, containerd, iptables)")
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return errors.New("this machine uses cgroup v2 only; the test ground's node supports cgroup v1 (hybrid) hosts")
+	}
+	return nil
 }
 
 func assetsDir(dir string) (string, error) {

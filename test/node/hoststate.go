@@ -162,6 +162,19 @@ func sysctlPath(key string) string {
 	return filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
 }
 
+// WithLock runs fn while holding the machine-wide node lock: no node runs
+// meanwhile, and any that ran before has been stopped (or crashed, and its
+// record is there). Tests use it to check the host between nodes.
+func WithLock(ctx context.Context, fn func()) error {
+	f, err := lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fn()
+	return nil
+}
+
 // Cleanup undoes what a node left on the host, from its record: after a
 // crash, or when a test binary was killed. It is what Stop does after
 // stopping the processes, and is safe to run at any time: with no record it
@@ -192,7 +205,6 @@ func (s *hostState) undo() error {
 	if s.CgroupRoot != "" {
 		killCgroup(s.CgroupRoot)
 	}
-	errs = append(errs, unmountUnder(s.Dir))
 	if s.CgroupRoot != "" {
 		errs = append(errs, removeCgroup(s.CgroupRoot))
 	}
@@ -210,13 +222,17 @@ func (s *hostState) undo() error {
 		}
 	}
 	for _, d := range s.NewDirs {
-		errs = append(errs, unmountUnder(d), os.RemoveAll(d))
+		errs = append(errs, removeUnmounted(d))
 	}
-	if !s.KeepDir && s.Dir != "" {
-		errs = append(errs, os.RemoveAll(s.Dir))
+	switch {
+	case s.Dir == "":
+	case s.KeepDir:
+		errs = append(errs, unmountUnder(s.Dir))
+	default:
+		errs = append(errs, removeUnmounted(s.Dir))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("test ground teardown: %w", err)
+		return fmt.Errorf("test ground teardown (the record stays in %s; the next Start or node.Cleanup tries again): %w", statePath(), err)
 	}
 	return os.Remove(statePath())
 }
@@ -225,7 +241,7 @@ func (s *hostState) undo() error {
 // recorded executable (a pid may have been reused since a crash).
 func (s *hostState) killProcesses() {
 	for pid, exe := range s.Processes {
-		if got, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && got == exe {
+		if got, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && sameExe(got, exe) {
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
@@ -235,10 +251,16 @@ func (s *hostState) killProcesses() {
 	}
 }
 
+// sameExe compares /proc/PID/exe with a recorded executable; a binary
+// replaced since (testenv rebuilt it) reads "PATH (deleted)".
+func sameExe(got, exe string) bool {
+	return strings.TrimSuffix(got, " (deleted)") == exe
+}
+
 func waitGone(pid int, exe string) {
 	for range 50 {
 		got, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if err != nil || got != exe {
+		if err != nil || !sameExe(got, exe) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -262,7 +284,7 @@ func killShims(dir string) {
 			continue
 		}
 		args := strings.Split(string(cmdline), "\x00")
-		if strings.Contains(args[0], "containerd-shim") && strings.Contains(string(cmdline), dir) {
+		if strings.Contains(args[0], "containerd-shim") && strings.Contains(string(cmdline), dir+"/") {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
@@ -358,14 +380,42 @@ func removeCgroup(root string) error {
 	return last
 }
 
+// removeUnmounted unmounts everything under dir, then removes it; when a
+// mount stays, nothing is removed (a bind mount's source is not ours to
+// delete).
+func removeUnmounted(dir string) error {
+	if err := unmountUnder(dir); err != nil {
+		return err
+	}
+	if points, err := mountsUnder(dir); err != nil || len(points) > 0 {
+		return errors.Join(err, fmt.Errorf("%s still has mounts %v: not removed", dir, points))
+	}
+	return os.RemoveAll(dir)
+}
+
 // unmountUnder detaches every mount at or below dir, deepest first.
 func unmountUnder(dir string) error {
+	points, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range points {
+		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("unmounting %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mountsUnder lists the mount points at or below dir, deepest first.
+func mountsUnder(dir string) ([]string, error) {
 	if dir == "" || dir == "/" {
-		return nil
+		return nil, nil
 	}
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	var points []string
@@ -381,13 +431,7 @@ func unmountUnder(dir string) error {
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(points)))
-	var errs []error
-	for _, p := range points {
-		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("unmounting %s: %w", p, err))
-		}
-	}
-	return errors.Join(errs...)
+	return points, sc.Err()
 }
 
 // unescapeMount decodes the octal escapes of /proc/self/mountinfo.

@@ -58,7 +58,18 @@ func existingHostDirs() map[string]bool {
 }
 
 // assertHostClean fails when anything a node changes on the host is left.
+// It looks while holding the machine-wide lock, so that a node another
+// test package starts meanwhile is not taken for a leftover.
 func assertHostClean(t *testing.T, before map[string]bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := node.WithLock(ctx, func() { checkHostClean(t, before) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkHostClean(t *testing.T, before map[string]bool) {
 	t.Helper()
 	for _, link := range []string{"flnode0", "flcni0"} {
 		if exec.Command("ip", "link", "show", link).Run() == nil {
@@ -88,20 +99,8 @@ func assertHostClean(t *testing.T, before map[string]bool) {
 func TestNodeRunsADeploymentFromTheLocalImage(t *testing.T) {
 	c := start(t)
 	ctx := context.Background()
-	labels := map[string]string{"app": "pause"}
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "pause", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](2),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "pause", Image: "flotilla.local/pause:test",
-				}}},
-			},
-		},
-	}
+	dep := pauseDeployment("pause")
+	labels := dep.Spec.Selector.MatchLabels
 	if err := c.Client.Create(ctx, dep); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +161,13 @@ func TestCleanupAfterACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Pods leave the most behind: shims, network namespaces, veths,
+	// overlay mounts, volumes, CNI state and cgroups.
+	dep := pauseDeployment("crash")
+	if err := c.Client.Create(ctx, dep); err != nil {
+		t.Fatal(err)
+	}
+	waitAvailable(t, c, dep)
 	// A crash: every component killed at once, nothing undone; the
 	// machine-wide lock is released as the process's would be.
 	c.Crash()
@@ -201,4 +207,22 @@ func TestAStepThatCannotStartIsNamedAndLeavesTheHostClean(t *testing.T) {
 	}
 	os.RemoveAll(filepath.Dir(step.Log))
 	assertHostClean(t, before)
+}
+
+// pauseDeployment runs two Pods of the node's own pause image.
+func pauseDeployment(name string) *appsv1.Deployment {
+	labels := map[string]string{"app": name}
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "pause", Image: "flotilla.local/pause:test",
+				}}},
+			},
+		},
+	}
 }
