@@ -78,13 +78,26 @@ func (m *Manager) Wait(ctx context.Context, objs []ObjMetadata, timeout time.Dur
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				m.explainPods(ctx, notReady)
-				return &HealthError{Timeout: timeout, NotReady: notReady}
+				return m.timedOut(ctx, objs, timeout)
 			}
 			return ctx.Err()
 		case <-time.After(poll):
 		}
 	}
+}
+
+// timedOut reads objs once more when the wait's deadline has passed, with
+// a short timeout of its own: the last poll's reads may have been cut by
+// that deadline and say Unknown instead of why an object is not ready.
+func (m *Manager) timedOut(ctx context.Context, objs []ObjMetadata, timeout time.Duration) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), podReadTimeout)
+	defer cancel()
+	notReady, _ := m.health(rctx, objs)
+	if len(notReady) == 0 {
+		return nil
+	}
+	m.explainPods(ctx, notReady)
+	return &HealthError{Timeout: timeout, NotReady: notReady}
 }
 
 // health returns the objects not Current, and whether any has Failed.

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
 func TestHealthErrorMessage(t *testing.T) {
@@ -112,5 +117,35 @@ func TestPodProblem(t *testing.T) {
 				t.Errorf("problem longer than %d", maxProblemLength)
 			}
 		})
+	}
+}
+
+// TestWaitReadsAgainWhenItsDeadlineCutTheLastPoll: a slow API server makes
+// the last poll's reads run into the wait's deadline; the error must still
+// say why each object is not ready (NotFound), not Unknown.
+func TestWaitReadsAgainWhenItsDeadlineCutTheLastPoll(t *testing.T) {
+	slow := interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(150 * time.Millisecond):
+		}
+		return c.Get(ctx, key, obj, opts...)
+	}}
+	c := fake.NewClientBuilder().WithInterceptorFuncs(slow).Build()
+	m := NewManager(c, Options{Poll: time.Millisecond})
+	objs := []ObjMetadata{
+		{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "a"},
+		{Version: "v1", Kind: "ConfigMap", Namespace: "ns", Name: "b"},
+	}
+	err := m.Wait(context.Background(), objs, 200*time.Millisecond)
+	var he *HealthError
+	if !errors.As(err, &he) {
+		t.Fatalf("want a *HealthError, got %v", err)
+	}
+	for _, n := range he.NotReady {
+		if n.Status != "NotFound" {
+			t.Errorf("%s: status %s (%s), want NotFound", n.Object, n.Status, n.Message)
+		}
 	}
 }
