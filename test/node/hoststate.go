@@ -46,7 +46,8 @@ var sysctls = []string{
 	"kernel.keys.root_maxbytes",
 }
 
-// iptablesTables are snapshotted before the node starts and restored after.
+// iptablesTables are listed before the node starts, so that the snapshot
+// names every chain that existed.
 var iptablesTables = []string{"filter", "nat", "mangle", "raw"}
 
 // hostState is what a node changed on the host, written to
@@ -67,7 +68,8 @@ type hostState struct {
 	Sysctls map[string]string `json:"sysctls,omitempty"`
 	// NewDirs are host directories that did not exist before.
 	NewDirs []string `json:"newDirs,omitempty"`
-	// IPTables holds iptables-save and ip6tables-save output from before.
+	// IPTables holds iptables-save and ip6tables-save output from before:
+	// the KUBE-* and CNI-* chains it declares are not the node's, and stay.
 	IPTables map[string]string `json:"iptables,omitempty"`
 }
 
@@ -453,14 +455,74 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
+// restoreIPTables removes the chains the node's components added (kube-proxy
+// and kubelet's KUBE-*, the CNI plugins' CNI-*) and every rule that jumps to
+// them, from the tables as they are now: rules others added meanwhile stay.
 func (s *hostState) restoreIPTables() error {
 	var errs []error
-	for bin, rules := range s.IPTables {
+	for bin, before := range s.IPTables {
+		now, err := exec.Command(bin + "-save").Output()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s-save: %w", bin, err))
+			continue
+		}
 		cmd := exec.Command(bin+"-restore", "-w")
-		cmd.Stdin = strings.NewReader(rules)
+		cmd.Stdin = strings.NewReader(withoutNodeChains(string(now), before))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			errs = append(errs, fmt.Errorf("%s-restore: %v: %s", bin, err, out))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// nodeChainPrefixes name the chains a node's components create.
+var nodeChainPrefixes = []string{"KUBE-", "CNI-"}
+
+// withoutNodeChains returns the iptables-save dump now without the chains
+// whose names carry a nodeChainPrefixes prefix and that the dump before did
+// not declare, and without the rules in or jumping to them.
+func withoutNodeChains(now, before string) string {
+	existed := map[string]bool{}
+	for line := range strings.Lines(before) {
+		if strings.HasPrefix(line, ":") {
+			existed[strings.Fields(line[1:])[0]] = true
+		}
+	}
+	ours := func(chain string) bool {
+		for _, p := range nodeChainPrefixes {
+			if strings.HasPrefix(chain, p) {
+				return !existed[chain]
+			}
+		}
+		return false
+	}
+	var b strings.Builder
+	for line := range strings.Lines(now) {
+		if !ruleOfNode(line, ours) {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// ruleOfNode reports whether a dump line declares a chain of the node, is
+// a rule in one, or jumps (-j) or goes (-g) to one.
+func ruleOfNode(line string, ours func(string) bool) bool {
+	f := strings.Fields(line)
+	switch {
+	case len(f) == 0:
+		return false
+	case strings.HasPrefix(f[0], ":"):
+		return ours(f[0][1:])
+	case f[0] != "-A" || len(f) < 2:
+		return false
+	case ours(f[1]):
+		return true
+	}
+	for i := 2; i+1 < len(f); i++ {
+		if (f[i] == "-j" || f[i] == "-g") && ours(f[i+1]) {
+			return true
+		}
+	}
+	return false
 }
