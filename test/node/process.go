@@ -2,8 +2,8 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -123,32 +123,34 @@ func (p *process) stop(grace time.Duration) {
 // pid returns the process id as a string, for the host state.
 func (p *process) pid() string { return strconv.Itoa(p.cmd.Process.Pid) }
 
-// freePort returns a TCP port nobody listens on at host now.
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// Ports are picked below the kernel's ephemeral range (32768 and up by
+// default): a port picked there could be taken by an outgoing connection in
+// the seconds before its component binds it.
+const (
+	portRangeLow  = 20000
+	portRangeHigh = 32000
+)
 
-// freePorts returns n distinct free ports at host.
+// freePorts returns n distinct ports at host that nobody listens on now,
+// picked at random below the ephemeral range.
 func freePorts(host string, n int) ([]int, error) {
+	seen := map[int]bool{}
 	var ports []int
-	var listeners []net.Listener
-	defer func() {
-		for _, l := range listeners {
-			l.Close()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 100*n {
+			return nil, fmt.Errorf("no %d free ports on %s between %d and %d", n, host, portRangeLow, portRangeHigh)
 		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		p := portRangeLow + rand.IntN(portRangeHigh-portRangeLow)
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
 		if err != nil {
-			return nil, errors.Join(fmt.Errorf("picking %d free ports on %s", n, host), err)
+			continue
 		}
-		listeners = append(listeners, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		l.Close()
+		ports = append(ports, p)
 	}
 	return ports, nil
 }
