@@ -55,7 +55,7 @@ verify-generate: ## Fail when generated deepcopy code or CRDs are stale.
 	@CONTROLLER_GEN="$(CONTROLLER_GEN)" ./hack/verify-generate.sh
 
 .PHONY: testenv
-testenv: ## Install etcd and build kube-apiserver if missing; print their directory.
+testenv: ## Install and build the test ground if missing (etcd, the Kubernetes commands, CoreDNS, containerd, the registry); print its directory.
 	@./hack/testenv.sh
 
 .PHONY: fmt
@@ -69,7 +69,7 @@ vet: ## Run go vet, check formatting and that go.mod is tidy.
 	@go mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; go mod tidy -diff; exit 1; }
 
 .PHONY: test
-test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd and Git servers.
+test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd, Git servers and a real single-node cluster (as root).
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -count=1 -timeout 30m ./...
 
 .PHONY: test-short
