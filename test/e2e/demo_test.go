@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"net/url"
 	"os/exec"
@@ -113,6 +115,9 @@ func assertDemoScript(t *testing.T, text string) {
 }
 
 // assertDemoStopped checks that no API server of the demo answers any more.
+// An API server of the demo is one whose TLS certificate its cluster's CA
+// signed: another package's real node may listen on the same node address
+// by then, under another CA.
 func assertDemoStopped(t *testing.T, kubeconfig string) {
 	t.Helper()
 	cfg, err := clientcmd.LoadFromFile(kubeconfig)
@@ -127,9 +132,15 @@ func assertDemoStopped(t *testing.T, kubeconfig string) {
 		if err != nil {
 			t.Fatalf("cluster %s: %v", name, err)
 		}
-		if conn, err := net.DialTimeout("tcp", u.Host, 2*time.Second); err == nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(c.CertificateAuthorityData) {
+			t.Fatalf("cluster %s: the kubeconfig holds no CA certificate", name)
+		}
+		dialer := &net.Dialer{Timeout: 2 * time.Second}
+		conn, err := tls.DialWithDialer(dialer, "tcp", u.Host, &tls.Config{RootCAs: pool, ServerName: u.Hostname()})
+		if err == nil {
 			conn.Close()
-			t.Errorf("cluster %s still listens at %s after the demo", name, u.Host)
+			t.Errorf("cluster %s still serves at %s after the demo", name, u.Host)
 		}
 	}
 }
