@@ -1,3 +1,7 @@
+//go:build linux
+
+// The pause program is built for, and run on, the Linux test node.
+
 package ociimage
 
 import (
@@ -19,10 +23,7 @@ const moduleRoot = "../.."
 
 func TestBuildGoBuildsThePauseProgram(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a program")
-	}
-	if runtime.GOOS != "linux" {
-		t.Skip("the pause program is for the Linux test node")
+		t.Skip("skipped under -short, which runs unit tests only: this test runs `go build` and the program it builds (run `make test`)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

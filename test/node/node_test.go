@@ -211,6 +211,11 @@ func TestAStepThatCannotStartIsNamedAndLeavesTheHostClean(t *testing.T) {
 
 // pauseDeployment runs two Pods of the node's own pause image.
 func pauseDeployment(name string) *appsv1.Deployment {
+	return deployment(name, "pause", "flotilla.local/pause:test")
+}
+
+// deployment runs two Pods of one container in namespace default.
+func deployment(name, container, image string) *appsv1.Deployment {
 	labels := map[string]string{"app": name}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
@@ -219,9 +224,7 @@ func pauseDeployment(name string) *appsv1.Deployment {
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "pause", Image: "flotilla.local/pause:test",
-				}}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: container, Image: image}}},
 			},
 		},
 	}
