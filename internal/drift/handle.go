@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
@@ -48,6 +49,14 @@ func (w *Watcher) handle(ctx context.Context, k string) {
 		return
 	}
 	if !exists {
+		if !inf.inf.HasSynced() {
+			// Not listed yet: absent from the store means unknown, not
+			// deleted. A "recreate" now would also re-apply over an edit
+			// made meanwhile and record it as a deletion. Look again once
+			// the informer has listed.
+			go w.afterSync(inf, k)
+			return
+		}
 		w.deleted(ctx, stack, policy, t)
 		return
 	}
@@ -104,4 +113,11 @@ func (w *Watcher) reapply(ctx context.Context, stack types.NamespacedName, t *ta
 	t.owned = ownedBy(res.GetManagedFields(), w.opts.FieldManager)
 	w.mu.Unlock()
 	return nil
+}
+
+// afterSync queues k again once inf has listed (or stopped).
+func (w *Watcher) afterSync(inf *informer, k string) {
+	if cache.WaitForCacheSync(inf.stop, inf.inf.HasSynced) {
+		w.queue.Add(k)
+	}
 }
