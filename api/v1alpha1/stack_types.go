@@ -31,15 +31,19 @@ type StackSpec struct {
 	// +required
 	Interval metav1.Duration `json:"interval"`
 
-	// RetryInterval between attempts after a failure. Defaults to interval.
+	// RetryInterval between attempts after a failure, from 1s to 24h.
+	// Defaults to interval (at most 24h).
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || (duration(self) >= duration('1s') && duration(self) <= duration('24h'))",message="retryInterval must be from 1s to 24h"
 	// +optional
 	RetryInterval *metav1.Duration `json:"retryInterval,omitempty"`
 
-	// Timeout of apply and health checks. Defaults to interval.
+	// Timeout of apply and health checks, from 1s to 1h. Defaults to
+	// interval (at most 1h).
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || (duration(self) >= duration('1s') && duration(self) <= duration('1h'))",message="timeout must be from 1s to 1h"
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
@@ -425,18 +429,32 @@ func (in *Stack) SourceKey() (namespace, name string) {
 	return ns, in.Spec.SourceRef.Name
 }
 
-// RetryAfter returns how long to wait after a failure.
+// Bounds of a Stack's durations, enforced by the CRD and again here for
+// objects stored before the CRD had them.
+const (
+	MinRetryInterval = time.Second
+	MaxRetryInterval = 24 * time.Hour
+	MinApplyTimeout  = time.Second
+	MaxApplyTimeout  = time.Hour
+)
+
+// RetryAfter returns how long to wait after a failure: retryInterval, else
+// interval, within [MinRetryInterval, MaxRetryInterval] (a retry interval
+// of 1ms would be a hot loop, and one of 0s would never retry).
 func (in *Stack) RetryAfter() time.Duration {
+	d := in.Spec.Interval.Duration
 	if in.Spec.RetryInterval != nil {
-		return in.Spec.RetryInterval.Duration
+		d = in.Spec.RetryInterval.Duration
 	}
-	return in.Spec.Interval.Duration
+	return min(max(d, MinRetryInterval), MaxRetryInterval)
 }
 
-// ApplyTimeout returns the limit of apply and health checks.
+// ApplyTimeout returns the limit of apply and health checks: timeout, else
+// interval, within [MinApplyTimeout, MaxApplyTimeout].
 func (in *Stack) ApplyTimeout() time.Duration {
+	d := in.Spec.Interval.Duration
 	if in.Spec.Timeout != nil {
-		return in.Spec.Timeout.Duration
+		d = in.Spec.Timeout.Duration
 	}
-	return in.Spec.Interval.Duration
+	return min(max(d, MinApplyTimeout), MaxApplyTimeout)
 }

@@ -130,6 +130,13 @@ func stackCases() []admissionCase {
 		{name: "path with .. inside", spec: stack(map[string]any{"path": "clusters/../../x"}), wantErr: []string{"spec.path", pathMsg}},
 		{name: "absolute path", spec: stack(map[string]any{"path": "/abs"}), wantErr: []string{"spec.path", pathMsg}},
 		{name: "stack interval below 1s", spec: stack(map[string]any{"interval": "1ms"}), wantErr: []string{"spec.interval", "interval must be at least 1s"}},
+		{name: "retryInterval of 1ms is a hot loop", spec: stack(map[string]any{"retryInterval": "1ms"}), wantErr: []string{"spec.retryInterval", "retryInterval must be from 1s to 24h"}},
+		{name: "retryInterval of 0s never retries", spec: stack(map[string]any{"retryInterval": "0s"}), wantErr: []string{"spec.retryInterval", "retryInterval must be from 1s to 24h"}},
+		{name: "retryInterval over 24h", spec: stack(map[string]any{"retryInterval": "25h"}), wantErr: []string{"spec.retryInterval", "retryInterval must be from 1s to 24h"}},
+		{name: "retryInterval of 24h is accepted", spec: stack(map[string]any{"retryInterval": "24h"})},
+		{name: "timeout over 1h", spec: stack(map[string]any{"timeout": "2h"}), wantErr: []string{"spec.timeout", "timeout must be from 1s to 1h"}},
+		{name: "timeout of 0s", spec: stack(map[string]any{"timeout": "0s"}), wantErr: []string{"spec.timeout", "timeout must be from 1s to 1h"}},
+		{name: "timeout of 1h is accepted", spec: stack(map[string]any{"timeout": "1h"})},
 		{
 			name: "wait with healthChecks", spec: stack(map[string]any{"wait": true, "healthChecks": healthChecks}),
 			wantErr: []string{"set either wait or healthChecks, not both"},

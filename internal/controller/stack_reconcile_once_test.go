@@ -20,7 +20,7 @@ import (
 
 // quiet is how long the tests watch for a second apply or event; the
 // duplicates they guard against followed the first within milliseconds.
-const quiet = 1500 * time.Millisecond
+const quiet = 2500 * time.Millisecond
 
 // dependsOn makes a Stack depend on the named Stacks of its namespace.
 func dependsOn(names ...string) stackOption {
@@ -110,7 +110,7 @@ func TestStackFailureRecordedOnce(t *testing.T) {
 	f, _ := scenario(t, func(ns string) map[string]string {
 		return map[string]string{"first/cm.yaml": configMap(ns, "first", "1"), "second/cm.yaml": configMap(ns, "second", "1")}
 	})
-	retry := func(s *v1alpha1.Stack) { s.Spec.RetryInterval = &metav1.Duration{Duration: 300 * time.Millisecond} }
+	retry := func(s *v1alpha1.Stack) { s.Spec.RetryInterval = &metav1.Duration{Duration: v1alpha1.MinRetryInterval} }
 	// first never turns Ready: its health check names an object nobody creates.
 	never := func(s *v1alpha1.Stack) {
 		s.Spec.HealthChecks = []v1alpha1.ObjectReference{{APIVersion: "v1", Kind: "ConfigMap", Namespace: f.ns, Name: "never"}}

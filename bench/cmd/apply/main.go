@@ -29,6 +29,7 @@ import (
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/controlplane"
@@ -120,8 +121,8 @@ func (o options) validate() error {
 	if o.runs < 1 {
 		errs = append(errs, fmt.Errorf("-runs must be at least 1, got %d", o.runs))
 	}
-	if o.timeout < time.Minute {
-		errs = append(errs, fmt.Errorf("-timeout must be at least 1m, got %s", o.timeout))
+	if o.timeout < time.Minute || o.timeout > v1alpha1.MaxApplyTimeout {
+		errs = append(errs, fmt.Errorf("-timeout must be from 1m to %s (a Stack's longest timeout), got %s", v1alpha1.MaxApplyTimeout, o.timeout))
 	}
 	errs = append(errs, harness.CheckOutput(o.output, o.update))
 	if o.rateLimit != rateLimitBench && o.rateLimit != rateLimitAgent {
