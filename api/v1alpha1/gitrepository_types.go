@@ -32,10 +32,11 @@ type GitRepositorySpec struct {
 	// +required
 	Interval metav1.Duration `json:"interval"`
 
-	// Timeout of one fetch, including ref resolution.
+	// Timeout of one fetch, including ref resolution, from 1s to 1h.
 	// +kubebuilder:default="60s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || (duration(self) >= duration('1s') && duration(self) <= duration('1h'))",message="timeout must be from 1s to 1h"
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
@@ -179,12 +180,13 @@ func (in *GitRepository) EffectiveRef() GitRepositoryRef {
 	return *in.Spec.Ref
 }
 
-// FetchTimeout returns the timeout of one fetch.
+// FetchTimeout returns the timeout of one fetch, within [1s, 1h] also for
+// objects stored before the CRD bounded it.
 func (in *GitRepository) FetchTimeout() metav1.Duration {
 	if in.Spec.Timeout == nil {
 		return metav1.Duration{Duration: defaultTimeout}
 	}
-	return *in.Spec.Timeout
+	return metav1.Duration{Duration: min(max(in.Spec.Timeout.Duration, time.Second), time.Hour)}
 }
 
 const defaultTimeout = 60 * time.Second

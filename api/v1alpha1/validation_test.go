@@ -56,6 +56,8 @@ func gitRepositoryCases() []admissionCase {
 		{name: "file without secretRef is accepted", spec: repo(map[string]any{"url": "file:///srv/git/fleet.git"})},
 		{name: "interval of exactly 1s is accepted", spec: repo(map[string]any{"interval": "1s"})},
 		{name: "full commit is accepted", spec: repo(map[string]any{"ref": map[string]any{"commit": validCommit}})},
+		{name: "fetch timeout over 1h", spec: repo(map[string]any{"timeout": "90m"}), wantErr: []string{"spec.timeout", "timeout must be from 1s to 1h"}},
+		{name: "fetch timeout of 0s", spec: repo(map[string]any{"timeout": "0s"}), wantErr: []string{"spec.timeout", "timeout must be from 1s to 1h"}},
 		{
 			name: "timeout defaults to 60s", spec: repo(nil),
 			check: func(t *testing.T, stored *unstructured.Unstructured) {
