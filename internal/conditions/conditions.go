@@ -5,6 +5,9 @@
 package conditions
 
 import (
+	"fmt"
+	"unicode/utf8"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -18,10 +21,29 @@ type Object interface {
 	SetConditions([]metav1.Condition)
 }
 
+// MaxMessageLength is the longest condition message the API server takes
+// (metav1.Condition's maxLength). A longer one would make the whole status
+// patch fail and leave Ready stale, so messages are cut to fit.
+const MaxMessageLength = 32768
+
+// Truncate cuts message to at most max bytes, on a character boundary, and
+// says how much was left out. A message that fits is returned unchanged.
+func Truncate(message string, max int) string {
+	if len(message) <= max {
+		return message
+	}
+	suffix := fmt.Sprintf(" … (%d more bytes not shown)", len(message))
+	cut := max - len(suffix)
+	for cut > 0 && !utf8.RuneStart(message[cut]) {
+		cut--
+	}
+	return message[:cut] + fmt.Sprintf(" … (%d more bytes not shown)", len(message)-cut)
+}
+
 func set(obj Object, typ string, status metav1.ConditionStatus, reason, message string) {
 	c := obj.GetConditions()
 	meta.SetStatusCondition(&c, metav1.Condition{
-		Type: typ, Status: status, Reason: reason, Message: message, ObservedGeneration: obj.GetGeneration(),
+		Type: typ, Status: status, Reason: reason, Message: Truncate(message, MaxMessageLength), ObservedGeneration: obj.GetGeneration(),
 	})
 	obj.SetConditions(c)
 }
