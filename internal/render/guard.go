@@ -32,6 +32,7 @@ type guard struct {
 	visited       map[string]bool
 	secrets       []string
 	buildMetadata []string
+	objects       int // objects in the resource files read so far
 }
 
 func newGuard(ctx context.Context, t *tree, rootDir string) *guard {
@@ -90,6 +91,9 @@ func (g *guard) load(dir string, plugins bool) (*check, error) {
 	data, err := g.t.readFile(file)
 	if err != nil {
 		return nil, &Error{Path: file, Err: err}
+	}
+	if err := checkAliases(file, data); err != nil {
+		return nil, err
 	}
 	c := &check{g: g, dir: dir, file: file, plugins: plugins}
 	if err := c.k.Unmarshal(data); err != nil {
@@ -264,8 +268,16 @@ func (c *check) files() error {
 		if err != nil {
 			return err
 		}
-		if !c.g.t.isFile(p) && !ref.optional {
+		if !c.g.t.isFile(p) {
+			if ref.optional {
+				continue
+			}
 			return c.notFound(ref.field, ref.entry, p)
+		}
+		if data, err := c.g.t.readFile(p); err == nil {
+			if err := checkAliases(p, data); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -33,8 +33,14 @@ func (g *guard) resourceFile(p string, plugins bool) error {
 	if err != nil {
 		return &Error{Path: p, Err: err}
 	}
+	if err := checkAliases(p, data); err != nil {
+		return err
+	}
 	nodes, err := parseObjects(p, data)
 	if err != nil {
+		return err
+	}
+	if err := g.countObjects(p, len(nodes)); err != nil {
 		return err
 	}
 	for i, n := range nodes {
