@@ -174,6 +174,10 @@ func (r *GitRepositoryReconciler) storeArtifact(ctx context.Context, obj *v1alph
 	}
 	key := artifactKey(obj)
 	ignore := artifact.NewIgnore(ptrValue(obj.Spec.Ignore))
+	// The write has the fetch's deadline: a tree that takes longer to store
+	// fails this attempt, and the last stored artifact stays in use.
+	ctx, cancel := context.WithTimeout(ctx, obj.FetchTimeout().Duration)
+	defer cancel()
 	stored, err := r.Store.Write(ctx, key, res.Revision, res, ignore)
 	if err != nil {
 		return &storeError{revision: res.Revision, err: err}

@@ -18,6 +18,12 @@ var DefaultIgnore = []string{
 	"*.png", "*.jpg", "*.jpeg", "*.gif", "*.zip", "*.tar.gz", "*.tgz",
 }
 
+// MaxIgnorePatterns caps the patterns of all .flotillaignore files and
+// spec.ignore together. Every stored path is matched against every pattern,
+// so a 1 MiB .flotillaignore (half a million patterns) made each path cost a
+// third of a second and the write never end.
+const MaxIgnorePatterns = 10000
+
 // Ignore decides which paths are left out. Later patterns win over earlier
 // ones, so a "!" pattern in spec.ignore can bring back a file that a default
 // or a .flotillaignore excluded.
@@ -53,6 +59,9 @@ func (ig *Ignore) AddFile(dir, content string) {
 	}
 	ig.files = append(ig.files, parse(content, domain)...)
 }
+
+// patterns returns how many patterns the files and the spec hold.
+func (ig *Ignore) patterns() int { return len(ig.files) + len(ig.spec) }
 
 // Match reports whether the slash-separated path is ignored. A file is
 // ignored too when any of its parent directories is.

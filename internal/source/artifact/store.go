@@ -68,6 +68,9 @@ type Stored struct {
 // ErrTooLarge means the tree exceeds the store's size limit.
 var ErrTooLarge = errors.New("artifact exceeds the size limit")
 
+// ErrTooManyPatterns means the ignore rules hold more than MaxIgnorePatterns.
+var ErrTooManyPatterns = errors.New("too many ignore patterns")
+
 // DefaultMaxSize caps the bytes of one artifact.
 const DefaultMaxSize = 512 << 20
 
@@ -118,7 +121,7 @@ func (s *Store) Write(ctx context.Context, key Key, revision string, src Source,
 		return nil, err
 	}
 	ignore = ignore.clone()
-	if err := s.collectIgnoreFiles(src, ignore); err != nil {
+	if err := s.collectIgnoreFiles(ctx, src, ignore); err != nil {
 		return nil, err
 	}
 	tmpParent := filepath.Join(s.root, "tmp")
@@ -156,8 +159,11 @@ func (s *Store) stage(ctx context.Context, stage string, src Source, ignore *Ign
 }
 
 // collectIgnoreFiles adds every .flotillaignore of src to ignore.
-func (s *Store) collectIgnoreFiles(src Source, ignore *Ignore) error {
+func (s *Store) collectIgnoreFiles(ctx context.Context, src Source, ignore *Ignore) error {
 	return src.Walk(func(e Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if path.Base(e.Path) != IgnoreFile || !e.Mode.IsRegular() {
 			return nil
 		}
@@ -170,6 +176,9 @@ func (s *Store) collectIgnoreFiles(src Source, ignore *Ignore) error {
 			dir = ""
 		}
 		ignore.AddFile(dir, string(content))
+		if n := ignore.patterns(); n > MaxIgnorePatterns {
+			return fmt.Errorf("%w: %s brings the ignore patterns to %d, more than the %d allowed in all %s files and spec.ignore together: use fewer, broader patterns", ErrTooManyPatterns, e.Path, n, MaxIgnorePatterns, IgnoreFile)
+		}
 		return nil
 	})
 }

@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -965,5 +966,44 @@ func FuzzWriteNeverEscapes(f *testing.F) {
 			}
 			return nil
 		})
+	})
+}
+
+// TestIgnorePatternsBounded: a 1 MiB .flotillaignore used to become half a
+// million patterns matched against every path; the write is refused
+// instead, naming the file, and nothing is published.
+func TestIgnorePatternsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20-16; i++ {
+		fmt.Fprintf(&b, "p%d\n", i)
+	}
+	for _, tc := range []struct {
+		name string
+		src  fakeSource
+		spec string
+		want string
+	}{
+		{name: "a 1 MiB file", src: fakeSource{file("apps/"+IgnoreFile, b.String()), file("apps/a.yaml", "a")}, want: "apps/" + IgnoreFile},
+		{name: "files adding up", src: fakeSource{
+			file(IgnoreFile, strings.Repeat("x\n", MaxIgnorePatterns/2)),
+			file("apps/"+IgnoreFile, strings.Repeat("y\n", MaxIgnorePatterns/2+1)),
+		}, want: "apps/" + IgnoreFile},
+		{name: "a file beside a long spec.ignore", spec: strings.Repeat("z\n", MaxIgnorePatterns), src: fakeSource{file(IgnoreFile, "one\n")}, want: IgnoreFile},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewStore(t.TempDir())
+			_, err := s.Write(context.Background(), testKey, "rev", tc.src, NewIgnore(tc.spec))
+			if !errors.Is(err, ErrTooManyPatterns) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Write error = %v, want ErrTooManyPatterns naming %s", err, tc.want)
+			}
+			assertNothingPublished(t, s, testKey)
+		})
+	}
+	t.Run("at the bound the tree is stored", func(t *testing.T) {
+		s := NewStore(t.TempDir())
+		src := fakeSource{file(IgnoreFile, strings.Repeat("x\n", MaxIgnorePatterns)), file("a.yaml", "a")}
+		if _, err := s.Write(context.Background(), testKey, "rev", src, NewIgnore("")); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
