@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
@@ -61,6 +63,7 @@ type StackReconciler struct {
 // +kubebuilder:rbac:groups=flotilla.io,resources=stacks/status;stacks/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=impersonate
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile brings one Stack to the state its source declares.
 func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
@@ -335,24 +338,71 @@ func pathOrRoot(p string) string {
 // finalize prunes what the Stack owns when it prunes, then lets it go.
 func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) error {
 	r.stopWatching(obj)
-	if len(obj.Status.Inventory) > 0 {
-		mgr, err := r.applier(obj)
-		if err != nil {
+	if err := r.cleanUp(ctx, obj); err != nil {
+		if !r.releaseAnyway(ctx, obj, err) {
 			return err
-		}
-		inventory := stackspec.FromInventory(obj.Status.Inventory)
-		if obj.Spec.Prune && !obj.Spec.Suspend {
-			if _, err := mgr.Prune(ctx, inventory); err != nil {
-				return fmt.Errorf("pruning the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
-			}
-		} else if err := mgr.Release(ctx, inventory); err != nil {
-			// Objects left behind lose the owner labels, so another Stack may adopt them.
-			return fmt.Errorf("releasing the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
 		}
 	}
 	patch := client.MergeFrom(obj.DeepCopy())
 	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
 	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+}
+
+// cleanUp prunes the Stack's inventory when it prunes, and otherwise
+// releases it (the objects lose the owner labels, so another Stack may
+// adopt them).
+func (r *StackReconciler) cleanUp(ctx context.Context, obj *v1alpha1.Stack) error {
+	if len(obj.Status.Inventory) == 0 {
+		return nil
+	}
+	mgr, err := r.applier(obj)
+	if err != nil {
+		return err
+	}
+	inventory := stackspec.FromInventory(obj.Status.Inventory)
+	if obj.Spec.Prune && !obj.Spec.Suspend {
+		if _, err := mgr.Prune(ctx, inventory); err != nil {
+			return fmt.Errorf("pruning the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
+		}
+		return nil
+	}
+	if err := mgr.Release(ctx, inventory); err != nil {
+		return fmt.Errorf("releasing the objects of deleted Stack %s/%s: %w", obj.Namespace, obj.Name, err)
+	}
+	return nil
+}
+
+// releaseAnyway decides whether a Stack whose clean-up failed may still
+// go: only when its namespace is being deleted and the clean-up was
+// refused (its service account or the account's RoleBinding went first).
+// Nothing can grant the access back then, and holding the finalizer would
+// leave the namespace Terminating forever. It says what was left.
+func (r *StackReconciler) releaseAnyway(ctx context.Context, obj *v1alpha1.Stack, err error) bool {
+	if !apierrors.IsForbidden(err) && !apierrors.IsUnauthorized(err) {
+		return false
+	}
+	var ns corev1.Namespace
+	if getErr := r.Get(ctx, client.ObjectKey{Name: obj.Namespace}, &ns); getErr != nil || ns.DeletionTimestamp.IsZero() {
+		return false
+	}
+	msg := fmt.Sprintf("namespace %s is being deleted and the Stack may no longer clean up (%v); releasing it and leaving %d objects it owned: %s",
+		obj.Namespace, err, len(obj.Status.Inventory), inventorySample(obj.Status.Inventory, 10))
+	log.FromContext(ctx).Info(msg)
+	// The namespace takes no new events; the log above keeps the record.
+	r.Events.Eventf(obj, nil, corev1.EventTypeWarning, "FinalizerReleased", "Finalize", "%s", msg)
+	return true
+}
+
+// inventorySample lists up to n inventory entries and counts the rest.
+func inventorySample(inv []v1alpha1.InventoryEntry, n int) string {
+	var parts []string
+	for _, m := range stackspec.FromInventory(inv[:min(n, len(inv))]) {
+		parts = append(parts, m.String())
+	}
+	if len(inv) > n {
+		parts = append(parts, fmt.Sprintf("and %d more", len(inv)-n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // patchStatus writes what changed since before; the next reconcile of obj

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -225,4 +227,31 @@ func TestStackKeepsItsStatusWhileItsAppliedRevisionIsFetchedAgain(t *testing.T) 
 		return err
 	})
 	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+}
+
+// A Stack in a namespace being deleted, whose service account lost its
+// RoleBinding first, cannot prune: it lets go instead of holding the
+// namespace Terminating forever (kube-controller-manager does not run here,
+// so the namespace stays Terminating and the test deletes the Stack itself).
+func TestStackInATerminatingNamespaceWithoutAccessIsReleased(t *testing.T) {
+	f, rev := scenario(t, func(ns string) map[string]string {
+		return map[string]string{"app/cm.yaml": configMap(ns, "settings", "v")}
+	})
+	ctx := context.Background()
+	createDeployer(t, f.ns)
+	key := createStack(t, f, "app", "app", func(s *v1alpha1.Stack) { s.Spec.ServiceAccountName = "deployer" })
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+
+	if err := env.Client.Delete(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "deployer-configmaps"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Delete(ctx, &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "app"}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Stack to let go of its finalizer", func() error {
+		return expectGone(t, key)
+	})
 }

@@ -347,26 +347,7 @@ func TestStackScenarioImpersonationRefusedByRBAC(t *testing.T) {
 		}
 	})
 	ns := f.ns
-	ctx := context.Background()
-	for _, o := range []client.Object{
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}},
-		&rbacv1.Role{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "configmaps"},
-			Rules: []rbacv1.PolicyRule{{
-				APIGroups: []string{""}, Resources: []string{"configmaps"},
-				Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
-			}},
-		},
-		&rbacv1.RoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer-configmaps"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "configmaps"},
-			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "deployer", Namespace: ns}},
-		},
-	} {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createDeployer(t, ns)
 	key := createStack(t, f, "app", "app", func(s *v1alpha1.Stack) { s.Spec.ServiceAccountName = "deployer" })
 	s := waitStackFailed(t, key, v1alpha1.ReasonValidationFailed, rev)
 	msg := stackReady(s).Message
@@ -604,4 +585,29 @@ func TestStackScenarioStatusTellsWhatHappened(t *testing.T) {
 		}
 		return fmt.Errorf("events: %q", seen)
 	})
+}
+
+// createDeployer creates the ServiceAccount "deployer" in ns, allowed to
+// manage ConfigMaps there (RoleBinding "deployer-configmaps") and nothing else.
+func createDeployer(t *testing.T, ns string) {
+	t.Helper()
+	for _, o := range []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}},
+		&rbacv1.Role{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "configmaps"},
+			Rules: []rbacv1.PolicyRule{{
+				APIGroups: []string{""}, Resources: []string{"configmaps"},
+				Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
+			}},
+		},
+		&rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer-configmaps"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "configmaps"},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "deployer", Namespace: ns}},
+		},
+	} {
+		if err := env.Client.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
