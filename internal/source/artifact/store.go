@@ -344,7 +344,8 @@ func (w *writer) symlink(e Entry, rel string) error {
 	return nil
 }
 
-// dropEscapingLinks removes every link that resolves outside stage. Each
+// dropEscapingLinks removes every link that resolves outside stage, or
+// does not resolve at all. Each
 // round judges all links on the same tree before removing any, so a link
 // that escapes through another escaping link is caught too; rounds repeat
 // until none is removed.
@@ -357,10 +358,13 @@ func (w *writer) dropEscapingLinks(stage string) error {
 		var escaping, kept []string
 		for _, l := range w.links {
 			resolved, err := filepath.EvalSymlinks(filepath.Join(stage, filepath.FromSlash(l)))
-			if err == nil && !within(real, resolved) {
+			// A link that leads nowhere here is refused too: once the tree
+			// is published elsewhere, what it names may exist, in another
+			// artifact.
+			if err != nil || !within(real, resolved) {
 				escaping = append(escaping, l)
 			} else {
-				kept = append(kept, l) // inside, or dangling: leads nowhere
+				kept = append(kept, l)
 			}
 		}
 		if len(escaping) == 0 {

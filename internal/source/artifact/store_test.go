@@ -425,7 +425,6 @@ func TestWriteSymlinks(t *testing.T) {
 				link("base/alias.yaml", "values.yaml"),
 				link("apps/web/values.yaml", "../../base/values.yaml"),
 				link("self", "."),
-				link("dangling", "missing.yaml"),
 			},
 			wantTree: map[string]node{
 				"base/values.yaml":     {Kind: "file", Content: "v"},
@@ -433,8 +432,18 @@ func TestWriteSymlinks(t *testing.T) {
 				"base/alias.yaml":      {Kind: "link", Content: "values.yaml"},
 				"apps/web/values.yaml": {Kind: "link", Content: "../../base/values.yaml"},
 				"self":                 {Kind: "link", Content: "."},
-				"dangling":             {Kind: "link", Content: "missing.yaml"},
 			},
+		},
+		{
+			name: "links that lead nowhere are skipped",
+			src: fakeSource{
+				file("a.yaml", "a"),
+				link("dangling", "missing.yaml"),
+				link("sub/through-missing", "../gone/x.yaml"),
+				link("via-dangling", "dangling"),
+			},
+			wantTree:    map[string]node{"a.yaml": {Kind: "file", Content: "a"}},
+			wantSkipped: []string{"dangling", "sub/through-missing", "via-dangling"},
 		},
 		{
 			name: "links escaping the tree are skipped",
