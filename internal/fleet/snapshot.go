@@ -109,32 +109,45 @@ func (s *Snapshot) digest(paths []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// materialize writes the named files under dir.
+// materialize writes the named files under dir. Every write goes through
+// an os.Root on dir, so no entry, even one below a symlink of the
+// repository (a tree can hold both a link "a" and a file "a/b"), is written
+// outside it.
 func (s *Snapshot) materialize(ctx context.Context, dir string, paths []string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	made := map[string]bool{}
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e := s.files[p]
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if parent := filepath.Dir(dst); !made[parent] {
-			if err := os.MkdirAll(parent, 0o755); err != nil {
-				return err
-			}
-			made[parent] = true
-		}
-		var err error
-		if e.mode == filemode.Symlink {
-			err = os.Symlink(string(e.data), dst)
-		} else {
-			err = os.WriteFile(dst, e.data, 0o644)
-		}
-		if err != nil {
-			return err
+		if err := s.materializeOne(root, p, made); err != nil {
+			return fmt.Errorf("writing %s of the snapshot: %w", p, err)
 		}
 	}
 	return nil
+}
+
+// materializeOne writes the file or link p through root.
+func (s *Snapshot) materializeOne(root *os.Root, p string, made map[string]bool) error {
+	e := s.files[p]
+	rel := filepath.FromSlash(p)
+	if !filepath.IsLocal(rel) {
+		return fmt.Errorf("the path leaves the snapshot")
+	}
+	if parent := filepath.Dir(rel); parent != "." && !made[parent] {
+		if err := root.MkdirAll(parent, 0o755); err != nil {
+			return err
+		}
+		made[parent] = true
+	}
+	if e.mode == filemode.Symlink {
+		return root.Symlink(string(e.data), rel)
+	}
+	return root.WriteFile(rel, e.data, 0o644)
 }
 
 // full materializes the whole snapshot once, under tmp, and returns its
