@@ -214,11 +214,15 @@ func (m *Manager) checkOwner(live *unstructured.Unstructured) error {
 	return &OwnershipError{Owner: ns + "/" + name}
 }
 
-// planRecreate accepts an immutable change when Force is set and a dry-run
-// create of the replacement (under a scratch name) passes.
+// planRecreate accepts an immutable change when Force is set, the kind may
+// be recreated (see neverRecreated) and a dry-run create of the
+// replacement (under a scratch name) passes.
 func (m *Manager) planRecreate(ctx context.Context, p *plan, immutable *ImmutableError) error {
 	if !m.opts.Force {
 		return immutable
+	}
+	if err := recreateRefused(p.meta.GroupKind(), immutable); err != nil {
+		return err
 	}
 	scratch := p.desired.DeepCopy()
 	scratch.SetName(scratchName(p.meta.Name))

@@ -657,3 +657,31 @@ func TestApplyUnchangedWhenAnotherWriterChangesTheObjectMeanwhile(t *testing.T) 
 		t.Errorf("changes %v, want the ConfigMap unchanged: only someone else wrote it", cs.Changes)
 	}
 }
+
+// TestForceNeverRecreatesWhatHoldsData: an immutable change to a
+// PersistentVolumeClaim is refused even with force, naming why, and the
+// claim stays.
+func TestForceNeverRecreatesWhatHoldsData(t *testing.T) {
+	f := newFixture(t)
+	f.createNamespace()
+	mustApply(t, f.manager("app"), f.load("pvc-storage-class.yaml", "CLASS", "fast"))
+	changed := f.load("pvc-storage-class.yaml", "CLASS", "slow")
+	obj := apply.MetadataOf(changed[0])
+	before := f.get(obj)
+
+	m, log := f.recordingManager("app", func(o *apply.Options) { o.Force = true })
+	_, err := m.Apply(context.Background(), changed)
+	failure := validationFailures(t, err)[obj.String()]
+	if failure == nil || !errors.Is(failure, apply.ErrImmutable) {
+		t.Fatalf("want an immutable-field failure naming %s, got %v", obj, err)
+	}
+	if msg := failure.Error(); !strings.Contains(msg, "force does not recreate a PersistentVolumeClaim") || !strings.Contains(msg, "data") {
+		t.Errorf("the failure does not say why force does not recreate it: %q", msg)
+	}
+	if writes := log.Writes(); len(writes) != 0 {
+		t.Errorf("wrote %v, want nothing", writes)
+	}
+	if after := f.get(obj); after.GetUID() != before.GetUID() {
+		t.Errorf("the claim was recreated")
+	}
+}

@@ -63,10 +63,16 @@ var ErrImmutable = errors.New("immutable field changed")
 type ImmutableError struct {
 	Fields []string
 	Err    error
+	// NotRecreated says why force does not recreate this object, when it
+	// does not (see neverRecreated).
+	NotRecreated string
 }
 
 // Error implements error.
 func (e *ImmutableError) Error() string {
+	if e.NotRecreated != "" {
+		return fmt.Sprintf("%s %s (%s; change it by hand, or create a new one under another name)", ErrImmutable, strings.Join(e.Fields, ", "), e.NotRecreated)
+	}
 	return fmt.Sprintf("%s %s (set force: true on the Stack to delete and recreate the object)", ErrImmutable, strings.Join(e.Fields, ", "))
 }
 
