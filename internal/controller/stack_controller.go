@@ -284,6 +284,9 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: %s", ns, name, stackspec.ReasonText(err)))
 	}
 	a := repo.Status.Artifact
+	if a != nil && !artifactKey(&repo).Holds(a.Path) {
+		return nil, failed(v1alpha1.ReasonSourceNotReady, fmt.Sprintf("GitRepository %s/%s: its status names an artifact that is not its own (%s): refusing it until the GitRepository stores its own", ns, name, a.Path))
+	}
 	if a != nil && !r.Store.Exists(a.Path) && appliedAt(obj, a.Revision) && conditions.IsReady(obj) {
 		// The Stack applied this revision, but this agent has not stored it:
 		// it started with an empty data directory (or another replica

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -254,4 +255,34 @@ func TestStackInATerminatingNamespaceWithoutAccessIsReleased(t *testing.T) {
 	eventually(t, "the Stack to let go of its finalizer", func() error {
 		return expectGone(t, key)
 	})
+}
+
+// A GitRepository whose status names another object's artifact (written by
+// anyone allowed to update its status) does not make a Stack render
+// another tenant's repository.
+func TestStackRefusesAnArtifactOfAnotherGitRepository(t *testing.T) {
+	victim, _ := newStackFixture(t, map[string]string{"app/cm.yaml": configMap("victim", "from-another-tenant", "secret")})
+	var stolen v1alpha1.GitRepository
+	if err := get(t, victim.key, &stolen); err != nil {
+		t.Fatal(err)
+	}
+	ns := newNamespace(t)
+	key := createGitRepository(t, ns, victim.repo.root.FileURL("fleet"), func(g *v1alpha1.GitRepository) { g.Spec.Suspend = true })
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var forged v1alpha1.GitRepository
+		if err := get(t, key, &forged); err != nil {
+			return err
+		}
+		forged.Status.Artifact = stolen.Status.Artifact.DeepCopy()
+		return env.Client.Status().Update(context.Background(), &forged)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &stackFixture{ns: ns, key: key}
+	stack := createStack(t, f, "app", "app")
+	s := waitStackFailed(t, stack, v1alpha1.ReasonSourceNotReady, "")
+	if msg := stackReady(s).Message; !strings.Contains(msg, "not its own") {
+		t.Errorf("message %q does not say the artifact is not the GitRepository's own", msg)
+	}
 }

@@ -49,6 +49,15 @@ func (k Key) validate() error {
 	return nil
 }
 
+// Holds reports whether rel, a path relative to the store root (an
+// artifact path in a status), names an artifact of k: a directory directly
+// in k's directory. A path in another object's directory is refused, so a
+// status written by someone else cannot point a Stack at another tenant's
+// artifact.
+func (k Key) Holds(rel string) bool {
+	return k.validate() == nil && filepath.IsLocal(rel) && filepath.Dir(filepath.Clean(rel)) == k.dir()
+}
+
 func (k Key) dir() string {
 	return filepath.Join("artifacts", strings.ToLower(k.Kind), k.Namespace, k.Name)
 }

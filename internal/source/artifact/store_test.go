@@ -1016,3 +1016,26 @@ func TestIgnorePatternsBounded(t *testing.T) {
 		}
 	})
 }
+
+func TestKeyHoldsOnlyItsOwnArtifacts(t *testing.T) {
+	key := Key{Kind: "GitRepository", Namespace: "team-a", Name: "fleet"}
+	s := NewStore(t.TempDir())
+	own := write(t, s, key, "main@sha1:abc", fakeSource{file("a.yaml", "a")}, NewIgnore(""))
+	other := write(t, s, Key{Kind: "GitRepository", Namespace: "team-b", Name: "secrets"}, "main@sha1:def", fakeSource{file("b.yaml", "b")}, NewIgnore(""))
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{own.Path, true},
+		{other.Path, false},
+		{filepath.Join(filepath.Dir(own.Path), "..", "..", "team-b", "secrets", filepath.Base(other.Path)), false},
+		{filepath.Dir(own.Path), false},
+		{filepath.Join(own.Path, "sub"), false},
+		{"/" + own.Path, false},
+		{"", false},
+	} {
+		if got := key.Holds(tc.path); got != tc.want {
+			t.Errorf("Holds(%q) = %t, want %t", tc.path, got, tc.want)
+		}
+	}
+}
