@@ -79,7 +79,15 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 		}
 		return Skipped, reason, nil
 	}
-	if err := m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
+	// The UID precondition deletes exactly the object judged above: if it
+	// was deleted and created again meanwhile (by someone else, with other
+	// labels), the delete fails and the next pass judges the new one.
+	uid := live.GetUID()
+	err = m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: &uid})
+	if apierrors.IsConflict(err) {
+		return "", "", fmt.Errorf("it was replaced while being pruned (UID %s is gone); it is judged again on the next pass: %w", uid, err)
+	}
+	if err != nil && !apierrors.IsNotFound(err) {
 		return "", "", err
 	}
 	return Deleted, "", nil

@@ -9,8 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/flotilla-io/flotilla/internal/apply"
 )
@@ -210,5 +212,46 @@ func TestPruneReportsARefusedDeleteAndGoesOn(t *testing.T) {
 	}
 	if ok, _ := f.exists(apply.MetadataOf(deletable[0])); ok {
 		t.Error("the deletable ConfigMap still exists")
+	}
+}
+
+// TestPruneDeletesOnlyTheObjectItJudged: an object deleted and created
+// again by someone else between prune's read and its delete (another
+// object under the same name) is not deleted.
+func TestPruneDeletesOnlyTheObjectItJudged(t *testing.T) {
+	f := newFixture(t)
+	f.createNamespace()
+	stale := f.load("configmap.yaml", "NAME", "replaced", "VALUE", "1")
+	mustApply(t, f.manager("app"), stale)
+	obj := apply.MetadataOf(stale[0])
+	var replacement *unstructured.Unstructured
+	c := interceptor.NewClient(f.live, interceptor.Funcs{
+		Delete: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.DeleteOption) error {
+			if replacement == nil {
+				// Someone replaces the object right after prune read it.
+				if err := c.Delete(ctx, obj.Unstructured()); err != nil {
+					return err
+				}
+				replacement = f.load("configmap.yaml", "NAME", "replaced", "VALUE", "someone else's")[0]
+				if err := c.Create(ctx, replacement); err != nil {
+					return err
+				}
+			}
+			return c.Delete(ctx, o, opts...)
+		},
+	})
+	m := apply.NewManager(c, f.options("app"))
+
+	cs, err := m.Prune(context.Background(), []apply.ObjMetadata{obj})
+	var oe *apply.ObjectError
+	if !errors.As(err, &oe) || oe.Object != obj || !apierrors.IsConflict(err) {
+		t.Fatalf("want a Conflict *ObjectError for %s, got %v", obj, err)
+	}
+	if len(cs.Changes) != 0 {
+		t.Errorf("change set %v, want nothing deleted", cs.Changes)
+	}
+	live := f.get(obj)
+	if live.GetUID() != replacement.GetUID() {
+		t.Errorf("the replacement (UID %s) is gone; the live object has UID %s", replacement.GetUID(), live.GetUID())
 	}
 }
