@@ -9,6 +9,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -61,7 +62,7 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 		// If no version is, the kind (and with it every object) is gone.
 		mapping, merr := m.client.RESTMapper().RESTMapping(o.GroupKind())
 		if merr != nil {
-			return Deleted, "", nil
+			return m.kindGone(o, merr)
 		}
 		o.Version = mapping.GroupVersionKind.Version
 		live = o.Unstructured()
@@ -89,6 +90,19 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 	}
 	if err != nil && !apierrors.IsNotFound(err) {
 		return "", "", err
+	}
+	return Deleted, "", nil
+}
+
+// kindGone decides about an object whose kind has no mapping. Only when
+// discovery answers that the kind is not served (no match) is the kind
+// gone, and every object of it with it. A discovery failure (an aggregated
+// API that does not answer, a gap while the API server restarts) keeps the
+// object in the inventory: it may still exist, and the next pass looks
+// again.
+func (m *Manager) kindGone(o ObjMetadata, mappingErr error) (Action, string, error) {
+	if !meta.IsNoMatchError(mappingErr) {
+		return "", "", fmt.Errorf("the API server cannot say whether kind %s is served (%w); kept until it can", o.GroupKind(), mappingErr)
 	}
 	return Deleted, "", nil
 }

@@ -9,7 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -253,5 +256,50 @@ func TestPruneDeletesOnlyTheObjectItJudged(t *testing.T) {
 	live := f.get(obj)
 	if live.GetUID() != replacement.GetUID() {
 		t.Errorf("the replacement (UID %s) is gone; the live object has UID %s", replacement.GetUID(), live.GetUID())
+	}
+}
+
+// gappedMapper answers for one kind as discovery does during a gap: the
+// inventory's version has no match, and asking for any version fails.
+type gappedMapper struct {
+	meta.RESTMapper
+	gk schema.GroupKind
+}
+
+func (g gappedMapper) RESTMapping(gk schema.GroupKind, versions ...string) (*meta.RESTMapping, error) {
+	if gk != g.gk {
+		return g.RESTMapper.RESTMapping(gk, versions...)
+	}
+	if len(versions) > 0 {
+		return nil, &meta.NoKindMatchError{GroupKind: gk, SearchedVersions: versions}
+	}
+	return nil, &discovery.ErrGroupDiscoveryFailed{Groups: map[schema.GroupVersion]error{{Group: gk.Group, Version: "v1"}: errors.New("the server is currently unable to handle the request")}}
+}
+
+// TestPruneKeepsObjectsThroughADiscoveryGap: an object whose kind
+// discovery cannot map right now is kept in the inventory (an error), not
+// reported deleted while it still exists.
+func TestPruneKeepsObjectsThroughADiscoveryGap(t *testing.T) {
+	f := newFixture(t)
+	f.createNamespace()
+	mustApply(t, f.manager("app"), f.load("widget-crd.yaml"))
+	widget := f.load("widget-small.yaml")
+	mustApply(t, f.manager("app"), widget)
+	obj := apply.MetadataOf(widget[0])
+	c, err := client.New(env.Config, client.Options{Scheme: f.live.Scheme(), Mapper: gappedMapper{RESTMapper: f.live.RESTMapper(), gk: obj.GroupKind()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cs, err := apply.NewManager(c, f.options("app")).Prune(context.Background(), []apply.ObjMetadata{obj})
+	var oe *apply.ObjectError
+	if !errors.As(err, &oe) || oe.Object != obj || !strings.Contains(err.Error(), "cannot say whether kind") {
+		t.Fatalf("want an *ObjectError keeping %s through the gap, got %v", obj, err)
+	}
+	if len(cs.Changes) != 0 {
+		t.Errorf("change set %v, want nothing deleted", cs.Changes)
+	}
+	if ok, _ := f.exists(obj); !ok {
+		t.Errorf("%s is gone", obj)
 	}
 }
