@@ -187,9 +187,7 @@ func (r *StackReconciler) applyTracked(ctx context.Context, obj *v1alpha1.Stack,
 	}
 	changes, f := r.apply(ctx, obj, mgr, objs, red)
 	if f != nil {
-		if r.Drift != nil {
-			r.Drift.End(key)
-		}
+		r.amendWatch(ctx, obj, objs, changes)
 		return changes, f
 	}
 	r.track(ctx, obj, objs, changes, digest)

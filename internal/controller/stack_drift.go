@@ -101,6 +101,46 @@ func (r *StackReconciler) upToDate(obj *v1alpha1.Stack, revision, digest string)
 		isReadyCondition(obj) && r.Drift.Synced(key)
 }
 
+// driftTargets pairs each object the apply wrote (or found unchanged) with
+// its desired state.
+func driftTargets(objs []*unstructured.Unstructured, changes apply.ChangeSet) []drift.Target {
+	byKey := make(map[string]*unstructured.Unstructured, len(objs))
+	for _, o := range objs {
+		byKey[apply.MetadataOf(o).Key()] = o
+	}
+	targets := make([]drift.Target, 0, len(objs))
+	for _, c := range changes.Changes {
+		if d := byKey[c.Object.Key()]; d != nil && c.Result != nil {
+			targets = append(targets, drift.Target{Desired: d, Result: c.Result})
+		}
+	}
+	return targets
+}
+
+func driftWatch(obj *v1alpha1.Stack) drift.Watch {
+	return drift.Watch{Policy: driftPolicy(obj), Identity: stackspec.Identity(obj)}
+}
+
+// amendWatch follows an apply that failed or stalled after writing: the
+// drift watch takes what it wrote as desired, object by object, and keeps
+// the rest as the last successful apply left it.
+func (r *StackReconciler) amendWatch(ctx context.Context, obj *v1alpha1.Stack, objs []*unstructured.Unstructured, changes apply.ChangeSet) {
+	if r.Drift == nil {
+		return
+	}
+	key := client.ObjectKeyFromObject(obj)
+	targets := driftTargets(objs, changes)
+	if len(targets) == 0 {
+		r.Drift.End(key)
+		return
+	}
+	var refused *drift.WatchError
+	if err := r.Drift.Amend(ctx, key, driftWatch(obj), targets); err != nil && !errors.As(err, &refused) {
+		log.FromContext(ctx).Error(err, "watching the objects a failed apply wrote")
+		r.Drift.End(key)
+	}
+}
+
 func isReadyCondition(obj *v1alpha1.Stack) bool {
 	for _, c := range obj.Status.Conditions {
 		if c.Type == v1alpha1.ReadyCondition {
@@ -116,18 +156,7 @@ func (r *StackReconciler) track(ctx context.Context, obj *v1alpha1.Stack, objs [
 	if r.Drift == nil {
 		return
 	}
-	byKey := make(map[string]*unstructured.Unstructured, len(objs))
-	for _, o := range objs {
-		byKey[apply.MetadataOf(o).Key()] = o
-	}
-	targets := make([]drift.Target, 0, len(objs))
-	for _, c := range changes.Changes {
-		if d := byKey[c.Object.Key()]; d != nil && c.Result != nil {
-			targets = append(targets, drift.Target{Desired: d, Result: c.Result})
-		}
-	}
-	watch := drift.Watch{Policy: driftPolicy(obj), Identity: stackspec.Identity(obj)}
-	err := r.Drift.Track(ctx, key, watch, targets)
+	err := r.Drift.Track(ctx, key, driftWatch(obj), driftTargets(objs, changes))
 	var refused *drift.WatchError
 	if err != nil && !errors.As(err, &refused) {
 		log.FromContext(ctx).Error(err, "watching the applied objects for drift")

@@ -286,3 +286,40 @@ func TestStackRefusesAnArtifactOfAnotherGitRepository(t *testing.T) {
 		t.Errorf("message %q does not say the artifact is not the GitRepository's own", msg)
 	}
 }
+
+// After an apply that stalled on the prune cap, the drift watch follows
+// what that apply wrote: a hand edit of an object the new revision changed
+// is reverted to the new revision's value, not to the previous one.
+func TestDriftFollowsWhatAStalledApplyWrote(t *testing.T) {
+	f, _ := newStackFixture(t, map[string]string{"README.md": "fleet\n"})
+	files := map[string]string{}
+	for i := range 10 {
+		files[fmt.Sprintf("app/cm-%d.yaml", i)] = configMap(f.ns, fmt.Sprintf("cm-%d", i), "1")
+	}
+	rev := f.update(t, files)
+	key := createStack(t, f, "app", "app")
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+
+	drop := map[string]string{"app/cm-9.yaml": configMap(f.ns, "cm-9", "2")}
+	for i := range 6 {
+		drop[fmt.Sprintf("app/cm-%d.yaml", i)] = ""
+	}
+	f.update(t, drop)
+	waitStack(t, key, metav1.ConditionFalse, v1alpha1.ReasonPruneFailed, "")
+
+	editConfigMap(t, f.ns, "cm-9", "by hand")
+	eventually(t, "the hand edit reverted to the new revision's value", func() error {
+		cm, err := getConfigMap(t, f.ns, "cm-9")
+		if err != nil {
+			return err
+		}
+		if got := cm.Data["value"]; got != "2" {
+			return fmt.Errorf("cm-9 value = %q", got)
+		}
+		return nil
+	})
+	time.Sleep(quiet)
+	if cm, _ := getConfigMap(t, f.ns, "cm-9"); cm.Data["value"] != "2" {
+		t.Errorf("cm-9 went back to %q after the revert", cm.Data["value"])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -108,10 +109,12 @@ type stackState struct {
 }
 
 type target struct {
-	meta    apply.ObjMetadata
-	gvr     schema.GroupVersionResource
-	desired *unstructured.Unstructured
-	owned   *fieldpath.Set
+	meta       apply.ObjMetadata
+	gvr        schema.GroupVersionResource
+	kind       schema.GroupVersionKind
+	namespaced bool
+	desired    *unstructured.Unstructured
+	owned      *fieldpath.Set
 }
 
 // New returns a Watcher whose informers reach the cluster through cfg,
@@ -195,10 +198,38 @@ func (w *Watcher) state(stack types.NamespacedName) *stackState {
 // namespace); the rest is watched all the same, and Synced stays false so
 // that the Stack's next reconcile applies in full and tries again.
 func (w *Watcher) Track(ctx context.Context, stack types.NamespacedName, watch Watch, targets []Target) error {
-	next, needs, err := w.targets(targets)
+	next, err := w.targets(targets)
 	if err != nil {
 		return err
 	}
+	return w.install(ctx, stack, watch, next)
+}
+
+// Amend follows an apply that wrote some objects and then failed (or
+// stalled on the prune cap): the objects in targets are watched as that
+// apply left them, the others as the last successful apply did. Without
+// it, the watch would "correct" what the new revision wrote back to the
+// previous revision's values, on every retry. Like Track, it ends the
+// apply.
+func (w *Watcher) Amend(ctx context.Context, stack types.NamespacedName, watch Watch, targets []Target) error {
+	fresh, err := w.targets(targets)
+	if err != nil {
+		return err
+	}
+	next := map[string]*target{}
+	w.mu.Lock()
+	if st := w.stacks[stack]; st != nil {
+		maps.Copy(next, st.targets)
+	}
+	w.mu.Unlock()
+	maps.Copy(next, fresh)
+	return w.install(ctx, stack, watch, next)
+}
+
+// install makes next the watched objects of stack, with the informers
+// they need.
+func (w *Watcher) install(ctx context.Context, stack types.NamespacedName, watch Watch, next map[string]*target) error {
+	needs := needsOf(next)
 	if _, err := w.clientsFor(watch.Identity); err != nil {
 		return fmt.Errorf("watching as %s: %w", stackspec.IdentityName(watch.Identity), err)
 	}
@@ -223,34 +254,42 @@ func (w *Watcher) Track(ctx context.Context, stack types.NamespacedName, watch W
 	return errors.Join(refused...)
 }
 
-// targets indexes the targets by object key and gathers what each kind
-// needs watched.
-func (w *Watcher) targets(targets []Target) (map[string]*target, map[schema.GroupVersionResource]*need, error) {
+// targets indexes the targets by object key.
+func (w *Watcher) targets(targets []Target) (map[string]*target, error) {
 	next := map[string]*target{}
-	needs := map[schema.GroupVersionResource]*need{}
 	for _, t := range targets {
 		m := apply.MetadataOf(t.Desired)
 		mapping, err := w.mapper.RESTMapping(m.GroupKind(), m.Version)
 		if err != nil {
-			return nil, nil, fmt.Errorf("watching %s: %w", m, err)
-		}
-		gvr := mapping.Resource
-		n := needs[gvr]
-		if n == nil {
-			n = &need{kind: mapping.GroupVersionKind, gvr: gvr, namespaces: map[string]bool{},
-				namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace}
-			needs[gvr] = n
-		}
-		if n.namespaced {
-			n.namespaces[m.Namespace] = true
+			return nil, fmt.Errorf("watching %s: %w", m, err)
 		}
 		owned := &fieldpath.Set{}
 		if t.Result != nil {
 			owned = ownedBy(t.Result.GetManagedFields(), w.opts.FieldManager)
 		}
-		next[key(gvr, m.Namespace, m.Name)] = &target{meta: m, gvr: gvr, desired: t.Desired.DeepCopy(), owned: owned}
+		next[key(mapping.Resource, m.Namespace, m.Name)] = &target{
+			meta: m, gvr: mapping.Resource, kind: mapping.GroupVersionKind,
+			namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace,
+			desired:    t.Desired.DeepCopy(), owned: owned,
+		}
 	}
-	return next, needs, nil
+	return next, nil
+}
+
+// needsOf gathers what each kind of the targets needs watched.
+func needsOf(targets map[string]*target) map[schema.GroupVersionResource]*need {
+	needs := map[schema.GroupVersionResource]*need{}
+	for _, t := range targets {
+		n := needs[t.gvr]
+		if n == nil {
+			n = &need{kind: t.kind, gvr: t.gvr, namespaces: map[string]bool{}, namespaced: t.namespaced}
+			needs[t.gvr] = n
+		}
+		if n.namespaced {
+			n.namespaces[t.meta.Namespace] = true
+		}
+	}
+	return needs
 }
 
 // Forget stops watching the objects of stack.
