@@ -132,6 +132,9 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 	// One deadline for apply, prune and health checks together.
 	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
 	defer cancel()
+	if f := r.recordIntent(ctx, obj, base, objs); f != nil {
+		return r.fail(ctx, obj, f)
+	}
 	changes, f := r.applyIfNeeded(ctx, obj, src.Revision, mgr, objs, red)
 	if f != nil {
 		return r.fail(ctx, obj, f)
@@ -266,6 +269,32 @@ func (r *StackReconciler) markProgress(ctx context.Context, obj, base *v1alpha1.
 		return
 	}
 	base.Status = *written.Status.DeepCopy()
+}
+
+// recordIntent writes the objects the apply may create into the inventory
+// before it creates any: an apply interrupted midway (the agent stopped,
+// the API server gone) leaves nothing that no inventory lists, so nothing
+// is orphaned. The final status patch narrows the inventory to what was
+// written. A Stack whose intent cannot be recorded is not applied.
+func (r *StackReconciler) recordIntent(ctx context.Context, obj, base *v1alpha1.Stack, objs []*unstructured.Unstructured) *failure {
+	old := stackspec.FromInventory(obj.Status.Inventory)
+	current := make([]apply.ObjMetadata, 0, len(objs))
+	for _, o := range objs {
+		current = append(current, apply.MetadataOf(o))
+	}
+	if len(apply.Diff(current, old)) == 0 {
+		return nil // every object is listed already
+	}
+	written := obj.DeepCopy()
+	written.Status = *base.Status.DeepCopy()
+	written.Status.Inventory = stackspec.ToInventory(union(old, current))
+	if err := r.patchStatus(ctx, base, written.DeepCopy()); err != nil {
+		return failed(v1alpha1.ReasonApplyFailed, "recording the objects about to be applied in the inventory failed, nothing was applied: "+err.Error())
+	}
+	// obj keeps the inventory before the intent: the apply and the final
+	// patch work from it.
+	base.Status = *written.Status.DeepCopy()
+	return nil
 }
 
 // sourceArtifact is the artifact a Stack renders from.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -321,5 +323,49 @@ func TestDriftFollowsWhatAStalledApplyWrote(t *testing.T) {
 	time.Sleep(quiet)
 	if cm, _ := getConfigMap(t, f.ns, "cm-9"); cm.Data["value"] != "2" {
 		t.Errorf("cm-9 went back to %q after the revert", cm.Data["value"])
+	}
+}
+
+// The objects an apply may create are in the inventory before it creates
+// any: an apply interrupted midway orphans nothing. The API server's
+// resource versions (etcd revisions here) order the two writes.
+func TestInventoryListsNewObjectsBeforeTheyAreCreated(t *testing.T) {
+	f, rev := newStackFixture(t, map[string]string{"app/cm-a.yaml": configMap("", "cm-a", "1")})
+	ctx := context.Background()
+	key := createStack(t, f, "app", "app", func(s *v1alpha1.Stack) { s.Spec.TargetNamespace = f.ns })
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+
+	wc, err := client.NewWithWatch(env.Config, client.Options{Scheme: env.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wc.Watch(ctx, &v1alpha1.StackList{}, client.InNamespace(f.ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	rev = f.update(t, map[string]string{"app/cm-b.yaml": configMap("", "cm-b", "1")})
+	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
+	cm, err := getConfigMap(t, f.ns, "cm-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _ := strconv.ParseInt(cm.ResourceVersion, 10, 64)
+
+	listed := int64(-1)
+	for listed < 0 {
+		select {
+		case ev := <-w.ResultChan():
+			s, ok := ev.Object.(*v1alpha1.Stack)
+			if !ok || !slices.Contains(inventoryNames(s), "ConfigMap/cm-b") {
+				continue
+			}
+			listed, _ = strconv.ParseInt(s.ResourceVersion, 10, 64)
+		case <-time.After(10 * time.Second):
+			t.Fatal("no Stack update listed ConfigMap/cm-b in the inventory")
+		}
+	}
+	if listed >= created {
+		t.Errorf("the inventory listed cm-b at resource version %d, after cm-b was created at %d", listed, created)
 	}
 }
