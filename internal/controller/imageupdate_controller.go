@@ -335,6 +335,10 @@ func (r *ImageUpdateReconciler) write(ctx context.Context, run *imageUpdateRun) 
 		conditions.MarkReady(obj, ReasonUpToDate, "no change: the marked values hold the chosen images at "+res.BaseRevision)
 		return r.finishPullRequest(ctx, run, res)
 	}
+	if res.Unchanged {
+		conditions.MarkReady(obj, ReasonUpToDate, fmt.Sprintf("branch %s already holds the change as commit %s", pushTarget(run.request), res.Commit))
+		return nil
+	}
 	obj.Status.LastPushCommit, obj.Status.LastPushTime = res.Commit, &now
 	msg := fmt.Sprintf("pushed commit %s to branch %s (%d changes in %d files)", res.Commit, pushTarget(run.request),
 		len(res.Report.Result.Changes()), len(res.Report.Result.FileChanges))

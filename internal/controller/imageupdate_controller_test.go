@@ -378,3 +378,42 @@ func annotate(t *testing.T, key client.ObjectKey) {
 		t.Fatal(err)
 	}
 }
+
+// TestTwoImageUpdatesOnOneBranchBothLand: two automations of one agent
+// write to the same branch at the same moment (one Writer serializes them);
+// a marker naming an unknown policy is reported and the others still land.
+func TestTwoImageUpdatesOnOneBranchBothLand(t *testing.T) {
+	ns := newNamespace(t)
+	r := newRepo(t)
+	r.push(t, map[string]string{
+		"apps/a.yaml":       markedDeployment(ns, "a", "registry.local/a:1.0.0"),
+		"apps/b.yaml":       markedDeployment(ns, "b", "registry.local/b:1.0.0"),
+		"apps/unknown.yaml": markedDeployment(ns, "missing", "registry.local/missing:1.0.0"),
+	})
+	seed := r.remoteHead(t, "main")
+	srv := gitserver.NewHTTP(t, r.root)
+	createGitRepository(t, ns, srv.RepoURL("fleet"), withInterval(time.Hour))
+	createPolicy(t, ns, "a", map[string]string{"app": "a"})
+	createPolicy(t, ns, "b", map[string]string{"app": "b"})
+	keys := map[string]client.ObjectKey{}
+	for _, app := range []string{"a", "b"} {
+		keys[app] = createImageUpdate(t, ns, "update-"+app, func(u *v1alpha1.ImageUpdate) {
+			u.Spec.PolicySelector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}
+		})
+	}
+	setLatest(t, ns, "a", "registry.local/a", "1.1.0")
+	setLatest(t, ns, "b", "registry.local/b", "1.1.0")
+	for _, key := range keys {
+		waitPushed(t, key, "")
+	}
+	head := r.remoteHead(t, "main")
+	if n := r.wd.Git(t, "rev-list", "--count", seed+".."+head); n != "2" {
+		t.Errorf("%s commits after the seed, want one per ImageUpdate", n)
+	}
+	for _, app := range []string{"a", "b"} {
+		if got := r.wd.Git(t, "show", head+":apps/"+app+".yaml"); !strings.Contains(got, "registry.local/"+app+":1.1.0") {
+			t.Errorf("the change of %s was lost:\n%s", app, got)
+		}
+	}
+	assertEventReason(t, ns, controller.ReasonMarkerSkipped, "apps/unknown.yaml:10")
+}

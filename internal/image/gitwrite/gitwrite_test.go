@@ -279,6 +279,11 @@ func TestPushBranchAndRefspec(t *testing.T) {
 	if got := r.show(t, "main", "apps/a.yaml"); got != deployA {
 		t.Errorf("main changed although the push branch is another:\n%s", got)
 	}
+	// The same choice again: the push branch already holds it, nothing is pushed.
+	same := write(t, gitwrite.NewWriter(), req)
+	if !same.Unchanged || same.Commit != res.Commit {
+		t.Errorf("rewrite of an identical change: %+v", same)
+	}
 	// A later run starts again from main and rewrites the push branch.
 	req.Edit = edit(setters.Policies{"apps:nginx": {Name: "docker.io/library/nginx", Tag: "1.28.0"}})
 	next := write(t, gitwrite.NewWriter(), req)

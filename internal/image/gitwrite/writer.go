@@ -82,6 +82,10 @@ type Result struct {
 	Report *setters.Report
 	// Attempts is how many times the edit ran.
 	Attempts int
+	// Unchanged is true when the push branch (another than Branch) already
+	// held the same change on the same base: nothing was pushed, and Commit
+	// is the branch's existing head.
+	Unchanged bool
 }
 
 // Writer serializes writes per repository and branch and retries rejected
@@ -224,6 +228,10 @@ func (r *run) once(ctx context.Context, attempt int, beforePush func(int)) (*Res
 	if err != nil {
 		return nil, err
 	}
+	if head, same := r.sameAsPushBranch(ctx, base, commit); same {
+		res.Commit, res.Unchanged = head.String(), true
+		return res, nil
+	}
 	if beforePush != nil {
 		beforePush(attempt)
 	}
@@ -252,6 +260,36 @@ func (r *run) fetch(ctx context.Context) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, &Error{Op: "fetch branch " + r.req.Branch, URL: r.safeURL, Err: fmt.Errorf("%w: %v", git.ErrRefNotFound, err)}
 	}
 	return ref.Hash(), nil
+}
+
+// sameAsPushBranch reports whether the separate push branch's head already
+// is a commit on base with the tree of commit, so pushing would only
+// rewrite it (and wake a pull request) for nothing.
+func (r *run) sameAsPushBranch(ctx context.Context, base, commit plumbing.Hash) (plumbing.Hash, bool) {
+	push := r.req.PushBranch
+	if push == "" || push == r.req.Branch {
+		return plumbing.ZeroHash, false
+	}
+	remoteRef := plumbing.NewRemoteReferenceName("origin", push)
+	proxy, release := git.ProxyOptions(ctx, r.req.URL)
+	defer release()
+	err := r.repo.FetchContext(ctx, &gogit.FetchOptions{
+		RemoteName: "origin", RefSpecs: []config.RefSpec{config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", push, remoteRef))},
+		Auth: r.auth, CABundle: r.req.Credentials.CABundle, ProxyOptions: proxy, Tags: gogit.NoTags, Force: true,
+	})
+	if err != nil && !errors.Is(err, gogit.NoErrAlreadyUpToDate) {
+		return plumbing.ZeroHash, false // no such branch yet, or unreadable: push
+	}
+	ref, err := r.repo.Reference(remoteRef, true)
+	if err != nil {
+		return plumbing.ZeroHash, false
+	}
+	theirs, err1 := r.repo.CommitObject(ref.Hash())
+	ours, err2 := r.repo.CommitObject(commit)
+	if err1 != nil || err2 != nil || len(theirs.ParentHashes) != 1 || theirs.ParentHashes[0] != base {
+		return plumbing.ZeroHash, false
+	}
+	return theirs.Hash, theirs.TreeHash == ours.TreeHash && theirs.Message == ours.Message
 }
 
 // edit checks base out (discarding an earlier attempt) and runs the edit.
