@@ -214,16 +214,24 @@ func assertImageUpdateNoLeak(t *testing.T, ns string, u *v1alpha1.ImageUpdate, s
 	assertNoLeak(t, ns, g, secret)
 }
 
+// newAppsRepo pushes files to a new repository, serves it over HTTP and
+// creates the GitRepository "fleet" for it; it returns the repository and
+// the seed commit.
+func newAppsRepo(t *testing.T, ns string, files map[string]string) (*repo, string) {
+	t.Helper()
+	r := newRepo(t)
+	r.push(t, files)
+	srv := gitserver.NewHTTP(t, r.root)
+	createGitRepository(t, ns, srv.RepoURL("fleet"), withInterval(time.Hour))
+	return r, r.remoteHead(t, "main")
+}
+
 func TestImageUpdateBatchesPoliciesIntoOneCommit(t *testing.T) {
 	ns := newNamespace(t)
-	r := newRepo(t)
-	r.push(t, map[string]string{
+	r, seed := newAppsRepo(t, ns, map[string]string{
 		"apps/a.yaml": markedDeployment(ns, "a", "registry.local/a:1.0.0"),
 		"apps/b.yaml": markedDeployment(ns, "b", "registry.local/b:1.0.0"),
 	})
-	seed := r.remoteHead(t, "main")
-	srv := gitserver.NewHTTP(t, r.root)
-	createGitRepository(t, ns, srv.RepoURL("fleet"), withInterval(time.Hour))
 	createPolicy(t, ns, "a", map[string]string{"team": "x"})
 	createPolicy(t, ns, "b", map[string]string{"team": "x"})
 	createPolicy(t, ns, "c", map[string]string{"team": "y"})
@@ -259,10 +267,7 @@ func TestImageUpdateBatchesPoliciesIntoOneCommit(t *testing.T) {
 
 func TestImageUpdateStallsOnMisconfiguration(t *testing.T) {
 	ns := newNamespace(t)
-	r := newRepo(t)
-	r.push(t, map[string]string{"apps/a.yaml": markedDeployment(ns, "a", "registry.local/a:1.0.0")})
-	srv := gitserver.NewHTTP(t, r.root)
-	createGitRepository(t, ns, srv.RepoURL("fleet"), withInterval(time.Hour))
+	r, seed := newAppsRepo(t, ns, map[string]string{"apps/a.yaml": markedDeployment(ns, "a", "registry.local/a:1.0.0")})
 	createPolicy(t, ns, "a", nil)
 	setLatest(t, ns, "a", "registry.local/a", "1.1.0")
 	tests := []struct {
@@ -295,19 +300,16 @@ func TestImageUpdateStallsOnMisconfiguration(t *testing.T) {
 			})
 		})
 	}
-	if got := r.remoteHead(t, "main"); r.wd.Git(t, "rev-list", "--count", got) != "1" {
+	if got := r.remoteHead(t, "main"); got != seed {
 		t.Errorf("a misconfigured update pushed %s", got)
 	}
 }
 
 func TestImageUpdateOpensPullRequestAndClosesItWhenSuperseded(t *testing.T) {
 	ns := newNamespace(t)
-	r := newRepo(t)
-	r.push(t, map[string]string{"apps/a.yaml": markedDeployment(ns, "a", "registry.local/a:1.0.0")})
-	srv := gitserver.NewHTTP(t, r.root)
+	r, seed := newAppsRepo(t, ns, map[string]string{"apps/a.yaml": markedDeployment(ns, "a", "registry.local/a:1.0.0")})
 	forge := forgeserver.New(t, "gitea", "gitea-token-canary")
 	createSecret(t, ns, "forge", map[string][]byte{"token": []byte("gitea-token-canary")})
-	createGitRepository(t, ns, srv.RepoURL("fleet"), withInterval(time.Hour))
 	createPolicy(t, ns, "a", nil)
 	key := createImageUpdate(t, ns, "pr", func(u *v1alpha1.ImageUpdate) {
 		u.Spec.Git.Push = &v1alpha1.PushSpec{Branch: "auto/images", PullRequest: &v1alpha1.PullRequestSpec{
@@ -320,7 +322,7 @@ func TestImageUpdateOpensPullRequestAndClosesItWhenSuperseded(t *testing.T) {
 	if got := r.remoteHead(t, "auto/images"); got != u.Status.LastPushCommit {
 		t.Fatalf("auto/images = %s, pushed %s", got, u.Status.LastPushCommit)
 	}
-	if r.wd.Git(t, "rev-list", "--count", r.remoteHead(t, "main")) != "1" {
+	if r.remoteHead(t, "main") != seed {
 		t.Error("main changed although a pull request was asked for")
 	}
 	pulls := forge.Pulls()
@@ -384,15 +386,11 @@ func annotate(t *testing.T, key client.ObjectKey) {
 // a marker naming an unknown policy is reported and the others still land.
 func TestTwoImageUpdatesOnOneBranchBothLand(t *testing.T) {
 	ns := newNamespace(t)
-	r := newRepo(t)
-	r.push(t, map[string]string{
+	r, seed := newAppsRepo(t, ns, map[string]string{
 		"apps/a.yaml":       markedDeployment(ns, "a", "registry.local/a:1.0.0"),
 		"apps/b.yaml":       markedDeployment(ns, "b", "registry.local/b:1.0.0"),
 		"apps/unknown.yaml": markedDeployment(ns, "missing", "registry.local/missing:1.0.0"),
 	})
-	seed := r.remoteHead(t, "main")
-	srv := gitserver.NewHTTP(t, r.root)
-	createGitRepository(t, ns, srv.RepoURL("fleet"), withInterval(time.Hour))
 	createPolicy(t, ns, "a", map[string]string{"app": "a"})
 	createPolicy(t, ns, "b", map[string]string{"app": "b"})
 	keys := map[string]client.ObjectKey{}

@@ -66,15 +66,15 @@ func New(opts Options) (Client, error) {
 	switch opts.Provider {
 	case GitHub:
 		opts.Address = orDefault(opts.Address, "https://api.github.com")
-		return &github{api: newAPI(opts, "Authorization", "Bearer "+opts.Token)}, nil
+		return &client{api: newAPI(opts, "Authorization", "Bearer "+opts.Token), d: githubDialect(opts.Repository)}, nil
 	case GitLab:
 		opts.Address = orDefault(opts.Address, "https://gitlab.com/api/v4")
-		return &gitlab{api: newAPI(opts, "PRIVATE-TOKEN", opts.Token)}, nil
+		return &client{api: newAPI(opts, "PRIVATE-TOKEN", opts.Token), d: gitlabDialect(opts.Repository)}, nil
 	case Gitea:
 		if opts.Address == "" {
 			return nil, fmt.Errorf("%w: gitea needs an address", ErrAPI)
 		}
-		return &gitea{api: newAPI(opts, "Authorization", "token "+opts.Token)}, nil
+		return &client{api: newAPI(opts, "Authorization", "token "+opts.Token), d: giteaDialect(opts.Repository)}, nil
 	}
 	return nil, fmt.Errorf("%w: unknown provider %q", ErrAPI, opts.Provider)
 }

@@ -8,119 +8,98 @@ import (
 	"strings"
 )
 
-// github speaks https://docs.github.com/en/rest/pulls/pulls.
-type github struct{ api }
-
-type githubPull struct {
-	Number  int    `json:"number"`
-	HTMLURL string `json:"html_url"`
-}
-
-func (g *github) repoPath() string { return "/repos/" + g.opts.Repository + "/pulls" }
-
-func (g *github) find(ctx context.Context, head, base string) (*githubPull, error) {
-	owner, _, _ := strings.Cut(g.opts.Repository, "/")
-	q := url.Values{"state": {"open"}, "head": {owner + ":" + head}, "base": {base}}
-	var pulls []githubPull
-	if err := g.do(ctx, http.MethodGet, g.repoPath()+"?"+q.Encode(), nil, &pulls); err != nil || len(pulls) == 0 {
-		return nil, err
-	}
-	return &pulls[0], nil
-}
-
-// Ensure implements Client.
-func (g *github) Ensure(ctx context.Context, pr PullRequest) (string, error) {
-	open, err := g.find(ctx, pr.Head, pr.Base)
-	if err != nil {
-		return "", err
-	}
-	var out githubPull
-	if open == nil {
-		err = g.do(ctx, http.MethodPost, g.repoPath(), map[string]string{"title": pr.Title, "head": pr.Head, "base": pr.Base, "body": pr.Body}, &out)
-	} else {
-		err = g.do(ctx, http.MethodPatch, fmt.Sprintf("%s/%d", g.repoPath(), open.Number), map[string]string{"title": pr.Title, "body": pr.Body}, &out)
-	}
-	return out.HTMLURL, err
-}
-
-// Close implements Client.
-func (g *github) Close(ctx context.Context, head, base string) (string, error) {
-	open, err := g.find(ctx, head, base)
-	if err != nil || open == nil {
-		return "", err
-	}
-	return open.HTMLURL, g.do(ctx, http.MethodPatch, fmt.Sprintf("%s/%d", g.repoPath(), open.Number), map[string]string{"state": "closed"}, nil)
-}
-
-// gitlab speaks https://docs.gitlab.com/api/merge_requests/.
-type gitlab struct{ api }
-
-type gitlabMR struct {
-	IID    int    `json:"iid"`
-	WebURL string `json:"web_url"`
-}
-
-func (g *gitlab) mrPath() string {
-	return "/projects/" + url.PathEscape(g.opts.Repository) + "/merge_requests"
-}
-
-func (g *gitlab) find(ctx context.Context, head, base string) (*gitlabMR, error) {
-	q := url.Values{"state": {"opened"}, "source_branch": {head}, "target_branch": {base}}
-	var mrs []gitlabMR
-	if err := g.do(ctx, http.MethodGet, g.mrPath()+"?"+q.Encode(), nil, &mrs); err != nil || len(mrs) == 0 {
-		return nil, err
-	}
-	return &mrs[0], nil
-}
-
-// Ensure implements Client.
-func (g *gitlab) Ensure(ctx context.Context, pr PullRequest) (string, error) {
-	open, err := g.find(ctx, pr.Head, pr.Base)
-	if err != nil {
-		return "", err
-	}
-	var out gitlabMR
-	if open == nil {
-		err = g.do(ctx, http.MethodPost, g.mrPath(), map[string]string{"source_branch": pr.Head, "target_branch": pr.Base, "title": pr.Title, "description": pr.Body}, &out)
-	} else {
-		err = g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d", g.mrPath(), open.IID), map[string]string{"title": pr.Title, "description": pr.Body}, &out)
-	}
-	return out.WebURL, err
-}
-
-// Close implements Client.
-func (g *gitlab) Close(ctx context.Context, head, base string) (string, error) {
-	open, err := g.find(ctx, head, base)
-	if err != nil || open == nil {
-		return "", err
-	}
-	return open.WebURL, g.do(ctx, http.MethodPut, fmt.Sprintf("%s/%d", g.mrPath(), open.IID), map[string]string{"state_event": "close"}, nil)
-}
-
-// gitea speaks https://gitea.com/api/swagger (repoListPullRequests,
-// repoCreatePullRequest, repoEditPullRequest).
-type gitea struct{ api }
-
-type giteaPull struct {
-	Number  int    `json:"number"`
-	HTMLURL string `json:"html_url"`
+// pull is a pull (merge) request as any of the three forges returns it.
+type pull struct {
+	Number  int    `json:"number"`   // GitHub, Gitea
+	IID     int    `json:"iid"`      // GitLab
+	HTMLURL string `json:"html_url"` // GitHub, Gitea
+	WebURL  string `json:"web_url"`  // GitLab
 	Head    struct {
 		Ref string `json:"ref"`
-	} `json:"head"`
+	} `json:"head"` // Gitea
 	Base struct {
 		Ref string `json:"ref"`
-	} `json:"base"`
+	} `json:"base"` // Gitea
 }
 
-func (g *gitea) repoPath() string { return "/repos/" + g.opts.Repository + "/pulls" }
+func (p pull) id() int     { return max(p.Number, p.IID) }
+func (p pull) url() string { return p.HTMLURL + p.WebURL }
 
-func (g *gitea) find(ctx context.Context, head, base string) (*giteaPull, error) {
-	var pulls []giteaPull
-	if err := g.do(ctx, http.MethodGet, g.repoPath()+"?state=open&limit=50", nil, &pulls); err != nil {
+// dialect is what differs between the forges' pull request APIs.
+type dialect struct {
+	// path of the pull requests collection.
+	path string
+	// listQuery selects the open pull requests from head into base; filter
+	// picks the one among the answers (some forges cannot filter).
+	listQuery func(head, base string) url.Values
+	filter    func(p pull, head, base string) bool
+	// createBody, editBody and closeBody are the JSON bodies.
+	createBody func(pr PullRequest) map[string]string
+	editBody   func(pr PullRequest) map[string]string
+	closeBody  map[string]string
+	// editMethod is PATCH or PUT.
+	editMethod string
+}
+
+// client implements Client for one dialect.
+type client struct {
+	api
+	d dialect
+}
+
+var _ Client = (*client)(nil)
+
+func githubDialect(repo string) dialect {
+	owner, _, _ := strings.Cut(repo, "/")
+	return dialect{ // https://docs.github.com/en/rest/pulls/pulls
+		path: "/repos/" + repo + "/pulls",
+		listQuery: func(head, base string) url.Values {
+			return url.Values{"state": {"open"}, "head": {owner + ":" + head}, "base": {base}}
+		},
+		createBody: func(pr PullRequest) map[string]string {
+			return map[string]string{"title": pr.Title, "head": pr.Head, "base": pr.Base, "body": pr.Body}
+		},
+		editBody:   func(pr PullRequest) map[string]string { return map[string]string{"title": pr.Title, "body": pr.Body} },
+		closeBody:  map[string]string{"state": "closed"},
+		editMethod: http.MethodPatch,
+	}
+}
+
+func gitlabDialect(repo string) dialect {
+	return dialect{ // https://docs.gitlab.com/api/merge_requests/
+		path: "/projects/" + url.PathEscape(repo) + "/merge_requests",
+		listQuery: func(head, base string) url.Values {
+			return url.Values{"state": {"opened"}, "source_branch": {head}, "target_branch": {base}}
+		},
+		createBody: func(pr PullRequest) map[string]string {
+			return map[string]string{"source_branch": pr.Head, "target_branch": pr.Base, "title": pr.Title, "description": pr.Body}
+		},
+		editBody: func(pr PullRequest) map[string]string {
+			return map[string]string{"title": pr.Title, "description": pr.Body}
+		},
+		closeBody:  map[string]string{"state_event": "close"},
+		editMethod: http.MethodPut,
+	}
+}
+
+func giteaDialect(repo string) dialect {
+	d := githubDialect(repo) // https://gitea.com/api/swagger: the same bodies as GitHub's
+	d.listQuery = func(string, string) url.Values { return url.Values{"state": {"open"}, "limit": {"50"}} }
+	d.filter = func(p pull, head, base string) bool { return p.Head.Ref == head && p.Base.Ref == base }
+	d.createBody = func(pr PullRequest) map[string]string {
+		return map[string]string{"head": pr.Head, "base": pr.Base, "title": pr.Title, "body": pr.Body}
+	}
+	return d
+}
+
+// find returns the open pull request from head into base, or nil.
+func (c *client) find(ctx context.Context, head, base string) (*pull, error) {
+	var pulls []pull
+	if err := c.do(ctx, http.MethodGet, c.d.path+"?"+c.d.listQuery(head, base).Encode(), nil, &pulls); err != nil {
 		return nil, err
 	}
 	for i := range pulls {
-		if pulls[i].Head.Ref == head && pulls[i].Base.Ref == base {
+		if c.d.filter == nil || c.d.filter(pulls[i], head, base) {
 			return &pulls[i], nil
 		}
 	}
@@ -128,25 +107,25 @@ func (g *gitea) find(ctx context.Context, head, base string) (*giteaPull, error)
 }
 
 // Ensure implements Client.
-func (g *gitea) Ensure(ctx context.Context, pr PullRequest) (string, error) {
-	open, err := g.find(ctx, pr.Head, pr.Base)
+func (c *client) Ensure(ctx context.Context, pr PullRequest) (string, error) {
+	open, err := c.find(ctx, pr.Head, pr.Base)
 	if err != nil {
 		return "", err
 	}
-	var out giteaPull
+	var out pull
 	if open == nil {
-		err = g.do(ctx, http.MethodPost, g.repoPath(), map[string]string{"head": pr.Head, "base": pr.Base, "title": pr.Title, "body": pr.Body}, &out)
+		err = c.do(ctx, http.MethodPost, c.d.path, c.d.createBody(pr), &out)
 	} else {
-		err = g.do(ctx, http.MethodPatch, fmt.Sprintf("%s/%d", g.repoPath(), open.Number), map[string]string{"title": pr.Title, "body": pr.Body}, &out)
+		err = c.do(ctx, c.d.editMethod, fmt.Sprintf("%s/%d", c.d.path, open.id()), c.d.editBody(pr), &out)
 	}
-	return out.HTMLURL, err
+	return out.url(), err
 }
 
 // Close implements Client.
-func (g *gitea) Close(ctx context.Context, head, base string) (string, error) {
-	open, err := g.find(ctx, head, base)
+func (c *client) Close(ctx context.Context, head, base string) (string, error) {
+	open, err := c.find(ctx, head, base)
 	if err != nil || open == nil {
 		return "", err
 	}
-	return open.HTMLURL, g.do(ctx, http.MethodPatch, fmt.Sprintf("%s/%d", g.repoPath(), open.Number), map[string]string{"state": "closed"}, nil)
+	return open.url(), c.do(ctx, c.d.editMethod, fmt.Sprintf("%s/%d", c.d.path, open.id()), c.d.closeBody, nil)
 }
