@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -17,7 +18,7 @@ import (
 func setupImageUpdate(mgr ctrl.Manager, opts Options, rec *metrics.Recorder, recorder events.EventRecorder) (*controller.ImageUpdateReconciler, error) {
 	r := &controller.ImageUpdateReconciler{
 		Client:  mgr.GetClient(),
-		Writer:  gitwrite.NewWriter(),
+		Writer:  gitwrite.NewWriter(gitwrite.WithWorkDir(filepath.Join(opts.DataDir, "image-update"))),
 		Events:  recorder,
 		Metrics: rec,
 	}

@@ -277,7 +277,7 @@ func (r *ImageUpdateReconciler) prepareWrite(ctx context.Context, run *imageUpda
 		return &specError{field: "spec.git.commit.messageTemplate", msg: err.Error()}
 	}
 	run.request = gitwrite.Request{
-		URL: run.source.Spec.URL, Credentials: run.creds, Branch: branch,
+		URL: run.source.Spec.URL, Credentials: run.creds, Branch: branch, Timeout: run.source.FetchTimeout().Duration,
 		AuthorName: commit.Author.Name, AuthorEmail: commit.Author.Email,
 		Edit: func(ctx context.Context, dir string) (*setters.Report, error) {
 			return setters.Apply(ctx, dir, obj.UpdatePath(), run.policies)

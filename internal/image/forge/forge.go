@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Providers.
@@ -51,14 +52,15 @@ type Options struct {
 	// Token authenticates.
 	Token string
 	// HTTPClient sends the requests; nil uses a client that does not follow
-	// redirects (so the token never goes to another host).
+	// redirects (so the token never goes to another host) and gives up
+	// after 30 seconds.
 	HTTPClient *http.Client
 }
 
 // New returns the Client for opts.Provider.
 func New(opts Options) (Client, error) {
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		opts.HTTPClient = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if opts.Repository == "" || opts.Token == "" {
 		return nil, fmt.Errorf("%w: a repository and a token are needed", ErrAPI)

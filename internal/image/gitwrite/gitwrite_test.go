@@ -5,6 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -330,5 +334,49 @@ func TestSignedCommit(t *testing.T) {
 	}
 	if _, err := gitwrite.ParseSigningKey([]byte("not a key"), nil); !errors.Is(err, gitwrite.ErrSigningKey) {
 		t.Errorf("a bad key: %v", err)
+	}
+}
+
+func TestPushOptionsReachTheServer(t *testing.T) {
+	r := newRepo(t)
+	bare := r.root.Path("fleet")
+	if out, err := exec.Command("git", "-C", bare, "config", "receive.advertisePushOptions", "true").CombinedOutput(); err != nil {
+		t.Fatalf("git config: %v: %s", err, out)
+	}
+	got := filepath.Join(t.TempDir(), "options")
+	hook := "#!/bin/sh\ni=0\nwhile [ $i -lt \"${GIT_PUSH_OPTION_COUNT:-0}\" ]; do eval \"echo \\$GIT_PUSH_OPTION_$i\" >> " + got + "; i=$((i+1)); done\n"
+	if err := os.WriteFile(filepath.Join(bare, "hooks", "pre-receive"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv := gitserver.NewHTTP(t, r.root)
+	req := request(srv.RepoURL("fleet"), git.Credentials{}, nginx)
+	req.PushOptions = map[string]string{"ci.skip": "true"}
+	write(t, gitwrite.NewWriter(), req)
+	b, err := os.ReadFile(got)
+	if err != nil || string(b) != "ci.skip=true\n" {
+		t.Fatalf("push options the server saw: %q, %v", b, err)
+	}
+}
+
+func TestSilentServerTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // accept, then say nothing
+		}
+	}()
+	req := request("http://"+ln.Addr().String()+"/fleet.git", git.Credentials{}, nginx)
+	req.Timeout = 300 * time.Millisecond
+	_, err = gitwrite.NewWriter(gitwrite.WithWorkDir(t.TempDir())).Write(context.Background(), req)
+	if !errors.Is(err, git.ErrUnreachable) || !strings.Contains(err.Error(), "fetch branch main") {
+		t.Fatalf("error = %v, want ErrUnreachable naming the fetch", err)
 	}
 }

@@ -67,6 +67,8 @@ type Request struct {
 	AuthorName, AuthorEmail string
 	// SigningKey signs the commit when set (decrypted).
 	SigningKey *openpgp.Entity
+	// Timeout bounds each fetch and push; 0 means only ctx does.
+	Timeout time.Duration
 	// Edit changes the checkout; Message writes the commit message.
 	Edit    EditFunc
 	Message MessageFunc
@@ -91,6 +93,7 @@ type Result struct {
 // Writer serializes writes per repository and branch and retries rejected
 // pushes.
 type Writer struct {
+	workDir     string
 	maxAttempts int
 	backoff     time.Duration
 	beforePush  func(attempt int)
@@ -109,6 +112,10 @@ func WithMaxAttempts(n int) Option { return func(w *Writer) { w.maxAttempts = ma
 // WithBackoff sets the first wait after a rejected push (default 250ms); it
 // doubles each time, with jitter.
 func WithBackoff(d time.Duration) Option { return func(w *Writer) { w.backoff = d } }
+
+// WithWorkDir sets the directory the temporary checkouts are made in
+// (default the system's temporary directory); it is created when missing.
+func WithWorkDir(dir string) Option { return func(w *Writer) { w.workDir = dir } }
 
 // WithBeforePush runs f before each push attempt; tests use it to line up
 // writers so their pushes race.
@@ -152,7 +159,12 @@ func (w *Writer) Write(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, &Error{Op: "prepare credentials", URL: safeURL, Err: err}
 	}
-	dir, err := os.MkdirTemp("", "flotilla-imgupdate-*")
+	if w.workDir != "" {
+		if err := os.MkdirAll(w.workDir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := os.MkdirTemp(w.workDir, "checkout-*")
 	if err != nil {
 		return nil, err
 	}
@@ -214,6 +226,14 @@ type run struct {
 	safeURL string
 }
 
+// bound applies the request's timeout to one network operation.
+func (r *run) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.req.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, r.req.Timeout)
+}
+
 // once fetches the branch, edits, commits and pushes.
 func (r *run) once(ctx context.Context, attempt int, beforePush func(int)) (*Result, error) {
 	base, err := r.fetch(ctx)
@@ -246,6 +266,8 @@ func (r *run) once(ctx context.Context, attempt int, beforePush func(int)) (*Res
 func (r *run) fetch(ctx context.Context) (plumbing.Hash, error) {
 	remoteRef := plumbing.NewRemoteReferenceName("origin", r.req.Branch)
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", r.req.Branch, remoteRef))
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	proxy, release := git.ProxyOptions(ctx, r.req.URL)
 	defer release()
 	err := r.repo.FetchContext(ctx, &gogit.FetchOptions{
@@ -271,6 +293,8 @@ func (r *run) sameAsPushBranch(ctx context.Context, base, commit plumbing.Hash) 
 		return plumbing.ZeroHash, false
 	}
 	remoteRef := plumbing.NewRemoteReferenceName("origin", push)
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	proxy, release := git.ProxyOptions(ctx, r.req.URL)
 	defer release()
 	err := r.repo.FetchContext(ctx, &gogit.FetchOptions{
@@ -353,6 +377,8 @@ func (r *run) push(ctx context.Context, commit plumbing.Hash) error {
 			return &Error{Op: "push", URL: r.safeURL, Err: fmt.Errorf("refspec %q: %w", s, err)}
 		}
 	}
+	ctx, cancel := r.bound(ctx)
+	defer cancel()
 	proxy, release := git.ProxyOptions(ctx, r.req.URL)
 	defer release()
 	err := r.repo.PushContext(ctx, &gogit.PushOptions{
