@@ -273,7 +273,9 @@ func (r *ImageUpdateReconciler) prepareWrite(ctx context.Context, run *imageUpda
 	}
 	commit := obj.Spec.Git.Commit
 	data := commitmsg.Data{AutomationObject: types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name}, Values: commit.MessageTemplateValues}
-	if _, err := commitmsg.Render(commit.MessageTemplate, data); err != nil && !strings.Contains(err.Error(), "the message is empty") {
+	// A template that cannot run stalls now; one that renders nothing without
+	// changes may still work with them.
+	if _, err := commitmsg.Render(commit.MessageTemplate, data); err != nil && !errors.Is(err, commitmsg.ErrEmpty) {
 		return &specError{field: "spec.git.commit.messageTemplate", msg: err.Error()}
 	}
 	run.request = gitwrite.Request{
@@ -292,17 +294,27 @@ func (r *ImageUpdateReconciler) prepareWrite(ctx context.Context, run *imageUpda
 	if push := obj.Spec.Git.Push; push != nil {
 		run.request.PushBranch, run.request.Refspec, run.request.PushOptions = push.Branch, push.Refspec, push.Options
 	}
-	if commit.SigningKey != nil {
-		secret, err := r.secretData(ctx, obj.Namespace, commit.SigningKey.SecretRef.Name)
-		if err != nil {
-			return err
-		}
-		run.red.Add(string(secret[gitwrite.SigningKeyKey]), string(secret[gitwrite.PassphraseKey]))
-		if run.request.SigningKey, err = gitwrite.ParseSigningKey(secret[gitwrite.SigningKeyKey], secret[gitwrite.PassphraseKey]); err != nil {
-			return &specError{field: "spec.git.commit.signingKey", msg: err.Error()}
-		}
+	if err := r.signingKey(ctx, run); err != nil {
+		return err
 	}
 	return r.preparePullRequest(ctx, run)
+}
+
+// signingKey reads and decrypts spec.git.commit.signingKey, when set.
+func (r *ImageUpdateReconciler) signingKey(ctx context.Context, run *imageUpdateRun) error {
+	ref := run.obj.Spec.Git.Commit.SigningKey
+	if ref == nil {
+		return nil
+	}
+	secret, err := r.secretData(ctx, run.obj.Namespace, ref.SecretRef.Name)
+	if err != nil {
+		return err
+	}
+	run.red.Add(string(secret[gitwrite.SigningKeyKey]), string(secret[gitwrite.PassphraseKey]))
+	if run.request.SigningKey, err = gitwrite.ParseSigningKey(secret[gitwrite.SigningKeyKey], secret[gitwrite.PassphraseKey]); err != nil {
+		return &specError{field: "spec.git.commit.signingKey", msg: err.Error()}
+	}
+	return nil
 }
 
 // checkoutBranch is spec.git.checkout.ref.branch, else the GitRepository's.

@@ -42,6 +42,10 @@ Files:
 // execution, size).
 var ErrTemplate = errors.New("commit message template")
 
+// ErrEmpty means the template rendered only white space; it comes wrapped
+// in ErrTemplate.
+var ErrEmpty = errors.New("the message is empty")
+
 // Render renders tmpl (DefaultTemplate when empty) with data.
 func Render(tmpl string, data Data) (string, error) {
 	if strings.TrimSpace(tmpl) == "" {
@@ -60,7 +64,7 @@ func Render(tmpl string, data Data) (string, error) {
 	}
 	msg := strings.TrimSpace(buf.String())
 	if msg == "" {
-		return "", fmt.Errorf("%w: the message is empty", ErrTemplate)
+		return "", fmt.Errorf("%w: %w", ErrTemplate, ErrEmpty)
 	}
 	return msg + "\n", nil
 }
