@@ -380,3 +380,36 @@ func TestSilentServerTimesOut(t *testing.T) {
 		t.Fatalf("error = %v, want ErrUnreachable naming the fetch", err)
 	}
 }
+
+// TestKeptCloneFollowsTheBranch: with a work directory the clone is kept
+// and fetched into; what others pushed meanwhile (a new file, a removed
+// one) is the base of the next write.
+func TestKeptCloneFollowsTheBranch(t *testing.T) {
+	r := newRepo(t)
+	srv := gitserver.NewHTTP(t, r.root)
+	work := t.TempDir()
+	w := gitwrite.NewWriter(gitwrite.WithWorkDir(work))
+	write(t, w, request(srv.RepoURL("fleet"), git.Credentials{}, nginx))
+
+	r.wd.Git(t, "pull", "-q", "--rebase", "origin", "main")
+	r.wd.Remove(t, "other/a.yaml")
+	r.wd.WriteFile(t, "apps/c.yaml", strings.Replace(deployB, "name: b", "name: c", 1))
+	r.wd.Commit(t, "a person's edit")
+	r.wd.Push(t, "main")
+
+	res := write(t, w, request(srv.RepoURL("fleet"), git.Credentials{}, setters.Policies{"apps:redis": {Name: "docker.io/library/redis", Tag: "7.2.5"}}))
+	if got := len(res.Report.Result.FileChanges); got != 2 {
+		t.Errorf("changed %d files, want apps/b.yaml and the new apps/c.yaml", got)
+	}
+	files := r.wd.Git(t, "ls-tree", "-r", "--name-only", r.head(t, "main"))
+	if files != "apps/a.yaml\napps/b.yaml\napps/c.yaml" {
+		t.Errorf("files on main:\n%s", files)
+	}
+	if got := r.show(t, "main", "apps/a.yaml"); !strings.Contains(got, "nginx:1.27.1") {
+		t.Errorf("the first write was lost:\n%s", got)
+	}
+	entries, err := os.ReadDir(work)
+	if err != nil || len(entries) != 1 {
+		t.Errorf("work directory holds %d entries, want one kept clone: %v", len(entries), err)
+	}
+}

@@ -2,10 +2,13 @@ package gitwrite
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -113,8 +116,9 @@ func WithMaxAttempts(n int) Option { return func(w *Writer) { w.maxAttempts = ma
 // doubles each time, with jitter.
 func WithBackoff(d time.Duration) Option { return func(w *Writer) { w.backoff = d } }
 
-// WithWorkDir sets the directory the temporary checkouts are made in
-// (default the system's temporary directory); it is created when missing.
+// WithWorkDir keeps one clone per repository and push branch under dir,
+// fetched into incrementally by later writes; without it each write clones
+// into a temporary directory and removes it.
 func WithWorkDir(dir string) Option { return func(w *Writer) { w.workDir = dir } }
 
 // WithBeforePush runs f before each push attempt; tests use it to line up
@@ -150,7 +154,8 @@ func (w *Writer) lock(ctx context.Context, key string) (func(), error) {
 // Write runs req: fetch, edit, commit, push, and again on a rejected push.
 func (w *Writer) Write(ctx context.Context, req Request) (*Result, error) {
 	safeURL := redact.URL(req.URL)
-	unlock, err := w.lock(ctx, req.URL+"\x00"+req.pushBranch())
+	key := req.URL + "\x00" + req.pushBranch()
+	unlock, err := w.lock(ctx, key)
 	if err != nil {
 		return nil, &Error{Op: "wait for the writer of branch " + req.pushBranch(), URL: safeURL, Err: err}
 	}
@@ -159,25 +164,50 @@ func (w *Writer) Write(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, &Error{Op: "prepare credentials", URL: safeURL, Err: err}
 	}
-	if w.workDir != "" {
-		if err := os.MkdirAll(w.workDir, 0o700); err != nil {
-			return nil, err
-		}
-	}
-	dir, err := os.MkdirTemp(w.workDir, "checkout-*")
+	repo, dir, release, err := w.checkout(key, req.URL)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Op: "prepare the checkout", URL: safeURL, Err: err}
 	}
-	defer os.RemoveAll(dir)
+	defer release()
+	run := &run{req: req, repo: repo, dir: dir, auth: auth, safeURL: safeURL}
+	return w.attempts(ctx, run)
+}
+
+// checkout returns the repository to work in. With a work directory, the
+// clone of each repository and push branch is kept there and fetched into
+// incrementally on later writes (only the holder of the key's lock uses it);
+// without one, a temporary clone is made and removed.
+func (w *Writer) checkout(key, url string) (*gogit.Repository, string, func(), error) {
+	if w.workDir == "" {
+		dir, err := os.MkdirTemp("", "flotilla-imgupdate-*")
+		if err != nil {
+			return nil, "", nil, err
+		}
+		repo, err := initRepo(dir, url)
+		return repo, dir, func() { os.RemoveAll(dir) }, err
+	}
+	sum := sha256.Sum256([]byte(key))
+	dir := filepath.Join(w.workDir, hex.EncodeToString(sum[:12]))
+	if repo, err := gogit.PlainOpen(dir); err == nil {
+		return repo, dir, func() {}, nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, "", nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", nil, err
+	}
+	repo, err := initRepo(dir, url)
+	return repo, dir, func() {}, err
+}
+
+func initRepo(dir, url string) (*gogit.Repository, error) {
 	repo, err := gogit.PlainInit(dir, false)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{req.URL}}); err != nil {
-		return nil, err
-	}
-	run := &run{req: req, repo: repo, dir: dir, auth: auth, safeURL: safeURL}
-	return w.attempts(ctx, run)
+	_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{url}})
+	return repo, err
 }
 
 // attempts runs the edit and push until the push lands or MaxAttempts.
