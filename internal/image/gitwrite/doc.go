@@ -11,8 +11,9 @@
 // setters decide again what to change) and retries with backoff; after
 // MaxAttempts it fails with an error naming the branch.
 //
-// It never runs the git binary, never writes outside its temporary
-// checkout, and never puts credentials in errors. It does not decide what
+// It never runs the git binary, never writes outside its checkout (one
+// kept clone per repository and push branch under the agent's data
+// directory, or a temporary one), and never puts credentials in errors. It does not decide what
 // to change (package setters) nor what the message says (package
 // commitmsg).
 package gitwrite
