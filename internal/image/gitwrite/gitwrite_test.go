@@ -413,3 +413,27 @@ func TestKeptCloneFollowsTheBranch(t *testing.T) {
 		t.Errorf("work directory holds %d entries, want one kept clone: %v", len(entries), err)
 	}
 }
+
+func TestEncryptedSigningKeyNeedsItsPassphrase(t *testing.T) {
+	entity, err := openpgp.NewEntity("Flotilla", "", "flotilla@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := entity.EncryptPrivateKeys([]byte("right-passphrase"), nil); err != nil {
+		t.Fatal(err)
+	}
+	var priv bytes.Buffer
+	wc, _ := armor.Encode(&priv, openpgp.PrivateKeyType, nil)
+	if err := entity.SerializePrivateWithoutSigning(wc, nil); err != nil {
+		t.Fatal(err)
+	}
+	wc.Close()
+	_, err = gitwrite.ParseSigningKey(priv.Bytes(), []byte("wrong-passphrase"))
+	if !errors.Is(err, gitwrite.ErrSigningKey) || strings.Contains(err.Error(), "wrong-passphrase") {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	key, err := gitwrite.ParseSigningKey(priv.Bytes(), []byte("right-passphrase"))
+	if err != nil || key.PrivateKey.Encrypted {
+		t.Fatalf("right passphrase: %v", err)
+	}
+}
