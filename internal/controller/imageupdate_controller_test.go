@@ -415,3 +415,21 @@ func TestTwoImageUpdatesOnOneBranchBothLand(t *testing.T) {
 	}
 	assertEventReason(t, ns, controller.ReasonMarkerSkipped, "apps/unknown.yaml:10")
 }
+
+func TestImageUpdatePushesOverSSH(t *testing.T) {
+	ns := newNamespace(t)
+	r := newRepo(t)
+	r.push(t, map[string]string{"apps/a.yaml": markedDeployment(ns, "a", "registry.local/a:1.0.0")})
+	key, pub := gitserver.NewClientKey(t)
+	srv := gitserver.NewSSH(t, r.root, pub)
+	createSecret(t, ns, "ssh", map[string][]byte{"identity": key, "known_hosts": srv.KnownHosts()})
+	createGitRepository(t, ns, srv.RepoURL("fleet"), withSecret("ssh"), withInterval(time.Hour))
+	createPolicy(t, ns, "a", nil)
+	upd := createImageUpdate(t, ns, "ssh")
+	setLatest(t, ns, "a", "registry.local/a", "1.1.0")
+	u := waitPushed(t, upd, "")
+	if got := r.remoteHead(t, "main"); got != u.Status.LastPushCommit {
+		t.Fatalf("main = %s, pushed %s", got, u.Status.LastPushCommit)
+	}
+	assertImageUpdateNoLeak(t, ns, u, strings.TrimSpace(string(key)))
+}
