@@ -167,8 +167,9 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 
 // Controllers are the reconcilers SetupControllers registered.
 type Controllers struct {
-	Git   *controller.GitRepositoryReconciler
-	Stack *controller.StackReconciler
+	Git         *controller.GitRepositoryReconciler
+	Stack       *controller.StackReconciler
+	ImageUpdate *controller.ImageUpdateReconciler
 }
 
 // SetupControllers registers every reconciler and the drift watch with mgr.
@@ -209,5 +210,9 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 	if err := stack.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return nil, fmt.Errorf("setting up the Stack controller: %w", err)
 	}
-	return &Controllers{Git: git, Stack: stack}, nil
+	imageUpdate, err := setupImageUpdate(mgr, opts, rec, recorder)
+	if err != nil {
+		return nil, err
+	}
+	return &Controllers{Git: git, Stack: stack, ImageUpdate: imageUpdate}, nil
 }
