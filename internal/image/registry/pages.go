@@ -1,0 +1,102 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// maxPageBytes bounds one tag list answer (a page of 1000 long tags is
+// well under it).
+const maxPageBytes = 16 << 20
+
+// tagPages walks /v2/<name>/tags/list. It follows the registry's Link
+// header (the distribution spec's pagination); a registry that sends none
+// but fills a whole page is asked again from the page's last tag, as the
+// spec's n and last parameters allow.
+type tagPages struct {
+	client   *http.Client
+	base     *url.URL
+	nextURL  *url.URL
+	pageSize int
+	done     bool
+}
+
+// pager starts a walk through the tag pages, with an authenticated
+// transport for the repository's pull scope.
+func (c *Client) pager(ctx context.Context) (*tagPages, error) {
+	reg := c.repo.Registry
+	base := transport.NewRetry(c.baseTransport(), transport.WithRetryBackoff(c.backoff))
+	tr, err := transport.NewWithContext(ctx, reg, c.auths.authenticator(reg), base, []string{c.repo.Scope(transport.PullScope)})
+	if err != nil {
+		return nil, err
+	}
+	u := &url.URL{Scheme: reg.Scheme(), Host: reg.RegistryStr(), Path: fmt.Sprintf("/v2/%s/tags/list", c.repo.RepositoryStr())}
+	first := *u
+	first.RawQuery = url.Values{"n": {strconv.Itoa(c.pageSize)}}.Encode()
+	return &tagPages{client: &http.Client{Transport: tr}, base: u, nextURL: &first, pageSize: c.pageSize}, nil
+}
+
+func (p *tagPages) more() bool { return !p.done }
+
+// next fetches one page.
+func (p *tagPages) next(ctx context.Context) ([]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.nextURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if err := transport.CheckError(resp, http.StatusOK); err != nil {
+		return nil, err
+	}
+	var page struct {
+		Tags []string `json:"tags"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&page); err != nil {
+		return nil, fmt.Errorf("the tag list does not parse: %w", err)
+	}
+	p.advance(resp.Header.Get("Link"), page.Tags)
+	return page.Tags, nil
+}
+
+// advance sets the next page's URL, or ends the walk.
+func (p *tagPages) advance(link string, tags []string) {
+	if next, ok := p.linked(link); ok || p.done {
+		p.nextURL = next
+		return
+	}
+	prevLast := p.nextURL.Query().Get("last")
+	if len(tags) < p.pageSize || len(tags) == 0 || tags[len(tags)-1] == prevLast {
+		p.done = true
+		return
+	}
+	u := *p.base
+	u.RawQuery = url.Values{"n": {strconv.Itoa(p.pageSize)}, "last": {tags[len(tags)-1]}}.Encode()
+	p.nextURL = &u
+}
+
+// linked parses a Link: <url>; rel="next" header. A link to another host
+// is ignored: credentials are never sent elsewhere.
+func (p *tagPages) linked(link string) (*url.URL, bool) {
+	start, end := strings.Index(link, "<"), strings.Index(link, ">")
+	if start < 0 || end < start || !strings.Contains(link[end:], `rel="next"`) {
+		return nil, false
+	}
+	u, err := p.base.Parse(link[start+1 : end])
+	if err != nil || u.Host != p.base.Host || u.Scheme != p.base.Scheme {
+		p.done = true
+		return nil, false
+	}
+	return u, true
+}
