@@ -164,7 +164,50 @@ type ImagePolicyStatus struct {
 	// +optional
 	PolicyDigest string `json:"policyDigest,omitempty"`
 
+	// Explanation says how LatestRef was chosen from the repository's last
+	// scan: what `flotilla get images --explain` shows.
+	// +optional
+	Explanation *PolicyExplanation `json:"explanation,omitempty"`
+
 	ReconcileRequestStatus `json:",inline"`
+}
+
+// PolicyExplanation is how a policy chose among the tags of one scan.
+type PolicyExplanation struct {
+	// Policy describes the ordering, such as "semver range >=1.0.0".
+	Policy string `json:"policy"`
+
+	// ScanRevision is the ImageRepository scan chosen from.
+	// +optional
+	ScanRevision string `json:"scanRevision,omitempty"`
+
+	// Considered is the number of tags of that scan.
+	Considered int `json:"considered"`
+
+	// CandidateCount is the number of tags the policy could choose.
+	CandidateCount int `json:"candidateCount"`
+
+	// TopCandidates are up to ten candidates, best first.
+	// +optional
+	TopCandidates []string `json:"topCandidates,omitempty"`
+
+	// Excluded counts the tags left out, by reason, with a few examples.
+	// +optional
+	Excluded []ExcludedTags `json:"excluded,omitempty"`
+
+	// Why says why LatestRef is what it is, in one sentence.
+	Why string `json:"why"`
+}
+
+// ExcludedTags are tags a policy left out for one reason.
+type ExcludedTags struct {
+	// Reason, such as "outside the range ^1.0" or "not a semantic version".
+	Reason string `json:"reason"`
+	// Count of tags left out for it.
+	Count int `json:"count"`
+	// Examples are up to three of them.
+	// +optional
+	Examples []string `json:"examples,omitempty"`
 }
 
 // ImagePolicy chooses the newest tag of an ImageRepository by a policy

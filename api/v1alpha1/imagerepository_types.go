@@ -13,6 +13,24 @@ const ImageRepositoryKind = "ImageRepository"
 // none: signatures (cosign's .sig tags) are never candidates.
 var DefaultExclusionList = []string{`^.*\.sig$`}
 
+// Reasons of the image kinds' conditions.
+const (
+	// ReasonTooManyTags means a scan found more tags than spec.maxTags.
+	ReasonTooManyTags = "TooManyTags"
+	// ReasonRegistryUnreachable means the registry did not answer.
+	ReasonRegistryUnreachable = "RegistryUnreachable"
+	// ReasonImageNotFound means the registry has no such repository.
+	ReasonImageNotFound = "ImageNotFound"
+	// ReasonScanFailed means the registry answered a scan with an error.
+	ReasonScanFailed = "ScanFailed"
+	// ReasonImageRepositoryNotReady means an ImagePolicy's repository has
+	// no scan to choose from yet.
+	ReasonImageRepositoryNotReady = "ImageRepositoryNotReady"
+	// ReasonNoMatchingTag means no tag of the scan is a candidate of the
+	// policy.
+	ReasonNoMatchingTag = "NoMatchingTag"
+)
+
 // DefaultMaxTags bounds the tags an ImageRepository keeps when it sets no
 // maxTags.
 const DefaultMaxTags = 10000

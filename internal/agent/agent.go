@@ -170,6 +170,9 @@ type Controllers struct {
 	Git         *controller.GitRepositoryReconciler
 	Stack       *controller.StackReconciler
 	ImageUpdate *controller.ImageUpdateReconciler
+	// ImageRepository and ImagePolicy scan registries and choose tags.
+	ImageRepository *controller.ImageRepositoryReconciler
+	ImagePolicy     *controller.ImagePolicyReconciler
 }
 
 // SetupControllers registers every reconciler and the drift watch with mgr.
@@ -214,5 +217,9 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 	if err != nil {
 		return nil, err
 	}
-	return &Controllers{Git: git, Stack: stack, ImageUpdate: imageUpdate}, nil
+	c := &Controllers{Git: git, Stack: stack, ImageUpdate: imageUpdate}
+	if err := setupImageControllers(mgr, opts, rec, recorder, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

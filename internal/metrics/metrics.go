@@ -25,6 +25,7 @@ type Recorder struct {
 	total    *prometheus.CounterVec
 	drift    *prometheus.CounterVec
 	renders  *prometheus.CounterVec
+	scans    *imageScans
 }
 
 // NewRecorder returns a Recorder whose metrics are registered with reg.
@@ -48,6 +49,7 @@ func NewRecorder(reg prometheus.Registerer) *Recorder {
 		Name: "flotilla_render_total",
 		Help: "Renders (kustomize builds) of a Stack's path, by Stack; a reconcile whose inputs did not change reuses the last render.",
 	}, []string{"namespace", "stack"})
+	r.scans = newImageScans(reg)
 	r.drift = register(reg, r.drift)
 	r.renders = register(reg, r.renders)
 	r.duration = register(reg, r.duration)
