@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -53,6 +54,9 @@ type ImageRepositoryReconciler struct {
 	Now func() time.Time
 
 	written writtenVersions
+	// secretChanged holds the repositories whose Secrets changed since
+	// their last scan: they scan at once, not at the next interval.
+	secretChanged sync.Map
 }
 
 // SetupWithManager registers the reconciler. A reconcile runs on a change
@@ -89,7 +93,9 @@ func (r *ImageRepositoryReconciler) requestsForSecret(ctx context.Context, o cli
 	}
 	reqs := make([]ctrl.Request, 0, len(list.Items))
 	for _, g := range list.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: g.Namespace, Name: g.Name}})
+		key := types.NamespacedName{Namespace: g.Namespace, Name: g.Name}
+		r.secretChanged.Store(key, true)
+		reqs = append(reqs, ctrl.Request{NamespacedName: key})
 	}
 	return reqs
 }
@@ -147,9 +153,13 @@ func (r *ImageRepositoryReconciler) now() time.Time {
 }
 
 // untilDue returns how long until the next scan is due; zero when it is
-// due now: the spec or the reconcile request changed, the last scan
-// failed, its tags are not on this agent's disk, or the interval passed.
+// due now: the spec, a Secret or the reconcile request changed, the last
+// scan failed, its tags are not on this agent's disk, or the interval
+// passed.
 func (r *ImageRepositoryReconciler) untilDue(obj *v1alpha1.ImageRepository) time.Duration {
+	if _, changed := r.secretChanged.LoadAndDelete(client.ObjectKeyFromObject(obj)); changed {
+		return 0
+	}
 	last := obj.Status.LastScanResult
 	if last == nil || obj.Status.ObservedGeneration != obj.Generation || !conditions.IsReady(obj) ||
 		obj.Status.LastHandledReconcileAt != obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation] {

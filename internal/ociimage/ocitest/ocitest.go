@@ -23,6 +23,9 @@ type Registry struct {
 	Host string
 	// CAFile holds the PEM certificate its TLS is signed with.
 	CAFile string
+	// Close stops the registry before the test ends (a registry that goes
+	// down); it is safe to call twice.
+	Close func()
 }
 
 // NewRegistry starts a registry that wants username and password, and
@@ -39,7 +42,7 @@ func NewRegistry(t testing.TB, username, password string) Registry {
 	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return Registry{Host: strings.TrimPrefix(srv.URL, "https://"), CAFile: caFile}
+	return Registry{Host: strings.TrimPrefix(srv.URL, "https://"), CAFile: caFile, Close: srv.Close}
 }
 
 // BasicAuth answers 401 with a Basic challenge unless the request carries
