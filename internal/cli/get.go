@@ -49,6 +49,8 @@ type GetOptions struct {
 	Output string
 	// Now is the clock the AGE column is measured against; nil is time.Now.
 	Now func() time.Time
+	// Explain is --explain, for `get images policy NAME`.
+	Explain bool
 }
 
 // GetEntry is one row of `flotilla get`.
@@ -77,7 +79,7 @@ type GetEntry struct {
 func NewGetCommand(s Streams) *cobra.Command {
 	o := &GetOptions{Output: OutputTable, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "get sources|stacks [NAME]",
+		Use:   "get sources|stacks|images [NAME]",
 		Short: "Show the state of sources or Stacks, across one cluster or many",
 		Long: "Show whether sources or Stacks are Ready, which revision they run and why not.\n" +
 			"With --context a,b or --all-contexts the rows of every cluster are in one table,\n" +
@@ -86,10 +88,18 @@ func NewGetCommand(s Streams) *cobra.Command {
 		Example: "  flotilla get stacks                       # Stacks in flotilla-system\n" +
 			"  flotilla get sources -A                   # every namespace\n" +
 			"  flotilla get stacks --all-contexts -A     # the whole fleet\n" +
-			"  flotilla get stack apps --context prod-us,prod-eu -o json",
-		Args:              cobra.RangeArgs(1, 2),
+			"  flotilla get stack apps --context prod-us,prod-eu -o json\n" +
+			"  flotilla get images -A                    # image repositories, policies, updates\n" +
+			"  flotilla get images policy podinfo --explain",
+		Args:              cobra.RangeArgs(1, 3),
 		ValidArgsFunction: completeNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if isImagesWord(args[0]) {
+				return o.runImages(cmd.Context(), s, args[1:])
+			}
+			if len(args) > 2 || o.Explain {
+				return fmt.Errorf("get %s takes at most one NAME and no --explain", args[0])
+			}
 			o.Kind = args[0]
 			if len(args) == 2 {
 				o.Name = args[1]
@@ -101,6 +111,7 @@ func NewGetCommand(s Streams) *cobra.Command {
 	cmd.Flags().Lookup("context").Usage = "kubeconfig context to use instead of the current one; a comma-separated list for several clusters"
 	cmd.Flags().BoolVar(&o.AllContexts, "all-contexts", false, "every context of the kubeconfig, one CLUSTER column")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, json or yaml")
+	cmd.Flags().BoolVar(&o.Explain, "explain", false, "with images policy NAME: how the policy chose its tag")
 	return cmd
 }
 
@@ -436,7 +447,7 @@ func (k objectKind) GVK() schema.GroupVersionKind {
 
 // objectKinds lists the kinds the verbs know, in the order help shows them.
 func objectKinds() []objectKind {
-	return []objectKind{
+	return append([]objectKind{
 		{
 			Kind: v1alpha1.GitRepositoryKind, Arg: "source", Plural: "sources",
 			aliases:   []string{"sources", "gitrepository", "gitrepositories", "gitrepo", "gr"},
@@ -449,7 +460,7 @@ func objectKinds() []objectKind {
 			newObject: func() client.Object { return &v1alpha1.Stack{} },
 			newList:   func() client.ObjectList { return &v1alpha1.StackList{} },
 		},
-	}
+	}, imageKinds()...)
 }
 
 // kindArgs are the words of every kind, for completion and help.
@@ -506,6 +517,8 @@ func stateOf(obj client.Object) objectState {
 		if o.Status.Artifact != nil {
 			st.Revision = o.Status.Artifact.Revision
 		}
+	default:
+		conds, _ = imageState(obj, &st)
 	}
 	st.Ready = meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
 	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)

@@ -32,17 +32,21 @@ type ReconcileOptions struct {
 func NewReconcileCommand(s Streams) *cobra.Command {
 	o := &ReconcileOptions{Timeout: defaultWaitTimeout}
 	cmd := &cobra.Command{
-		Use:   "reconcile source|stack NAME",
+		Use:   "reconcile source|stack|image repository|image policy|image update NAME",
 		Short: "Ask the agent to reconcile a source or a Stack now, and wait for the outcome",
 		Long: "Set the reconcile-requested-at annotation of the object to a fresh value and wait\n" +
 			"until the agent has handled it: exit 0 when Ready is True, 1 with the agent's reason\n" +
 			"when it is False or when --timeout passes first.",
 		Example: "  flotilla reconcile source fleet\n" +
 			"  flotilla reconcile stack apps --with-source   # fetch Git first, then apply\n" +
-			"  flotilla reconcile stack apps -n team-a --timeout 10m",
-		Args:              cobra.ExactArgs(2),
+			"  flotilla reconcile stack apps -n team-a --timeout 10m\n" +
+			"  flotilla reconcile image repository podinfo  # scan the registry now",
+		Args:              cobra.RangeArgs(2, 3),
 		ValidArgsFunction: completeNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if args = imageArgs(args); len(args) != 2 {
+				return fmt.Errorf("want KIND NAME, or image repository|policy|update NAME; got %d arguments", len(args))
+			}
 			o.Kind, o.Name = args[0], args[1]
 			return o.Run(cmd.Context(), s)
 		},
@@ -149,10 +153,6 @@ func waitAndReport(ctx context.Context, c client.Client, kind objectKind, obj cl
 	if err := waitReconciled(ctx, c, obj, at, progress); err != nil {
 		return err
 	}
-	verb := "applied"
-	if kind.Kind == v1alpha1.GitRepositoryKind {
-		verb = "fetched"
-	}
-	progress.Println("✔ %s: %s revision %s", objectName(obj), verb, stateOf(obj).Revision)
+	progress.Println("✔ %s: %s %s", objectName(obj), reconcileVerb(kind.Kind), stateOf(obj).Revision)
 	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -140,6 +141,8 @@ func objectName(obj client.Object) string {
 		kind = v1alpha1.StackKind
 	case *v1alpha1.GitRepository:
 		kind = v1alpha1.GitRepositoryKind
+	default:
+		kind = cmp.Or(imageKindName(obj), kind)
 	}
 	return kind + " " + client.ObjectKeyFromObject(obj).String()
 }
