@@ -84,7 +84,7 @@ BENCH_SMOKE_HEADLINES ?= $(HOME)/.cache/flotilla/bench/smoke-headlines
 .PHONY: bench
 bench: ## Run every benchmark at full size (about 25 min on 2 CPUs, 12 GiB of RAM free); print the summary and rewrite BENCHMARKS.md.
 	rm -rf "$(BENCH_HEADLINES)"
-	$(MAKE) bench-apply bench-fleet bench-drift bench-plan bench-node
+	$(MAKE) bench-apply bench-fleet bench-drift bench-plan bench-node bench-imagescan
 	go run ./bench/cmd/summary -dir "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-drift
@@ -98,12 +98,17 @@ bench-smoke: ## Run every benchmark at tiny sizes (a few minutes) and print the 
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/drift -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/plan -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
+	go run ./bench/cmd/imagescan -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/node -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/summary -dir "$(BENCH_SMOKE_HEADLINES)"
 
 .PHONY: bench-plan
 bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize CLI (a few minutes); update the Plan section of BENCHMARKS.md.
 	go run ./bench/cmd/plan -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
+
+.PHONY: bench-imagescan
+bench-imagescan: ## Measure an ImageRepository scan of 10,000 tags from an in-process registry over TLS (under a minute); update the Image scan section of BENCHMARKS.md.
+	go run ./bench/cmd/imagescan -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-fleet
 bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 16 min; 50 clusters take 12 GiB of RAM); update the Fleet section of BENCHMARKS.md.

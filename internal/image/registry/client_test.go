@@ -78,6 +78,21 @@ func TestListTagsPagesThroughEveryTagAndAppliesTheExclusionList(t *testing.T) {
 	}
 }
 
+func TestListTagsOfAnExactMultipleOfThePageSize(t *testing.T) {
+	// go-containerregistry's registry sends no Link header and answers a
+	// last= naming its final tag with every tag again.
+	reg := ocitest.NewRegistry(t, user, password)
+	ocitest.PushTags(t, reg, user, password, "app", "a", "a", "b", "c", "d", "e", "f")
+	c := newClient(t, reg, reg.Host+"/app", dockerConfig(reg.Host, user, password), registry.WithPageSize(3))
+	got, err := c.ListTags(context.Background(), nil, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e", "f"}, got); diff != "" {
+		t.Fatalf("tags (-want +got):\n%s", diff)
+	}
+}
+
 func TestListTagsBeyondTheBoundNamesCountAndBound(t *testing.T) {
 	reg := ocitest.NewRegistry(t, user, password)
 	ocitest.PushTags(t, reg, user, password, "app", "a", "a", "b", "c", "d", "e")

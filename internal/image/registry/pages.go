@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,8 +67,20 @@ func (p *tagPages) next(ctx context.Context) ([]string, error) {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxPageBytes)).Decode(&page); err != nil {
 		return nil, fmt.Errorf("the tag list does not parse: %w", err)
 	}
-	p.advance(resp.Header.Get("Link"), page.Tags)
-	return page.Tags, nil
+	tags := p.afterLast(page.Tags)
+	p.advance(resp.Header.Get("Link"), tags)
+	return tags, nil
+}
+
+// afterLast drops the tags a page asked for with last= should not hold
+// (those not after last in lexical order): some registries answer a last
+// that is the final tag with the whole list again.
+func (p *tagPages) afterLast(tags []string) []string {
+	last := p.nextURL.Query().Get("last")
+	if last == "" {
+		return tags
+	}
+	return slices.DeleteFunc(tags, func(t string) bool { return t <= last })
 }
 
 // advance sets the next page's URL, or ends the walk.
@@ -76,8 +89,7 @@ func (p *tagPages) advance(link string, tags []string) {
 		p.nextURL = next
 		return
 	}
-	prevLast := p.nextURL.Query().Get("last")
-	if len(tags) < p.pageSize || len(tags) == 0 || tags[len(tags)-1] == prevLast {
+	if len(tags) < p.pageSize {
 		p.done = true
 		return
 	}

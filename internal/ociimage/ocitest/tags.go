@@ -33,15 +33,19 @@ func TagImage(ctx context.Context, r Registry, username, password, repo, seed st
 	if err != nil {
 		return v1.Hash{}, err
 	}
+	pusher, err := remote.NewPusher(opts...) // one connection and login for every tag
+	if err != nil {
+		return v1.Hash{}, err
+	}
 	for i, tag := range tags {
 		ref, err := name.NewTag(r.Host + "/" + repo + ":" + tag)
 		if err != nil {
 			return v1.Hash{}, fmt.Errorf("tag %q: %w", tag, err)
 		}
 		if i == 0 {
-			err = remote.Write(ref, img, opts...)
+			err = pusher.Push(ctx, ref, img)
 		} else {
-			err = remote.Tag(ref, img, opts...)
+			err = pusher.Put(ctx, ref, img)
 		}
 		if err != nil {
 			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
