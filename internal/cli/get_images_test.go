@@ -237,3 +237,18 @@ func TestGetImagesAndReconcileAgainstTheAgent(t *testing.T) {
 		}
 	}
 }
+
+func TestSuspendRefusesAnImagePolicy(t *testing.T) {
+	kind, err := kindFor("imagepolicy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := &v1alpha1.ImagePolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "podinfo"}}
+	if err := refuseUnsuspendable(kind, pol); err == nil || !strings.Contains(err.Error(), "ImagePolicy apps/podinfo has no spec.suspend") {
+		t.Errorf("error = %v", err)
+	}
+	repo, _ := kindFor("imagerepository")
+	if err := refuseUnsuspendable(repo, &v1alpha1.ImageRepository{}); err != nil {
+		t.Errorf("an ImageRepository can be suspended: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,4 +118,13 @@ func reconcileVerb(kind string) string {
 		return "pushed commit"
 	}
 	return "applied revision"
+}
+
+// refuseUnsuspendable refuses suspend and resume of a kind without
+// spec.suspend (an ImagePolicy), which the API server would drop silently.
+func refuseUnsuspendable(kind objectKind, obj client.Object) error {
+	if kind.Kind != v1alpha1.ImagePolicyKind {
+		return nil
+	}
+	return fmt.Errorf("%s has no spec.suspend: suspend its ImageRepository, or the ImageUpdate that writes its choice", objectName(obj))
 }

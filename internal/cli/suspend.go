@@ -89,6 +89,9 @@ func (o *SuspendOptions) run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseUnsuspendable(kind, obj); err != nil {
+		return err
+	}
 	if o.Suspend {
 		return suspend(ctx, c, obj, s)
 	}
