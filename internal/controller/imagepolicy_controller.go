@@ -86,7 +86,9 @@ func (r *ImagePolicyReconciler) requestsForRepository(ctx context.Context, o cli
 }
 
 // scanChangedPredicate passes an ImageRepository's creation, deletion, and
-// updates that change its scan revision or its Ready condition.
+// updates that record a new scan (a new scan time, even with the same tags:
+// an agent that took over may only now have them on its disk, and a digest
+// reflected Always is looked up again) or change its Ready condition.
 type scanChangedPredicate struct{ predicate.Funcs }
 
 // Update implements predicate.Predicate.
@@ -96,14 +98,8 @@ func (scanChangedPredicate) Update(e event.UpdateEvent) bool {
 	if !okOld || !okNew {
 		return false
 	}
-	return scanRevision(o) != scanRevision(n) || conditions.IsReady(o) != conditions.IsReady(n)
-}
-
-func scanRevision(repo *v1alpha1.ImageRepository) string {
-	if repo.Status.LastScanResult == nil {
-		return ""
-	}
-	return repo.Status.LastScanResult.Revision
+	return !equality.Semantic.DeepEqual(o.Status.LastScanResult, n.Status.LastScanResult) ||
+		conditions.IsReady(o) != conditions.IsReady(n)
 }
 
 // +kubebuilder:rbac:groups=flotilla.io,resources=imagepolicies,verbs=get;list;watch;update;patch
