@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -189,5 +192,40 @@ func TestInvalidInputs(t *testing.T) {
 	var a registry.Auths
 	if err := a.Add("Secret ns/s", []byte(`{"auths":{"h":{"auth":"bm9jb2xvbg=="}}}`)); !errors.Is(err, registry.ErrInvalidDockerConfig) || strings.Contains(err.Error(), "bm9jb2xvbg") {
 		t.Errorf("auth without a colon: %v", err)
+	}
+}
+
+func TestCredentialsAreNotForwardedOnARedirectToAnotherHost(t *testing.T) {
+	var leaked atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization"))
+		fmt.Fprint(w, `{"tags":["stolen"]}`)
+	}))
+	defer other.Close()
+	reg := httptest.NewServer(ocitest.BasicAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		http.Redirect(w, r, other.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}), user, password))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	var auths registry.Auths
+	if err := auths.Add("test", dockerConfig(host, user, password)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := registry.New(host+"/app", registry.WithAuths(&auths), registry.WithInsecure(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListTags(context.Background(), nil, 10); err != nil {
+		t.Logf("list through the redirect: %v", err)
+	}
+	got, hit := leaked.Load().(string)
+	if !hit {
+		t.Fatal("the redirect was not followed: the test proves nothing")
+	}
+	if got != "" {
+		t.Fatalf("the other host received Authorization %q", got)
 	}
 }
