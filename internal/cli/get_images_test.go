@@ -196,6 +196,10 @@ func TestGetImagesAndReconcileAgainstTheAgent(t *testing.T) {
 		}
 	}
 
+	// The repository scans first: a policy without a scan reports ImageRepositoryNotReady.
+	if out, errOut, err := run(t, "reconcile", "image", "repository", "app", "-n", ns, "--kubeconfig", env.Kubeconfig, "--timeout", testWait); err != nil {
+		t.Fatalf("reconcile image repository: %v\n%s\n%s", err, out, errOut)
+	}
 	out, errOut, err := run(t, "reconcile", "image", "policy", "app", "-n", ns, "--kubeconfig", env.Kubeconfig, "--timeout", testWait)
 	if err != nil || !strings.Contains(out, "✔ ImagePolicy "+ns+"/app: chose image "+reg.Host+"/app:1.1.0") {
 		t.Fatalf("reconcile image policy: %v\n%s\n%s", err, out, errOut)
