@@ -32,6 +32,7 @@ type guard struct {
 	visited       map[string]bool
 	secrets       []string
 	buildMetadata []string
+	dec           Decryptor // nil: no decryption configured
 }
 
 func newGuard(ctx context.Context, t *tree, rootDir string) *guard {
@@ -266,6 +267,9 @@ func (c *check) files() error {
 		}
 		if !c.g.t.isFile(p) && !ref.optional {
 			return c.notFound(ref.field, ref.entry, p)
+		}
+		if err := c.refuseEncrypted(ref, p); err != nil {
+			return err
 		}
 	}
 	return nil

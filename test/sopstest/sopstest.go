@@ -15,14 +15,14 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/flotilla-io/flotilla/test/controlplane"
+	"github.com/flotilla-io/flotilla/test/testground"
 )
 
 // Binary returns the path of the sops command built by hack/testenv.sh,
 // failing the test with what to run when it is missing.
 func Binary(t testing.TB) string {
 	t.Helper()
-	dir, err := controlplane.AssetsDir()
+	dir, err := testground.AssetsDir()
 	if err != nil {
 		t.Fatalf("the test ground is not prepared: %v", err)
 	}
