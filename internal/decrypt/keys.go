@@ -2,6 +2,8 @@ package decrypt
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,6 +42,7 @@ type Keys struct {
 	age         sopsage.ParsedIdentities
 	pgp         openpgp.EntityList
 	unsupported []string // entry names this build recognises but cannot use
+	digest      string
 }
 
 // ParseKeys parses the entries of a decryption Secret (entry name ->
@@ -52,11 +55,14 @@ func ParseKeys(entries map[string][]byte) (*Keys, error) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	h := sha256.New()
 	for _, name := range names {
 		if err := k.add(name, entries[name]); err != nil {
 			return nil, err
 		}
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00", name, len(entries[name]), entries[name])
 	}
+	k.digest = hex.EncodeToString(h.Sum(nil))
 	return k, nil
 }
 
@@ -106,4 +112,14 @@ func (k *Keys) describe() string {
 		s += fmt.Sprintf(", and the entries %s, which this build of Flotilla does not support (use age or PGP)", strings.Join(k.unsupported, ", "))
 	}
 	return s
+}
+
+// Digest identifies the keys held (a SHA-256 over the entries parsed), so
+// that a cached render can tell that the keys changed. It reveals nothing
+// of them.
+func (k *Keys) Digest() string {
+	if k == nil {
+		return ""
+	}
+	return k.digest
 }
