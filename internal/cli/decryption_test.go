@@ -193,4 +193,11 @@ func TestPlanDecryptsWithKeys(t *testing.T) {
 		t.Errorf("the plan does not say the Secret's password changed:\n%s", out)
 	}
 	assertNoMarker(t, out, markerEncrypted, rotated)
+
+	// Without the keys the Stack cannot be planned; that is no failure.
+	out, code, err = runPlan(t, PlanOptions{Repo: dir, Base: "HEAD~1", Head: "HEAD", Output: planOutputText, Source: "flotilla-system/fleet"})
+	if code == ExitError || !strings.Contains(out, "--decryption-keys") {
+		t.Errorf("without keys: exit code %d (%v), want a plan saying to give --decryption-keys:\n%s", code, err, out)
+	}
+	assertNoMarker(t, out, markerEncrypted, rotated)
 }

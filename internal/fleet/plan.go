@@ -223,7 +223,7 @@ func (p *planner) run(ctx context.Context, sd *side) {
 	}
 	sd.objs, sd.err = p.r.render(ctx, sd.job)
 	sd.red.AddSecrets(sd.objs...)
-	if sd.err != nil {
+	if sd.err != nil && !p.withoutKeys(sd) {
 		sd.status, sd.reason = StackFailed, sd.red.Error(sd.err)
 	}
 }
