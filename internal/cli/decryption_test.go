@@ -87,15 +87,9 @@ func keyFile(t *testing.T, key sopstest.AgeKey) string {
 	return p
 }
 
-func requireSops(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: encrypts fixtures with the real sops command of the test ground")
-	}
-}
 
 func TestBuildDecryptsWithKeysAndMasks(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	key := sopstest.NewAgeKey(t)
 	repo := encryptedRepo(t, key, markerEncrypted)
 
@@ -120,7 +114,7 @@ func TestBuildDecryptsWithKeysAndMasks(t *testing.T) {
 }
 
 func TestDiffDecryptsAndMasksSecret(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	f := newDiffFixture(t, "sops")
 	key := sopstest.NewAgeKey(t)
 	keys := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: "sops-age"}, Data: map[string][]byte{"identity.agekey": []byte(key.Identity)}}
@@ -162,7 +156,7 @@ func TestDiffDecryptsAndMasksSecret(t *testing.T) {
 }
 
 func TestPlanDecryptsWithKeys(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	key := sopstest.NewAgeKey(t)
 	const overlay = "apps/overlays/staging/kustomization.yaml"
 	const stack = "clusters/staging/apps.yaml"

@@ -44,9 +44,10 @@ func secretValueIn(t *testing.T, ns, name, key string) string {
 	return string(s.Data[key])
 }
 
-// assertNoMarker fails when value (in clear or base64) appears in the
-// Stack's status or in any event of the namespace.
-func assertNoMarker(t *testing.T, ns string, key client.ObjectKey, values ...string) {
+// stackSurfaces are the places a Stack's messages reach: its status and
+// the events of its namespace, through both APIs; coreEvents counts the
+// core/v1 events.
+func stackSurfaces(t *testing.T, ns string, key client.ObjectKey) (surfaces map[string]any, coreEvents int) {
 	t.Helper()
 	s := &v1alpha1.Stack{}
 	if err := get(t, key, s); err != nil {
@@ -60,7 +61,15 @@ func assertNoMarker(t *testing.T, ns string, key client.ObjectKey, values ...str
 	if err := env.Client.List(context.Background(), &coreEvs, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	for what, v := range map[string]any{"status": s.Status, "events.k8s.io/v1 events": evs.Items, "core/v1 events": coreEvs.Items} {
+	return map[string]any{"status": s.Status, "events.k8s.io/v1 events": evs.Items, "core/v1 events": coreEvs.Items}, len(coreEvs.Items)
+}
+
+// assertNoMarker fails when a value (in clear or base64) appears in the
+// Stack's status or in any event of the namespace.
+func assertNoMarker(t *testing.T, ns string, key client.ObjectKey, values ...string) {
+	t.Helper()
+	surfaces, _ := stackSurfaces(t, ns, key)
+	for what, v := range surfaces {
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -75,15 +84,8 @@ func assertNoMarker(t *testing.T, ns string, key client.ObjectKey, values ...str
 	}
 }
 
-func requireSops(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: needs the control plane and the real sops command")
-	}
-}
-
 func TestStackDecryptsSOPSSecretAndKeepsLastStateOnWrongKey(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	age, other := sopstest.NewAgeKey(t), sopstest.NewAgeKey(t)
 	first, second := sopsMarker+"first", sopsMarker+"second"
 	f, rev := scenario(t, func(ns string) map[string]string {
@@ -145,7 +147,7 @@ func patchSecret(t *testing.T, ns, name string, data map[string][]byte) {
 }
 
 func TestStackWithoutDecryptionStallsOnEncryptedFile(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	age := sopstest.NewAgeKey(t)
 	f, rev := scenario(t, func(ns string) map[string]string {
 		return map[string]string{"app/secret.yaml": encryptedSecret(t, ns, "db", sopsMarker+"stall", age)}
@@ -168,7 +170,7 @@ func TestStackWithoutDecryptionStallsOnEncryptedFile(t *testing.T) {
 }
 
 func TestStackDecryptionSecretMissingIsRetried(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	age := sopstest.NewAgeKey(t)
 	f, rev := scenario(t, func(ns string) map[string]string {
 		return map[string]string{"app/secret.yaml": encryptedSecret(t, ns, "db", sopsMarker+"late", age)}

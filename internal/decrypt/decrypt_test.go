@@ -17,12 +17,6 @@ import (
 // canary is a marker planted in every plaintext; no error may hold it.
 const canary = "canary-7f3a9c-plaintext"
 
-func requireSops(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: encrypts fixtures with the real sops command of the test ground")
-	}
-}
 
 func keysFor(t *testing.T, entries map[string][]byte) *decrypt.Keys {
 	t.Helper()
@@ -34,7 +28,7 @@ func keysFor(t *testing.T, entries map[string][]byte) *decrypt.Keys {
 }
 
 func TestDecryptEveryFormatWithAge(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	key := sopstest.NewAgeKey(t)
 	keys := keysFor(t, map[string][]byte{"identity.agekey": []byte(key.Identity)})
 	cases := []struct {
@@ -74,7 +68,7 @@ func TestDecryptEveryFormatWithAge(t *testing.T) {
 }
 
 func TestDecryptWithPGP(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	pgp := sopstest.NewPGPKey(t)
 	enc := sopstest.Encrypt(t, "secret.yaml", []byte("token: "+canary+"\n"), sopstest.ToPGP(pgp))
 	got, err := keysFor(t, map[string][]byte{"sops.asc": pgp.Armored}).Decrypt(enc, decrypt.YAML)
@@ -87,7 +81,7 @@ func TestDecryptWithPGP(t *testing.T) {
 }
 
 func TestDecryptFailures(t *testing.T) {
-	requireSops(t)
+	sopstest.Require(t)
 	right, wrong := sopstest.NewAgeKey(t), sopstest.NewAgeKey(t)
 	plain := []byte("apiVersion: v1\nkind: Secret\nmetadata:\n    name: s\nstringData:\n    token: " + canary + "\n")
 	enc := sopstest.Encrypt(t, "secret.yaml", plain, sopstest.Recipients{Age: []string{right.Recipient}, EncryptedRegex: "^(data|stringData)$"})

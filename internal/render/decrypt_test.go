@@ -34,9 +34,7 @@ type sopsFixture struct {
 
 func newSopsFixture(t *testing.T) sopsFixture {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: encrypts fixtures with the real sops command of the test ground")
-	}
+	sopstest.Require(t)
 	return sopsFixture{t: t, k: sopstest.NewAgeKey(t)}
 }
 

@@ -160,3 +160,12 @@ func ToAge(keys ...AgeKey) Recipients {
 func ToPGP(k PGPKey) Recipients {
 	return Recipients{PGP: []string{k.Fingerprint}, PGPHome: k.Home}
 }
+
+// Require skips a test under -short, which runs unit tests only: the test
+// encrypts fixtures with the real sops command of the test ground.
+func Require(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped under -short, which runs unit tests only: encrypts fixtures with the real sops command of the test ground")
+	}
+}
