@@ -87,7 +87,6 @@ func keyFile(t *testing.T, key sopstest.AgeKey) string {
 	return p
 }
 
-
 func TestBuildDecryptsWithKeysAndMasks(t *testing.T) {
 	sopstest.Require(t)
 	key := sopstest.NewAgeKey(t)

@@ -17,7 +17,6 @@ import (
 // canary is a marker planted in every plaintext; no error may hold it.
 const canary = "canary-7f3a9c-plaintext"
 
-
 func keysFor(t *testing.T, entries map[string][]byte) *decrypt.Keys {
 	t.Helper()
 	k, err := decrypt.ParseKeys(entries)
