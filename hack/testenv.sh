@@ -9,6 +9,9 @@
 #   test/controlplane/build (its own module, so the product's go.mod never
 #   sees it);
 # - CoreDNS is built from its Go module in test/node/coredns;
+# - the sops command line tool is built from its Go module in test/sops, and
+#   GnuPG comes from Debian's gnupg package (the tests encrypt fixtures with
+#   both, as a user does);
 # - the real node's runtime comes from Debian: containerd, runc, the CNI
 #   plugins, iptables and conntrack, and the OCI registry (docker-registry).
 #
@@ -20,7 +23,8 @@ KUBE_VERSION=v1.37.2
 ETCD_VERSION=3.4.23
 COREDNS_VERSION=v1.15.0
 KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 docker-registry)
+SOPS_VERSION=v3.13.3
+NODE_PACKAGES=(gnupg containerd runc containernetworking-plugins iptables conntrack iproute2 docker-registry)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${FLOTILLA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla}
@@ -115,8 +119,21 @@ ensure_node_packages() {
   done
 }
 
+# ensure_sops builds the sops command when missing or when its build module
+# changed since.
+ensure_sops() {
+  local stamp
+  stamp=$(cat "$root/test/sops/go.mod" "$root/test/sops/go.sum" | sha256sum | cut -c1-16)
+  [[ -x $dir/sops && $(cat "$dir/sops.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building sops $SOPS_VERSION from source (first time only: a few minutes)"
+  (cd "$root/test/sops" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/sops.tmp" github.com/getsops/sops/v3/cmd/sops)
+  mv "$dir/sops.tmp" "$dir/sops"
+  echo "$stamp" >"$dir/sops.stamp"
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
 ensure_coredns
+ensure_sops
 echo "$dir"

@@ -100,6 +100,11 @@ type StackSpec struct {
 	// +optional
 	PostBuild *PostBuild `json:"postBuild,omitempty"`
 
+	// Decryption decrypts SOPS-encrypted files of the source before the
+	// build, with the keys of a Secret in the Stack's namespace.
+	// +optional
+	Decryption *Decryption `json:"decryption,omitempty"`
+
 	// Force recreates an object when a change touches an immutable field.
 	// +optional
 	Force bool `json:"force,omitempty"`

@@ -124,7 +124,7 @@ func (m *Manager) status(ctx context.Context, o ObjMetadata) *status.Result {
 	case err != nil:
 		return &status.Result{Status: status.UnknownStatus, Message: reasonOf(err)}
 	}
-	res, err := status.Compute(live)
+	res, err := ComputeStatus(live)
 	if err != nil {
 		return &status.Result{Status: status.UnknownStatus, Message: err.Error()}
 	}
@@ -177,8 +177,8 @@ func (m *Manager) waitServed(ctx context.Context, kinds map[schema.GroupKind]boo
 	return nil
 }
 
-// Ready reports whether kstatus calls u Current.
+// Ready reports whether kstatus (with the per-kind rules) calls u Current.
 func Ready(u *unstructured.Unstructured) bool {
-	res, err := status.Compute(u)
+	res, err := ComputeStatus(u)
 	return err == nil && res.Status == status.CurrentStatus
 }

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/decrypt"
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
 	"github.com/flotilla-io/flotilla/internal/stackspec"
@@ -36,6 +37,8 @@ type BuildOptions struct {
 	TargetNamespace string
 	// Output is yaml (a multi-document stream) or json (a List).
 	Output string
+	// DecryptionKeys is the file of --decryption-keys; "" decrypts nothing.
+	DecryptionKeys string
 }
 
 // NewBuildCommand returns `flotilla build` and its `stack` subcommand.
@@ -60,6 +63,7 @@ func NewBuildCommand(s Streams) *cobra.Command {
 	f.StringArrayVar(&o.Vars, "var", o.Vars, "substitution value K=V (repeatable); without any, ${...} is left as written")
 	f.StringVar(&o.TargetNamespace, "target-namespace", o.TargetNamespace, "namespace of every namespaced object")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
+	f.StringVar(&o.DecryptionKeys, "decryption-keys", o.DecryptionKeys, decryptionKeysUsage)
 	_ = cmd.MarkFlagRequired("path")
 	cmd.AddCommand(newBuildStackCommand(s))
 	return cmd
@@ -78,7 +82,13 @@ func (o *BuildOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	objs, err := render.Build(ctx, render.Options{Root: root, Path: rel, TargetNamespace: o.TargetNamespace, Substitute: vars})
+	keys, err := loadDecryptionKeys(o.DecryptionKeys)
+	if err != nil {
+		return err
+	}
+	opts := render.Options{Root: root, Path: rel, TargetNamespace: o.TargetNamespace, Substitute: vars}
+	stackspec.SetDecryption(&opts, keys)
+	objs, err := render.Build(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("%w (root %s)%s", err, root, buildHint(err))
 	}
@@ -94,6 +104,8 @@ var undefinedVariable = regexp.MustCompile(`variable ([A-Za-z_][A-Za-z0-9_]*) in
 // "" when there is nothing to add.
 func buildHint(err error) string {
 	switch {
+	case errors.Is(err, decrypt.ErrNotConfigured):
+		return "; with build --path, give the keys with --decryption-keys FILE"
 	case errors.Is(err, render.ErrOutsideRoot):
 		return "; if those files are in the same repository, pass --root with the repository root"
 	case errors.Is(err, render.ErrUndefinedVariable):
@@ -188,6 +200,9 @@ type BuildStackOptions struct {
 	Path string
 	// Output is yaml (a multi-document stream) or json (a List).
 	Output string
+	// DecryptionKeys is the file of --decryption-keys; "" reads the
+	// Stack's decryption Secret from the cluster.
+	DecryptionKeys string
 }
 
 func newBuildStackCommand(s Streams) *cobra.Command {
@@ -211,6 +226,7 @@ func newBuildStackCommand(s Streams) *cobra.Command {
 	_ = cmd.Flags().MarkHidden("all-namespaces")
 	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of the local checkout of the Stack's repository (default the current directory)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
+	cmd.Flags().StringVar(&o.DecryptionKeys, "decryption-keys", o.DecryptionKeys, decryptionKeysUsage+" (default: the Stack's decryption Secret, read from the cluster)")
 	return cmd
 }
 
@@ -227,7 +243,7 @@ func (o *BuildStackOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	objs, red, err := renderStack(ctx, c, st, o.Path)
+	objs, red, err := renderStack(ctx, c, st, o.Path, o.DecryptionKeys)
 	if err != nil {
 		return err
 	}
@@ -251,7 +267,7 @@ func readStack(ctx context.Context, c client.Client, k KubeFlags, name string) (
 // renders its artifact: same options, same variables (read from the
 // cluster). The redactor knows the values read from Secrets; the error, if
 // any, is already redacted.
-func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo string) ([]*unstructured.Unstructured, *redact.Redactor, error) {
+func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo, keysFile string) ([]*unstructured.Unstructured, *redact.Redactor, error) {
 	if repo == "" {
 		repo = "."
 	}
@@ -264,6 +280,11 @@ func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo 
 		return nil, red, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
 	opts := stackspec.RenderOptions(st, root, vars)
+	keys, err := stackKeys(ctx, c, st, keysFile)
+	if err != nil {
+		return nil, red, err
+	}
+	stackspec.SetDecryption(&opts, keys)
 	objs, err := render.Build(ctx, opts)
 	if err != nil {
 		msg := fmt.Sprintf("building Stack %s/%s (path %q of %s): %s", st.Namespace, st.Name, st.Spec.Path, root, red.Error(err))
@@ -272,6 +293,7 @@ func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo 
 		}
 		return nil, red, &redactedError{msg: msg, err: err}
 	}
+	red.AddSecrets(objs...)
 	return objs, red, nil
 }
 

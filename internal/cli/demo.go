@@ -69,6 +69,9 @@ func (o *DemoOptions) Run(ctx context.Context, s Streams) error {
 	if opts.ShowFleet == nil {
 		opts.ShowFleet = showFleet
 	}
+	if opts.ShowDiff == nil {
+		opts.ShowDiff = showDiff
+	}
 	return demo.Run(ctx, opts)
 }
 
@@ -83,4 +86,15 @@ func (r progressReporter) Waiting(format string, args ...any) { r.p.Update(forma
 func showFleet(ctx context.Context, kubeconfig string, w io.Writer) error {
 	o := &GetOptions{Kube: KubeFlags{Kubeconfig: kubeconfig, Namespace: DefaultNamespace}, AllContexts: true, Kind: "stacks", Output: OutputTable}
 	return o.Run(ctx, Streams{Out: w, ErrOut: w})
+}
+
+// showDiff runs `flotilla diff stack` for the demo. Changes are what it
+// shows, so the exit code that says so is not an error here.
+func showDiff(ctx context.Context, kubeconfig, kubeContext, stack, checkout string, w io.Writer) error {
+	o := &DiffOptions{Kube: KubeFlags{Kubeconfig: kubeconfig, Context: kubeContext, Namespace: DefaultNamespace}, Stack: stack, Path: checkout}
+	err := o.Run(ctx, Streams{Out: w, ErrOut: w})
+	if code, _ := ExitCode(err); code == ExitDiffChanges {
+		return nil
+	}
+	return err
 }

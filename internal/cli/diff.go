@@ -42,6 +42,9 @@ type DiffOptions struct {
 	// Path is the local checkout of the Stack's repository; "" is the
 	// current directory.
 	Path string
+	// DecryptionKeys is the file of --decryption-keys; "" reads the
+	// Stack's decryption Secret from the cluster.
+	DecryptionKeys string
 }
 
 // NewDiffCommand returns `flotilla diff` and its `stack` subcommand.
@@ -115,6 +118,7 @@ func newDiffStackCommand(s Streams) *cobra.Command {
 	o.Kube.Bind(cmd.Flags())
 	_ = cmd.Flags().MarkHidden("all-namespaces")
 	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of the local checkout of the Stack's repository (default the current directory)")
+	cmd.Flags().StringVar(&o.DecryptionKeys, "decryption-keys", o.DecryptionKeys, decryptionKeysUsage+" (default: the Stack's decryption Secret, read from the cluster)")
 	return cmd
 }
 
@@ -162,7 +166,7 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	objs, red, err := renderStack(ctx, c, st, o.Path)
+	objs, red, err := renderStack(ctx, c, st, o.Path, o.DecryptionKeys)
 	if err != nil {
 		return nil, err
 	}

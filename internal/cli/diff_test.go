@@ -69,7 +69,7 @@ func (f *diffFixture) applyAsAgent(t *testing.T, repo string) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: f.ns, Name: "apps"}, &st); err != nil {
 		t.Fatal(err)
 	}
-	objs, _, err := renderStack(ctx, env.Client, &st, repo)
+	objs, _, err := renderStack(ctx, env.Client, &st, repo, "")
 	if err != nil {
 		t.Fatal(err)
 	}

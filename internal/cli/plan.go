@@ -38,6 +38,9 @@ type PlanOptions struct {
 	// Source is namespace/name of the GitRepository that serves the
 	// repository in the clusters; Stacks reading another are not planned.
 	Source string
+	// DecryptionKeys is the file of --decryption-keys, used for every
+	// Stack with spec.decryption; "" decrypts nothing.
+	DecryptionKeys string
 }
 
 // NewPlanCommand returns `flotilla plan`.
@@ -65,6 +68,7 @@ func NewPlanCommand(s Streams) *cobra.Command {
 	f.StringVar(&o.Head, "head", o.Head, "the revision to plan (default: the working tree, uncommitted changes included)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, markdown or json")
 	f.IntVar(&o.WarnClusters, "warn-clusters", o.WarnClusters, "warn when a change reaches more clusters than this (0: never)")
+	f.StringVar(&o.DecryptionKeys, "decryption-keys", o.DecryptionKeys, decryptionKeysUsage+" (used for the Stacks with spec.decryption)")
 	f.StringVar(&o.Source, "source", o.Source, "namespace/name of the GitRepository that serves this repository in the clusters")
 	return cmd
 }
@@ -117,6 +121,9 @@ func (o *PlanOptions) fleetOptions() (fleet.Options, error) {
 	fo.BaseRevision, fo.HeadRevision = br, hr
 	fo.Source = fleet.SourceRef{Namespace: ns, Name: name}
 	fo.WarnClusters = o.WarnClusters
+	if fo.Decryption, err = loadDecryptionKeys(o.DecryptionKeys); err != nil {
+		return fleet.Options{}, err
+	}
 	if o.WarnClusters == 0 {
 		fo.WarnClusters = -1
 	}

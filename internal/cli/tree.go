@@ -261,7 +261,7 @@ func health(u *unstructured.Unstructured, err error) (string, string) {
 	if rule, ok := ownHealth[u.GroupVersionKind().GroupKind()]; ok {
 		return rule(u)
 	}
-	res, err := status.Compute(u)
+	res, err := apply.ComputeStatus(u)
 	if err != nil {
 		return status.UnknownStatus.String(), err.Error()
 	}

@@ -121,10 +121,15 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 	if f != nil {
 		return r.fail(ctx, obj, f)
 	}
-	objs, f := r.render(ctx, obj, src, vars, red)
+	keys, f := r.decryptionKeys(ctx, obj)
 	if f != nil {
 		return r.fail(ctx, obj, f)
 	}
+	objs, f := r.render(ctx, obj, src, renderInput{vars: vars, keys: keys}, red)
+	if f != nil {
+		return r.fail(ctx, obj, f)
+	}
+	red.AddSecrets(objs...)
 	mgr, err := r.applier(obj)
 	if err != nil {
 		return r.fail(ctx, obj, stalled(v1alpha1.ReasonInvalidSpec, err.Error()))
@@ -328,12 +333,12 @@ func (r *StackReconciler) source(ctx context.Context, obj *v1alpha1.Stack) (*sou
 	return &sourceArtifact{Revision: a.Revision, Digest: a.Digest, Dir: filepath.Join(r.Store.Root(), a.Path)}, nil
 }
 
-func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
-	key, inputs := client.ObjectKeyFromObject(obj), renderInputs(obj, src, vars)
+func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, in renderInput, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
+	key, inputs := client.ObjectKeyFromObject(obj), renderInputs(obj, src, in.vars)+in.keys.Digest()
 	objs, ok := r.built.get(key, inputs)
 	if !ok {
 		var f *failure
-		if objs, f = r.build(ctx, obj, src, vars, red); f != nil {
+		if objs, f = r.build(ctx, obj, src, in, red); f != nil {
 			return nil, f
 		}
 		r.built.set(key, inputs, objs)
@@ -347,11 +352,16 @@ func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *
 }
 
 // build renders the Stack with kustomize and substitution.
-func (r *StackReconciler) build(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, vars map[string]string, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
+func (r *StackReconciler) build(ctx context.Context, obj *v1alpha1.Stack, src *sourceArtifact, in renderInput, red *redact.Redactor) ([]*unstructured.Unstructured, *failure) {
 	ctx, cancel := context.WithTimeout(ctx, obj.ApplyTimeout())
 	defer cancel()
 	r.Metrics.Render(obj.Namespace, obj.Name)
-	objs, err := render.Build(ctx, stackspec.RenderOptions(obj, src.Dir, vars))
+	opts := stackspec.RenderOptions(obj, src.Dir, in.vars)
+	stackspec.SetDecryption(&opts, in.keys)
+	objs, err := render.Build(ctx, opts)
+	if errors.Is(err, render.ErrDecryption) {
+		return nil, decryptionFailure(obj, src.Revision, red.Error(err), err)
+	}
 	if err != nil {
 		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
 	}

@@ -425,21 +425,9 @@ func TestStackScenarioSecretValuesNeverLeak(t *testing.T) {
 		return fmt.Errorf("%d events, none Warning ValidationFailed on the Stack", len(evs.Items))
 	})
 
-	if err := get(t, key, s); err != nil {
-		t.Fatal(err)
-	}
-	var evs eventsv1.EventList
-	var coreEvs corev1.EventList
-	if err := env.Client.List(context.Background(), &evs, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.List(context.Background(), &coreEvs, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
+	surfaces, coreEvents := stackSurfaces(t, ns, key)
 	forms := []string{marker, base64.StdEncoding.EncodeToString([]byte(marker)), base64.RawStdEncoding.EncodeToString([]byte(marker))}
-	for what, v := range map[string]any{
-		"status": s.Status, "conditions": s.Status.Conditions, "events.k8s.io/v1 events": evs.Items, "core/v1 events": coreEvs.Items,
-	} {
+	for what, v := range surfaces {
 		b, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
@@ -450,7 +438,7 @@ func TestStackScenarioSecretValuesNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	if len(coreEvs.Items) == 0 {
+	if coreEvents == 0 {
 		t.Errorf("core/v1 must list the Stack's events too")
 	}
 }

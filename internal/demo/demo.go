@@ -54,6 +54,8 @@ type Options struct {
 	// ShowFleet prints the fleet's Stacks from the kubeconfig (every
 	// context); nil prints nothing.
 	ShowFleet func(ctx context.Context, kubeconfig string, w io.Writer) error
+	// ShowDiff runs `flotilla diff stack` on a checkout; nil skips it.
+	ShowDiff diffFunc
 }
 
 // fleet is what Run started, stopped in reverse on the way out.
@@ -124,7 +126,7 @@ func (f *fleet) start(ctx context.Context) error {
 		host = node.NodeIP
 		customize = func(work string) error { return pointAtRegistry(work, n.node.Registry.Host) }
 	}
-	if f.repo, err = newFleetRepo(ctx, filepath.Join(f.dir, "repo"), host, customize); err != nil {
+	if f.repo, err = newFleetRepo(ctx, filepath.Join(f.dir, "repo"), host, withSecretsStack(f.o.Clusters, customize)); err != nil {
 		return err
 	}
 	f.o.Report.Step("✔ serving examples/fleet at %s (user %s, a random password)", f.repo.url, f.repo.username)
@@ -132,6 +134,9 @@ func (f *fleet) start(ctx context.Context) error {
 		if err := f.bootstrap(ctx, c); err != nil {
 			return err
 		}
+	}
+	if err := f.giveDecryptionKey(ctx); err != nil {
+		return err
 	}
 	return f.startAgents()
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/decrypt"
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
 	"github.com/flotilla-io/flotilla/internal/stackspec"
@@ -38,6 +39,10 @@ type Options struct {
 	// TempDir is where inputs are written for the render engine; "" is the
 	// system's temporary directory. Plan cleans up after itself.
 	TempDir string
+	// Decryption holds the keys for the Stacks with spec.decryption (the
+	// agent reads them from a Secret of the cluster); nil means none, and
+	// their encrypted files cannot be planned.
+	Decryption *decrypt.Keys
 }
 
 // DefaultOptions returns Options with the defaults filled in, for base and head.
@@ -203,7 +208,11 @@ func (p *planner) prepareStack(ctx context.Context, s *Snapshot, st *v1alpha1.St
 		sd.reason = "variables come from the cluster: " + red.Error(err)
 		return sd
 	}
-	sd.job = p.r.prepare(s, stackspec.RenderOptions(st, "", vars))
+	opts := stackspec.RenderOptions(st, "", vars)
+	if st.Spec.Decryption != nil {
+		opts.Decryption = p.keys()
+	}
+	sd.job = p.r.prepare(s, opts)
 	return sd
 }
 
@@ -213,7 +222,8 @@ func (p *planner) run(ctx context.Context, sd *side) {
 		return
 	}
 	sd.objs, sd.err = p.r.render(ctx, sd.job)
-	if sd.err != nil {
+	sd.red.AddSecrets(sd.objs...)
+	if sd.err != nil && !p.withoutKeys(sd) {
 		sd.status, sd.reason = StackFailed, sd.red.Error(sd.err)
 	}
 }

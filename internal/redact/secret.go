@@ -116,3 +116,17 @@ func setMaskedData(u *unstructured.Unstructured, masked map[string]any) {
 		}
 	}
 }
+
+// AddSecrets registers the values of every Secret among objs (decoded data
+// and stringData), so that messages quoting them are masked: the values a
+// render decrypted are known nowhere else.
+func (r *Redactor) AddSecrets(objs ...*unstructured.Unstructured) {
+	for _, u := range objs {
+		if !IsSecret(u) {
+			continue
+		}
+		for _, v := range secretValues(u) {
+			r.Add(v)
+		}
+	}
+}

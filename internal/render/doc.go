@@ -53,14 +53,26 @@
 // string. An unquoted scalar that held an expression is typed again as YAML
 // would type the result, so replicas: ${REPLICAS} is a number, as with Flux.
 //
+// Decryption, when Options.Decryption is set, runs before kustomize (so
+// before substitution) on the in-memory copy, so plaintext never reaches a
+// disk: every SOPS-encrypted resource file the kustomizations reach (the
+// whole file, or each encrypted document), every SOPS file inside a
+// Secret's data or stringData (format from the key's extension), and every
+// encrypted secretGenerator env or file, Components included. An object or
+// generator annotated flotilla.io/decrypt (or Flux's
+// kustomize.toolkit.fluxcd.io/decrypt): Disabled is left as it is. Without
+// Options.Decryption, or with the wrong keys, an encrypted file is an
+// ErrDecryption naming it; so is an encrypted patch or a ConfigMap
+// generator reading an encrypted file: ciphertext is never applied.
+//
 // A directory without a kustomization renders like Flux: every .yaml and .yml
 // file below it, except that a subdirectory holding its own kustomization is
 // included as a whole; hidden directories are skipped.
 //
 // # What the package is not
 //
-// It does not fetch sources (internal/source does), decrypt secrets (a later
-// step), apply, order or prune objects (internal/apply), or validate objects
+// It does not fetch sources (internal/source does), unwrap SOPS keys
+// (internal/decrypt does, through Options.Decryption), apply, order or prune objects (internal/apply), or validate objects
 // against the API server (the server-side dry-run does). It returns objects in
 // the order kustomize emits them, not in apply order.
 //

@@ -32,7 +32,8 @@ type guard struct {
 	visited       map[string]bool
 	secrets       []string
 	buildMetadata []string
-	objects       int // objects in the resource files read so far
+	objects       int       // objects in the resource files read so far
+	dec           Decryptor // nil: no decryption configured
 }
 
 func newGuard(ctx context.Context, t *tree, rootDir string) *guard {
@@ -278,6 +279,9 @@ func (c *check) files() error {
 			if err := checkAliases(p, data); err != nil {
 				return err
 			}
+		}
+		if err := c.refuseEncrypted(ref, p); err != nil {
+			return err
 		}
 	}
 	return nil

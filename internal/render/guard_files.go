@@ -36,6 +36,9 @@ func (g *guard) resourceFile(p string, plugins bool) error {
 	if err := checkAliases(p, data); err != nil {
 		return err
 	}
+	if data, err = g.decryptInPlace(p, data); err != nil {
+		return err
+	}
 	nodes, err := parseObjects(p, data)
 	if err != nil {
 		return err
@@ -224,6 +227,9 @@ func (c *check) generatorArgs() []generatorArg {
 // collects the values of secretGenerator for masking.
 func (c *check) generators() error {
 	for _, g := range c.generatorArgs() {
+		if err := c.decryptGeneratorSources(g); err != nil {
+			return err
+		}
 		if err := c.literals(g); err != nil {
 			return err
 		}

@@ -60,6 +60,10 @@ func (c *converter) convert(n *yaml.RNode) (*unstructured.Unstructured, error) {
 		return nil, err
 	}
 	id := objectName(n.GetKind(), n.GetNamespace(), n.GetName())
+	if isSopsObject(n) && !decryptionDisabled(n.GetAnnotations()) {
+		return nil, &Error{Path: origin, Object: id, Err: fmt.Errorf("%w: %s is still SOPS-encrypted after the build "+
+			"(it came through a field that is not decrypted, such as a patch): keep encrypted objects in resources", ErrDecryption, id)}
+	}
 	if !substitutionDisabled(n) {
 		if err := substitute(n, c.o.Substitute); err != nil {
 			return nil, &Error{Path: origin, Object: id, Err: err}

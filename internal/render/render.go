@@ -52,6 +52,10 @@ type Options struct {
 	// at all, while an empty map still applies defaults and reports
 	// undefined variables.
 	Substitute map[string]string
+	// Decryption decrypts the SOPS-encrypted files the render reaches,
+	// before kustomize runs and so before substitution; nil means none is
+	// configured, and an encrypted file is an error naming it.
+	Decryption Decryptor
 	// MaxFileSize caps the size of one file; 0 means DefaultMaxFileSize.
 	// Larger files are refused, with an error naming them, when referenced.
 	MaxFileSize int64
@@ -121,6 +125,7 @@ func build(ctx context.Context, t *tree, o Options) ([]*unstructured.Unstructure
 		return []*unstructured.Unstructured{}, nil
 	}
 	g := newGuard(ctx, t, o.Path)
+	g.dec = o.Decryption
 	if err := g.kustomization(o.Path, false); err != nil {
 		return nil, err
 	}

@@ -9,16 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/test/testground"
 )
 
 // Env is a running control plane.
@@ -33,35 +31,10 @@ type Env struct {
 }
 
 // ModuleRoot returns the repository root.
-func ModuleRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-}
+func ModuleRoot() string { return testground.ModuleRoot() }
 
-// AssetsDir finds kube-apiserver and etcd: $KUBEBUILDER_ASSETS, else the
-// last line printed by hack/testenv.sh (which builds nothing when they are
-// cached). It fails with what to run when neither has them.
-func AssetsDir() (string, error) {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, checkAssets(dir)
-	}
-	out, err := exec.Command(filepath.Join(ModuleRoot(), "hack", "testenv.sh")).Output()
-	if err != nil {
-		return "", fmt.Errorf("control plane binaries not found: run `make testenv` (hack/testenv.sh failed: %w)", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	dir := lines[len(lines)-1]
-	return dir, checkAssets(dir)
-}
-
-func checkAssets(dir string) error {
-	for _, bin := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
-			return fmt.Errorf("%s not found in %s: run `make testenv`", bin, dir)
-		}
-	}
-	return nil
-}
+// AssetsDir finds kube-apiserver and etcd (see testground.AssetsDir).
+func AssetsDir() (string, error) { return testground.AssetsDir() }
 
 // Start starts etcd and kube-apiserver and installs the CRDs.
 func Start() (*Env, error) {

@@ -97,15 +97,26 @@ func assertDemoScript(t *testing.T, text string) {
 	for _, want := range []string{
 		"✔ started 3 clusters",
 		"✔ bootstrapped staging", "✔ bootstrapped prod-us-east", "✔ bootstrapped prod-eu-west",
-		"staging        4 Stacks Ready", "prod-us-east   4 Stacks Ready", "prod-eu-west   4 Stacks Ready",
+		// staging runs the Stack "secrets" too (SOPS, docs/secrets.md).
+		"staging        5 Stacks Ready", "prod-us-east   4 Stacks Ready", "prod-eu-west   4 Stacks Ready",
 		"✔ reverted within", `by "kubectl-edit", corrected`,
 		"A commit to a shared base",
 		`staging        ConfigMap hello/hello-config: GREETING="hello from staging"`,
 		`prod-us-east   ConfigMap hello/hello-config: GREETING="hello from prod-us-east"`,
 		`prod-eu-west   ConfigMap hello/hello-config: GREETING="hello from prod-eu-west"`,
+		"✔ gave staging's agent the demo's age key",
+		"staging        Secret hello/db-credentials: password decrypted",
+		"-  password: '<masked: changed, before>'",
+		"+  password: '<masked: changed, after>'",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
+		}
+	}
+	// The decrypted passwords of the example Secret, in clear or base64.
+	for _, secret := range []string{"demo-password-v1", "demo-password-v2", "ZGVtby1wYXNzd29yZC12"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the demo's output holds the decrypted Secret (%q)", secret)
 		}
 	}
 	assertFleetTable(t, text)

@@ -1,0 +1,80 @@
+package apply
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+)
+
+// healthRule refines kstatus's verdict for a kind whose controller reports
+// readiness in a way kstatus's generic rules do not read.
+type healthRule func(u *unstructured.Unstructured, generic *status.Result) *status.Result
+
+// healthRules holds the per-kind rules. kstatus calls a custom resource
+// Current unless a Reconciling or Stalled condition says otherwise; the
+// secret controllers below only set Ready, so without a rule a SealedSecret
+// that cannot be unsealed, or an ExternalSecret that cannot sync, would
+// count as healthy.
+var healthRules = map[schema.GroupKind]healthRule{
+	{Group: "bitnami.com", Kind: "SealedSecret"}:                  readyConditionRule,
+	{Group: "external-secrets.io", Kind: "ExternalSecret"}:        readyConditionRule,
+	{Group: "external-secrets.io", Kind: "ClusterExternalSecret"}: readyConditionRule,
+}
+
+// ComputeStatus is kstatus's verdict on u, refined by the rule of u's kind
+// (healthRules); the agent's waits and `flotilla tree` read health through it.
+func ComputeStatus(u *unstructured.Unstructured) (*status.Result, error) {
+	res, err := status.Compute(u)
+	if err != nil {
+		return nil, err
+	}
+	if rule, ok := healthRules[u.GroupVersionKind().GroupKind()]; ok {
+		return rule(u, res), nil
+	}
+	return res, nil
+}
+
+// readyConditionRule reads the Ready condition: True is Current (once
+// kstatus's generic checks, deletion, observedGeneration and Reconciling,
+// pass), False is Failed with the controller's reason and message (kstatus
+// alone would wait for it until the timeout), and no Ready condition yet is
+// InProgress: the controller has not handled the object.
+func readyConditionRule(u *unstructured.Unstructured, generic *status.Result) *status.Result {
+	if generic.Status == status.TerminatingStatus || generic.Status == status.FailedStatus || staleStatus(u) {
+		return generic
+	}
+	cond, found := readyCondition(u)
+	switch {
+	case found && cond["status"] == "False":
+		reason, _ := cond["reason"].(string)
+		message, _ := cond["message"].(string)
+		return &status.Result{Status: status.FailedStatus, Message: fmt.Sprintf("Ready is False: %s: %s", reason, message)}
+	case generic.Status != status.CurrentStatus:
+		return generic
+	case !found:
+		return &status.Result{Status: status.InProgressStatus, Message: "no Ready condition yet: is its controller running?"}
+	case cond["status"] == "True":
+		return generic
+	}
+	message, _ := cond["message"].(string)
+	return &status.Result{Status: status.InProgressStatus, Message: "Ready is Unknown: " + message}
+}
+
+// readyCondition returns the Ready condition of u's status.
+func readyCondition(u *unstructured.Unstructured) (map[string]interface{}, bool) {
+	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conditions {
+		if m, ok := c.(map[string]interface{}); ok && m["type"] == "Ready" {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// staleStatus reports whether u's status is about an older generation.
+func staleStatus(u *unstructured.Unstructured) bool {
+	observed, found, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+	return found && observed != u.GetGeneration()
+}
