@@ -30,7 +30,7 @@ func startAgent(cluster, binary, kubeconfig, dataDir, logPath string) (*agentPro
 	}
 	cmd := exec.Command(binary, "agent",
 		"--kubeconfig", kubeconfig, "--data-dir", dataDir,
-		"--metrics-addr", "0", "--health-addr", "0", "--log-format", "json")
+		"--metrics-addr", "0", "--health-addr", "0", "--webhook-addr", "127.0.0.1:0", "--log-format", "json")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()
