@@ -69,6 +69,8 @@ type GetEntry struct {
 	Suspended bool `json:"suspended"`
 	// Revision is the applied revision (Stack) or the artifact's (source), in full.
 	Revision string `json:"revision"`
+	// Path is a Receiver's webhook path, to give the sender.
+	Path string `json:"path,omitempty"`
 	// Created is the object's creation time, in UTC.
 	Created time.Time `json:"created"`
 }
@@ -77,7 +79,7 @@ type GetEntry struct {
 func NewGetCommand(s Streams) *cobra.Command {
 	o := &GetOptions{Output: OutputTable, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "get sources|stacks [NAME]",
+		Use:   "get sources|stacks|providers|alerts|receivers [NAME]",
 		Short: "Show the state of sources or Stacks, across one cluster or many",
 		Long: "Show whether sources or Stacks are Ready, which revision they run and why not.\n" +
 			"With --context a,b or --all-contexts the rows of every cluster are in one table,\n" +
@@ -326,7 +328,7 @@ func getEntry(cluster string, kind objectKind, obj client.Object) GetEntry {
 	st := stateOf(obj)
 	e := GetEntry{
 		Cluster: cluster, Kind: kind.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(),
-		Ready: string(metav1.ConditionUnknown), Suspended: st.Suspended, Revision: st.Revision,
+		Ready: string(metav1.ConditionUnknown), Suspended: st.Suspended, Revision: st.Revision, Path: st.Path,
 		Created: obj.GetCreationTimestamp().UTC(),
 	}
 	if st.Ready != nil {
@@ -355,7 +357,7 @@ type getColumns struct{ Cluster, Namespace bool }
 
 func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, now time.Time) error {
 	t := newTable(w)
-	header := []string{"NAME", p.paint(sameWidthCode, "READY"), "SUSPENDED", "REVISION", "AGE", "MESSAGE"}
+	header := []string{"NAME", p.paint(sameWidthCode, "READY"), "SUSPENDED", revisionHeader(entries), "AGE", "MESSAGE"}
 	if cols.Namespace {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
@@ -364,7 +366,7 @@ func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, 
 	}
 	fmt.Fprintln(t, strings.Join(header, "\t"))
 	for _, e := range entries {
-		row := []string{cell(e.Name), readyCell(p, e.Ready), fmt.Sprint(e.Suspended), cell(shortRevision(e.Revision)),
+		row := []string{cell(e.Name), readyCell(p, e.Ready), fmt.Sprint(e.Suspended), cell(revisionCell(e)),
 			formatAge(now.Sub(e.Created)), truncate(cell(tableMessage(e)), maxMessageWidth)}
 		if cols.Namespace {
 			row = append([]string{cell(e.Namespace)}, row...)
@@ -436,7 +438,7 @@ func (k objectKind) GVK() schema.GroupVersionKind {
 
 // objectKinds lists the kinds the verbs know, in the order help shows them.
 func objectKinds() []objectKind {
-	return []objectKind{
+	return append([]objectKind{
 		{
 			Kind: v1alpha1.GitRepositoryKind, Arg: "source", Plural: "sources",
 			aliases:   []string{"sources", "gitrepository", "gitrepositories", "gitrepo", "gr"},
@@ -449,7 +451,7 @@ func objectKinds() []objectKind {
 			newObject: func() client.Object { return &v1alpha1.Stack{} },
 			newList:   func() client.ObjectList { return &v1alpha1.StackList{} },
 		},
-	}
+	}, notifyKinds()...)
 }
 
 // kindArgs are the words of every kind, for completion and help.
@@ -488,6 +490,8 @@ type objectState struct {
 	Revision string
 	// LastHandled is status.lastHandledReconcileAt.
 	LastHandled string
+	// Path is a Receiver's webhook path.
+	Path string
 }
 
 // stateOf reads the state of a Stack or a GitRepository; any other object
@@ -506,6 +510,8 @@ func stateOf(obj client.Object) objectState {
 		if o.Status.Artifact != nil {
 			st.Revision = o.Status.Artifact.Revision
 		}
+	default:
+		st, conds = notifyState(obj, st)
 	}
 	st.Ready = meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
 	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)
