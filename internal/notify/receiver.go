@@ -76,7 +76,7 @@ type ReceiverServer struct {
 	coalesce  *coalescer
 
 	mu     sync.RWMutex
-	routes map[string]Route                 // by path
+	routes map[string]Route                // by path
 	paths  map[types.NamespacedName]string // by Receiver
 
 	addrMu sync.Mutex
