@@ -47,8 +47,6 @@ const (
 const (
 	// ReasonProviderNotFound means an Alert's providerRef names no Provider.
 	ReasonProviderNotFound = "ProviderNotFound"
-	// ReasonDeliveryFailed means the last message could not be delivered.
-	ReasonDeliveryFailed = "DeliveryFailed"
 )
 
 // ProviderSpec says where notifications go. The field names are Flux's.
