@@ -2,16 +2,13 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/conditions"
@@ -30,8 +27,7 @@ type AlertReconciler struct {
 // SetupWithManager registers the reconciler; a change of a Provider
 // reconciles the Alerts of its namespace.
 func (r *AlertReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Alert{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}))).
+	return notifyController(mgr, &v1alpha1.Alert{}).
 		Watches(&v1alpha1.Provider{}, handler.EnqueueRequestsFromMapFunc(r.alertsForProvider)).
 		Complete(r)
 }
@@ -51,38 +47,37 @@ func (r *AlertReconciler) alertsForProvider(ctx context.Context, o client.Object
 }
 
 // Reconcile checks one Alert.
-func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
-	obj := &v1alpha1.Alert{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	before := obj.DeepCopy()
-	defer func() {
-		obj.Status.ObservedGeneration = obj.Generation
-		obj.Status.LastHandledReconcileAt = obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
-		// Only conditions are compared: episodes and deliveries are the engine's.
-		err = errors.Join(err, patchStatusOf(ctx, r.Client, before, obj, func(a *v1alpha1.Alert) any {
-			return []any{a.Status.Conditions, a.Status.ObservedGeneration, a.Status.LastHandledReconcileAt}
-		}))
-	}()
+func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	_, err := reconcileOnce(ctx, r.Client, req.NamespacedName, &v1alpha1.Alert{}, alertStatus, r.check)
+	return ctrl.Result{}, err
+}
+
+// alertStatus compares only conditions: episodes and deliveries are the engine's.
+func alertStatus(a *v1alpha1.Alert) notifyStatus {
+	return notifyStatus{&a.Status.ObservedGeneration, &a.Status.ReconcileRequestStatus,
+		[]any{a.Status.Conditions, a.Status.ObservedGeneration, a.Status.LastHandledReconcileAt}}
+}
+
+// check marks the Alert Ready, or Stalled on what only a change can cure.
+func (r *AlertReconciler) check(ctx context.Context, obj *v1alpha1.Alert) {
 	if obj.Spec.Suspend {
 		conditions.MarkSuspended(obj)
-		return ctrl.Result{}, nil
+		return
 	}
 	if _, err := notify.NewFilter(obj); err != nil {
 		conditions.MarkStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())
-		return ctrl.Result{}, nil
+		return
 	}
 	var p v1alpha1.Provider
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.ProviderRef.Name}
 	if err := r.Get(ctx, key, &p); err != nil {
+		// The Provider watch reconciles again when it is created or readable.
+		msg := fmt.Sprintf("provider %s not found: create it, or fix spec.providerRef", key)
 		if !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, err
+			msg = fmt.Sprintf("reading provider %s: %v", key, err)
 		}
-		// The Provider watch reconciles again when it is created.
-		conditions.MarkStalled(obj, v1alpha1.ReasonProviderNotFound,
-			fmt.Sprintf("provider %s not found: create it, or fix spec.providerRef", key))
-		return ctrl.Result{}, nil
+		conditions.MarkStalled(obj, v1alpha1.ReasonProviderNotFound, msg)
+		return
 	}
 	severity := obj.Spec.EventSeverity
 	if severity == "" {
@@ -90,5 +85,4 @@ func (r *AlertReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 	}
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded,
 		fmt.Sprintf("sending %s events of %d sources to Provider %s (%s)", severity, len(obj.Spec.EventSources), p.Name, p.Spec.Type))
-	return ctrl.Result{}, nil
 }

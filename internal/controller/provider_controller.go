@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/conditions"
@@ -31,8 +30,7 @@ func (r *ProviderReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Provider{}, secretRefsIndex, providerSecrets); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Provider{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}))).
+	return notifyController(mgr, &v1alpha1.Provider{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(requestsForSecret(r.Client, &v1alpha1.ProviderList{})), builder.OnlyMetadata).
 		Complete(r)
 }
@@ -49,20 +47,20 @@ func providerSecrets(o client.Object) []string {
 }
 
 // Reconcile checks one Provider.
-func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
-	obj := &v1alpha1.Provider{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	before := obj.DeepCopy()
-	defer func() {
-		obj.Status.ObservedGeneration = obj.Generation
-		obj.Status.LastHandledReconcileAt = obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
-		err = errors.Join(err, patchStatusOf(ctx, r.Client, before, obj, func(p *v1alpha1.Provider) any { return p.Status }))
-	}()
+func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	_, err := reconcileOnce(ctx, r.Client, req.NamespacedName, &v1alpha1.Provider{}, providerStatus, r.check)
+	return ctrl.Result{}, err
+}
+
+func providerStatus(p *v1alpha1.Provider) notifyStatus {
+	return notifyStatus{&p.Status.ObservedGeneration, &p.Status.ReconcileRequestStatus, p.Status}
+}
+
+// check marks the Provider Ready when its Secrets hold what its type needs.
+func (r *ProviderReconciler) check(ctx context.Context, obj *v1alpha1.Provider) {
 	if obj.Spec.Suspend {
 		conditions.MarkSuspended(obj)
-		return ctrl.Result{}, nil
+		return
 	}
 	cfg, err := notify.LoadProviderConfig(ctx, r.Client, obj)
 	if err == nil {
@@ -75,8 +73,7 @@ func (r *ProviderReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		}
 		// Only a change of the spec or of the Secret (both watched) can cure it.
 		conditions.MarkStalled(obj, reason, err.Error())
-		return ctrl.Result{}, nil
+		return
 	}
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded, "ready to send to "+obj.Spec.Type)
-	return ctrl.Result{}, nil
 }

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/conditions"
@@ -46,34 +44,37 @@ func (r *ReceiverReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.Receiver{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}))).
+	return notifyController(mgr, &v1alpha1.Receiver{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(requestsForSecret(r.Client, &v1alpha1.ReceiverList{})), builder.OnlyMetadata).
 		Complete(r)
 }
 
 // Reconcile publishes one Receiver's route, or removes it.
-func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, err error) {
-	obj := &v1alpha1.Receiver{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	found, err := reconcileOnce(ctx, r.Client, req.NamespacedName, &v1alpha1.Receiver{}, receiverStatus, r.publish)
+	if !found && err == nil {
 		r.Routes.Remove(req.NamespacedName)
-		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	before := obj.DeepCopy()
-	defer func() {
-		obj.Status.ObservedGeneration = obj.Generation
-		obj.Status.LastHandledReconcileAt = obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
-		err = errors.Join(err, patchStatusOf(ctx, r.Client, before, obj, func(o *v1alpha1.Receiver) any { return o.Status }))
-	}()
+	return ctrl.Result{}, err
+}
+
+func receiverStatus(o *v1alpha1.Receiver) notifyStatus {
+	return notifyStatus{&o.Status.ObservedGeneration, &o.Status.ReconcileRequestStatus, o.Status}
+}
+
+// publish registers the Receiver's route, or removes it when the Receiver
+// cannot be served.
+func (r *ReceiverReconciler) publish(ctx context.Context, obj *v1alpha1.Receiver) {
+	key := client.ObjectKeyFromObject(obj)
 	if obj.Spec.Suspend || !obj.DeletionTimestamp.IsZero() {
-		r.Routes.Remove(req.NamespacedName)
+		r.Routes.Remove(key)
 		conditions.MarkSuspended(obj)
-		return ctrl.Result{}, nil
+		return
 	}
 	if err := r.checkKinds(obj); err != nil {
-		r.Routes.Remove(req.NamespacedName)
+		r.Routes.Remove(key)
 		conditions.MarkStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())
-		return ctrl.Result{}, nil
+		return
 	}
 	secret := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretRef.Name}
 	data, err := notify.ReadSecret(ctx, r.Client, secret)
@@ -81,20 +82,19 @@ func (r *ReceiverReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		err = &notify.SecretError{Secret: secret, Key: "token"}
 	}
 	if err != nil {
-		r.Routes.Remove(req.NamespacedName)
+		r.Routes.Remove(key)
 		conditions.MarkStalled(obj, v1alpha1.ReasonSecretNotFound, err.Error())
-		return ctrl.Result{}, nil
+		return
 	}
 	path := notify.WebhookPath(string(data["token"]), obj.Name, obj.Namespace)
 	r.Routes.Register(path, notify.Route{
-		Receiver:  req.NamespacedName,
+		Receiver:  key,
 		Verifier:  notify.Verifier{Type: obj.Spec.Type, Token: data["token"], AllowSHA1: obj.Spec.AllowSHA1},
 		Events:    obj.Spec.Events,
 		Resources: obj.Spec.Resources,
 	})
 	obj.Status.WebhookPath = path
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded, "receiving "+obj.Spec.Type+" webhooks at "+path)
-	return ctrl.Result{}, nil
 }
 
 // checkKinds refuses resources of kinds the agent does not know.

@@ -53,27 +53,46 @@ func statusDescription(m Message) string {
 	return truncate(m.Title(), statusDescriptionMax-3)
 }
 
-// githubRequest creates a commit status: POST /repos/{owner}/{repo}/statuses/{sha}
-// on api.github.com, or on <host>/api/v3 for GitHub Enterprise.
-func githubRequest(cfg ProviderConfig, m Message) (*request, error) {
+// statusTarget is what every commit status names: the commit, the
+// repository, and the state, in the forge's own words.
+type statusTarget struct {
+	sha   string
+	repo  repo
+	state string
+}
+
+// target reads the commit of m's revision and the repository of the
+// address; ok is false when the revision names no commit. failState is the
+// forge's word for a failure (success is the same word everywhere).
+func target(cfg ProviderConfig, m Message, failState string) (statusTarget, bool, error) {
 	sha := CommitOf(m.Event.Revision)
 	if sha == "" {
-		return nil, nil
+		return statusTarget{}, false, nil
 	}
 	r, err := parseRepo(cfg.Address)
 	if err != nil {
-		return nil, err
-	}
-	api := r.base.JoinPath("api", "v3")
-	if r.base.Host == "github.com" {
-		api = &url.URL{Scheme: "https", Host: "api.github.com"}
+		return statusTarget{}, false, err
 	}
 	state := "success"
 	if m.Severity() == SeverityError {
-		state = "failure"
+		state = failState
 	}
-	body := map[string]string{"state": state, "context": statusContext(m), "description": statusDescription(m)}
-	return jsonRequest(api.JoinPath("repos", r.path, "statuses", sha).String(), body, map[string]string{
+	return statusTarget{sha: sha, repo: r, state: state}, true, nil
+}
+
+// githubRequest creates a commit status: POST /repos/{owner}/{repo}/statuses/{sha}
+// on api.github.com, or on <host>/api/v3 for GitHub Enterprise.
+func githubRequest(cfg ProviderConfig, m Message) (*request, error) {
+	tg, ok, err := target(cfg, m, "failure")
+	if !ok {
+		return nil, err
+	}
+	api := tg.repo.base.JoinPath("api", "v3")
+	if tg.repo.base.Host == "github.com" {
+		api = &url.URL{Scheme: "https", Host: "api.github.com"}
+	}
+	body := map[string]string{"state": tg.state, "context": statusContext(m), "description": statusDescription(m)}
+	return jsonRequest(api.JoinPath("repos", tg.repo.path, "statuses", tg.sha).String(), body, map[string]string{
 		"Authorization":        "Bearer " + cfg.Token,
 		"Accept":               "application/vnd.github+json",
 		"X-GitHub-Api-Version": "2022-11-28",
@@ -83,41 +102,25 @@ func githubRequest(cfg ProviderConfig, m Message) (*request, error) {
 // gitlabRequest sets a commit status: POST /api/v4/projects/{url-encoded
 // path}/statuses/{sha} with a PRIVATE-TOKEN header.
 func gitlabRequest(cfg ProviderConfig, m Message) (*request, error) {
-	sha := CommitOf(m.Event.Revision)
-	if sha == "" {
-		return nil, nil
-	}
-	r, err := parseRepo(cfg.Address)
-	if err != nil {
+	tg, ok, err := target(cfg, m, "failed")
+	if !ok {
 		return nil, err
 	}
-	state := "success"
-	if m.Severity() == SeverityError {
-		state = "failed"
-	}
-	u := r.base.String() + "/api/v4/projects/" + url.PathEscape(r.path) + "/statuses/" + sha
-	body := map[string]string{"state": state, "name": statusContext(m), "description": statusDescription(m)}
+	u := tg.repo.base.String() + "/api/v4/projects/" + url.PathEscape(tg.repo.path) + "/statuses/" + tg.sha
+	body := map[string]string{"state": tg.state, "name": statusContext(m), "description": statusDescription(m)}
 	return jsonRequest(u, body, map[string]string{"PRIVATE-TOKEN": cfg.Token})
 }
 
 // giteaRequest creates a commit status: POST /api/v1/repos/{owner}/{repo}/statuses/{sha}.
 func giteaRequest(cfg ProviderConfig, m Message) (*request, error) {
-	sha := CommitOf(m.Event.Revision)
-	if sha == "" {
-		return nil, nil
-	}
-	r, err := parseRepo(cfg.Address)
-	if err != nil {
+	tg, ok, err := target(cfg, m, "failure")
+	if !ok {
 		return nil, err
 	}
-	state := "success"
-	if m.Severity() == SeverityError {
-		state = "failure"
-	}
-	if strings.Count(r.path, "/") != 1 {
+	if strings.Count(tg.repo.path, "/") != 1 {
 		return nil, fmt.Errorf("%w (Gitea has no subgroups)", ErrRepoAddress)
 	}
-	body := map[string]string{"state": state, "context": statusContext(m), "description": statusDescription(m)}
-	return jsonRequest(r.base.JoinPath("api", "v1", "repos", r.path, "statuses", sha).String(), body,
+	body := map[string]string{"state": tg.state, "context": statusContext(m), "description": statusDescription(m)}
+	return jsonRequest(tg.repo.base.JoinPath("api", "v1", "repos", tg.repo.path, "statuses", tg.sha).String(), body,
 		map[string]string{"Authorization": "token " + cfg.Token})
 }
