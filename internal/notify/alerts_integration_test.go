@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -427,4 +428,49 @@ type stalledCase struct {
 	conds  func() []metav1.Condition
 	reason string
 	text   string
+}
+
+// A value the Stack reads from a Secret and its render masks does not
+// reach a message either: the API server's refusal quotes it, the Stack
+// masks it, and the Alert sends the masked text.
+func TestSecretValuesOfARenderNeverReachAMessage(t *testing.T) {
+	ns := newNamespace(t)
+	marker := "leak-marker-Q" + strings.ToLower(ns) // uppercase: an invalid object name
+	repo := newFleetRepo(t)
+	rev := repo.push(t, map[string]string{
+		"apps/kustomization.yaml": "resources:\n- cm.yaml\n",
+		"apps/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${TOKEN}\n  namespace: " + ns + "\ndata:\n  k: v\n",
+	})
+	sink := newStandIn(t, genericFormat)
+	src := gitRepository(ns, repo.root.FileURL("fleet"), time.Hour)
+	create(t,
+		secret(ns, "vars", map[string]string{"TOKEN": marker}),
+		provider(ns, "sink", "generic", sink.URL("/events"), ""),
+		alert(ns, "all", "sink", "info", v1alpha1.EventSourceReference{Kind: "Stack", Name: "*"}),
+		src,
+	)
+	waitReady(t, src, func() error { return artifactAt(src, rev) })
+	st := stack(ns)
+	st.Spec.PostBuild = &v1alpha1.PostBuild{SubstituteFrom: []v1alpha1.SubstituteReference{{Kind: "Secret", Name: "vars"}}}
+	create(t, st)
+	var failure received
+	eventually(t, "the ValidationFailed message", func() error {
+		for _, r := range sink.requests() {
+			if r.Payload["reason"] == v1alpha1.ReasonValidationFailed {
+				failure = r
+				return nil
+			}
+		}
+		return fmt.Errorf("%d messages, none ValidationFailed", len(sink.requests()))
+	})
+	if !strings.Contains(string(failure.Body), `ConfigMap \"*****\" is invalid`) {
+		t.Errorf("the message should carry the server's refusal, masked: %s", failure.Body)
+	}
+	for _, r := range sink.requests() {
+		for _, form := range []string{marker, base64.StdEncoding.EncodeToString([]byte(marker)), base64.RawStdEncoding.EncodeToString([]byte(marker))} {
+			if strings.Contains(string(r.Body), form) {
+				t.Errorf("a message holds the Secret's value (%q): %s", form, r.Body)
+			}
+		}
+	}
 }
