@@ -122,9 +122,12 @@ func (e *Engine) handle(ctx context.Context, ev Event) {
 		e.opts.Log.Error(err, "listing Alerts; event dropped", "object", ev.Object.String())
 		return
 	}
+	live := make(map[types.UID]bool, len(alerts.Items))
 	for i := range alerts.Items {
+		live[alerts.Items[i].UID] = true
 		e.apply(ctx, &alerts.Items[i], ev)
 	}
+	maps.DeleteFunc(e.episodes, func(uid types.UID, _ []v1alpha1.AlertEpisode) bool { return !live[uid] })
 }
 
 // apply runs one event through one Alert.
