@@ -57,6 +57,9 @@ func (f *fleet) script(ctx context.Context) error {
 	if err := f.rollOut(ctx); err != nil {
 		return err
 	}
+	if err := f.alertsAndWebhooks(ctx); err != nil {
+		return err
+	}
 	f.showFleet(ctx)
 	return nil
 }
