@@ -202,7 +202,7 @@ func (s *ReceiverServer) serve(r *http.Request) (int, string) {
 	}
 	log := s.opts.Log.WithValues("receiver", route.Receiver.String())
 	if err := route.Verifier.VerifyHeaders(r.Header); err != nil {
-		log.Info("webhook refused", "reason", err.Error())
+		log.V(1).Info("webhook refused", "reason", err.Error())
 		return http.StatusUnauthorized, err.Error()
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
@@ -213,7 +213,7 @@ func (s *ReceiverServer) serve(r *http.Request) (int, string) {
 		return http.StatusRequestEntityTooLarge, "body larger than 3 MiB"
 	}
 	if err := route.Verifier.VerifyBody(r.Header, body); err != nil {
-		log.Info("webhook refused", "reason", err.Error())
+		log.V(1).Info("webhook refused", "reason", err.Error())
 		return http.StatusUnauthorized, err.Error()
 	}
 	return s.accept(r, route, body, log)
