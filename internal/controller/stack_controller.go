@@ -104,8 +104,11 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 // from; a progress patch on the way moves it.
 func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha1.Stack) (string, ctrl.Result) {
 	// A Stack that was failing records its recovery even when the apply
-	// changes nothing, so Alerts can resolve the failure.
-	recovering := conditions.IsFalse(obj, v1alpha1.ReadyCondition)
+	// changes nothing, so Alerts can resolve the failure. Ready may have
+	// turned Unknown meanwhile (waiting for a dependency), so a last
+	// attempted revision that never applied counts as failing too.
+	recovering := conditions.IsFalse(obj, v1alpha1.ReadyCondition) ||
+		(obj.Status.LastAttemptedRevision != "" && obj.Status.LastAttemptedRevision != obj.Status.LastAppliedRevision)
 	src, f := r.source(ctx, obj)
 	if f != nil {
 		return r.fail(ctx, obj, f)

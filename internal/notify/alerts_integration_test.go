@@ -177,7 +177,7 @@ func TestBrokenCommitAlertsOnceAndTheFixResolves(t *testing.T) {
 	}
 	assertEpisode(t, ns, "slack", 1)
 
-	fixed := repo.push(t, configMapApp(ns, "two"))
+	fixed := repo.push(t, configMapApp(ns, "one")) // back to what is applied: the apply changes nothing
 	requestReconcile(t, src)
 	got = waitRequests(t, slack, 2)
 	if c := attachmentColor(got[1]); c != "#2eb886" || !strings.Contains(string(got[1].Body), "recovered") {
@@ -472,5 +472,47 @@ func TestSecretValuesOfARenderNeverReachAMessage(t *testing.T) {
 				t.Errorf("a message holds the Secret's value (%q): %s", form, r.Body)
 			}
 		}
+	}
+}
+
+// A failing Stack that waits for a dependency before it recovers (Ready
+// turns Unknown meanwhile) and whose fix changes nothing in the cluster
+// (a revert) still sends its resolved message: the shape of the demo.
+func TestRevertAfterWaitingForADependencyResolves(t *testing.T) {
+	ns := newNamespace(t)
+	repo := newFleetRepo(t)
+	files := configMapApp(ns, "one")
+	files["base/kustomization.yaml"] = "resources:\n- cm.yaml\n"
+	files["base/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  namespace: " + ns + "\n"
+	good := repo.push(t, files)
+	sink := newStandIn(t, slackFormat)
+	create(t,
+		secret(ns, "slack", map[string]string{"address": sink.URL(testHookPath)}),
+		provider(ns, "slack", "slack", "", "slack"),
+		alert(ns, "slack", "slack", "error", v1alpha1.EventSourceReference{Kind: "Stack", Name: "*"}),
+	)
+	src := gitRepository(ns, repo.root.FileURL("fleet"), time.Hour)
+	create(t, src)
+	waitReady(t, src, func() error { return artifactAt(src, good) })
+	base, apps := stack(ns), stack(ns)
+	base.Name, base.Spec.Path = "base", "base"
+	apps.Spec.DependsOn = []v1alpha1.DependencyReference{{Name: "base"}}
+	create(t, base, apps)
+	waitReady(t, apps, func() error {
+		if apps.Status.LastAppliedRevision != good {
+			return fmt.Errorf("at %q", apps.Status.LastAppliedRevision)
+		}
+		return readyCondition(apps.Status.Conditions)
+	})
+
+	repo.push(t, map[string]string{"apps/kustomization.yaml": "resources:\n- cm.yaml\n- missing.yaml\n"})
+	requestReconcile(t, src)
+	waitRequests(t, sink, 1)
+	repo.wd.Git(t, "revert", "--no-edit", "HEAD")
+	repo.wd.Push(t, "main")
+	requestReconcile(t, src)
+	got := waitRequests(t, sink, 2)
+	if c := attachmentColor(got[1]); c != "#2eb886" {
+		t.Errorf("second message has colour %s, want the resolved one: %s", c, got[1].Body)
 	}
 }
