@@ -218,9 +218,9 @@ func (f *fleet) waitMessages(ctx context.Context, s *slackSink, kind string) err
 	ctx, cancel := context.WithTimeout(ctx, f.o.Wait)
 	defer cancel()
 	for {
-		missing := s.missing(f.clusters, kind)
+		missing, total := s.missing(f.clusters, kind)
 		if len(missing) == 0 {
-			f.o.Report.Step("✔ one %s message from each cluster, and no more", kind)
+			f.o.Report.Step("✔ a %s message from each cluster (%d in all)", kind, total)
 			return nil
 		}
 		f.o.Report.Waiting("waiting for the %s message of %s", kind, strings.Join(missing, ", "))
@@ -278,11 +278,11 @@ func (s *slackSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// missing names the clusters that sent no message of kind yet.
-func (s *slackSink) missing(clusters []*cluster, kind string) []string {
+// missing names the clusters that sent no message of kind yet; total
+// counts the messages of kind from every cluster.
+func (s *slackSink) missing(clusters []*cluster, kind string) (out []string, total int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
 	for _, c := range clusters {
 		n := 0
 		for _, k := range s.kind[c.name] {
@@ -293,8 +293,9 @@ func (s *slackSink) missing(clusters []*cluster, kind string) []string {
 		if n == 0 {
 			out = append(out, c.name)
 		}
+		total += n
 	}
-	return out
+	return out, total
 }
 
 // freeLoopbackAddr returns a loopback address with a port free right now,

@@ -103,14 +103,17 @@ func assertDemoScript(t *testing.T, text string) {
 		`staging        ConfigMap hello/hello-config: GREETING="hello from staging"`,
 		`prod-us-east   ConfigMap hello/hello-config: GREETING="hello from prod-us-east"`,
 		`prod-eu-west   ConfigMap hello/hello-config: GREETING="hello from prod-eu-west"`,
+		"✔ a signed push webhook reached the Receivers of staging, prod-us-east, prod-eu-west",
+		"✔ a failure message from each cluster (3 in all)",
+		"✔ a resolved message from each cluster (3 in all)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
 		}
 	}
 	assertFleetTable(t, text)
-	if n := strings.Count(text, "✔ 3 clusters at "); n != 2 {
-		t.Errorf("the fleet converged %d times, want 2 (first commit, then the rollout):\n%s", n, text)
+	if n := strings.Count(text, "✔ 3 clusters at "); n != 3 {
+		t.Errorf("the fleet converged %d times, want 3 (first commit, the rollout, the fix of the broken commit):\n%s", n, text)
 	}
 }
 
