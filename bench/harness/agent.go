@@ -54,7 +54,7 @@ func StartAgent(binary, kubeconfig, dir string, extra ...string) (*Agent, error)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := append([]string{"agent",
 		"--kubeconfig", kubeconfig, "--data-dir", filepath.Join(dir, "data"),
-		"--metrics-addr", addr, "--health-addr", "0", "--log-format", "json"}, extra...)
+		"--metrics-addr", addr, "--health-addr", "0", "--webhook-addr", "0", "--log-format", "json"}, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {

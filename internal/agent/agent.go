@@ -29,6 +29,7 @@ import (
 	"github.com/flotilla-io/flotilla/internal/controller"
 	"github.com/flotilla-io/flotilla/internal/drift"
 	"github.com/flotilla-io/flotilla/internal/metrics"
+	"github.com/flotilla-io/flotilla/internal/notify"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
 )
 
@@ -62,6 +63,11 @@ type Options struct {
 	// Apply are the apply engine's options (field manager, concurrency,
 	// health poll interval).
 	Apply apply.Options
+	// WebhookAddr serves Receivers' webhooks; "0" disables. With
+	// WebhookCertFile and WebhookKeyFile it serves TLS.
+	WebhookAddr, WebhookCertFile, WebhookKeyFile string
+	// Notify are the alert engine's options (queue, retries, backoff).
+	Notify notify.Options
 }
 
 // DefaultOptions returns the options of a plain `flotilla agent`.
@@ -76,6 +82,8 @@ func DefaultOptions() Options {
 		KubeAPIQPS:              50,
 		KubeAPIBurst:            300,
 		Apply:                   apply.DefaultOptions(),
+		WebhookAddr:             DefaultWebhookAddr,
+		Notify:                  notify.DefaultOptions(),
 	}
 }
 
@@ -173,6 +181,8 @@ type Controllers struct {
 	// ImageRepository and ImagePolicy scan registries and choose tags.
 	ImageRepository *controller.ImageRepositoryReconciler
 	ImagePolicy     *controller.ImagePolicyReconciler
+	// Notify are the alert engine and the webhook server.
+	Notify *Notifications
 }
 
 // SetupControllers registers every reconciler and the drift watch with mgr.
@@ -182,7 +192,11 @@ type Controllers struct {
 func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prometheus.Registerer) (*Controllers, error) {
 	rec := metrics.NewRecorder(reg)
 	store := artifact.NewStore(opts.DataDir)
-	recorder := mgr.GetEventRecorder("flotilla-agent")
+	notifications, err := setupNotifications(mgr, opts, reg)
+	if err != nil {
+		return nil, err
+	}
+	recorder := notifications.Recorder(mgr, mgr.GetEventRecorder("flotilla-agent"))
 	git := &controller.GitRepositoryReconciler{
 		Client:   mgr.GetClient(),
 		Store:    store,
@@ -217,7 +231,7 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 	if err != nil {
 		return nil, err
 	}
-	c := &Controllers{Git: git, Stack: stack, ImageUpdate: imageUpdate}
+	c := &Controllers{Git: git, Stack: stack, ImageUpdate: imageUpdate, Notify: notifications}
 	if err := setupImageControllers(mgr, opts, rec, recorder, c); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ func NewAgentCommand(s Streams) *cobra.Command {
 	f.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "requests per second to the API server")
 	f.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "burst of requests to the API server")
 	f.DurationVar(&o.DriftSafetyInterval, "drift-safety-interval", o.DriftSafetyInterval, "longest time a Stack with nothing to do goes without a full re-apply")
+	f.StringVar(&o.WebhookAddr, "webhook-addr", o.WebhookAddr, `address of the Receivers' webhook server ("0" disables)`)
+	f.StringVar(&o.WebhookCertFile, "webhook-tls-cert", "", "PEM certificate of the webhook server; with --webhook-tls-key it serves TLS")
+	f.StringVar(&o.WebhookKeyFile, "webhook-tls-key", "", "PEM private key of the webhook server")
 	f.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info or error")
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or console")
 	return cmd

@@ -50,8 +50,8 @@ func TestBootstrapFullLoop(t *testing.T) {
 	if lc := st.Status.LastChange; lc == nil || lc.Created != 0 || lc.Configured != 0 {
 		t.Errorf("the root Stack's apply changed what bootstrap applied: %+v", lc)
 	}
-	if got := len(st.Status.Inventory); got != 12 {
-		t.Errorf("the root Stack's inventory holds %d objects, want the 10 install objects, the GitRepository and itself", got)
+	if got := len(st.Status.Inventory); got != 15 {
+		t.Errorf("the root Stack's inventory holds %d objects, want the 13 install objects, the GitRepository and itself", got)
 	}
 	o := &BootstrapOptions{Bootstrap: b}
 	before := resourceVersions(t, env.Client, syncAndInstalled(t, o))

@@ -71,6 +71,8 @@ type GetEntry struct {
 	Suspended bool `json:"suspended"`
 	// Revision is the applied revision (Stack) or the artifact's (source), in full.
 	Revision string `json:"revision"`
+	// Path is a Receiver's webhook path, to give the sender.
+	Path string `json:"path,omitempty"`
 	// Created is the object's creation time, in UTC.
 	Created time.Time `json:"created"`
 }
@@ -79,7 +81,7 @@ type GetEntry struct {
 func NewGetCommand(s Streams) *cobra.Command {
 	o := &GetOptions{Output: OutputTable, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "get sources|stacks|images [NAME]",
+		Use:   "get sources|stacks|images|providers|alerts|receivers [NAME]",
 		Short: "Show the state of sources or Stacks, across one cluster or many",
 		Long: "Show whether sources or Stacks are Ready, which revision they run and why not.\n" +
 			"With --context a,b or --all-contexts the rows of every cluster are in one table,\n" +
@@ -337,7 +339,7 @@ func getEntry(cluster string, kind objectKind, obj client.Object) GetEntry {
 	st := stateOf(obj)
 	e := GetEntry{
 		Cluster: cluster, Kind: kind.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName(),
-		Ready: string(metav1.ConditionUnknown), Suspended: st.Suspended, Revision: st.Revision,
+		Ready: string(metav1.ConditionUnknown), Suspended: st.Suspended, Revision: st.Revision, Path: st.Path,
 		Created: obj.GetCreationTimestamp().UTC(),
 	}
 	if st.Ready != nil {
@@ -366,7 +368,7 @@ type getColumns struct{ Cluster, Namespace bool }
 
 func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, now time.Time) error {
 	t := newTable(w)
-	header := []string{"NAME", p.paint(sameWidthCode, "READY"), "SUSPENDED", "REVISION", "AGE", "MESSAGE"}
+	header := []string{"NAME", p.paint(sameWidthCode, "READY"), "SUSPENDED", revisionHeader(entries), "AGE", "MESSAGE"}
 	if cols.Namespace {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
@@ -375,7 +377,7 @@ func printGetTable(w io.Writer, p palette, entries []GetEntry, cols getColumns, 
 	}
 	fmt.Fprintln(t, strings.Join(header, "\t"))
 	for _, e := range entries {
-		row := []string{cell(e.Name), readyCell(p, e.Ready), fmt.Sprint(e.Suspended), cell(shortRevision(e.Revision)),
+		row := []string{cell(e.Name), readyCell(p, e.Ready), fmt.Sprint(e.Suspended), cell(revisionCell(e)),
 			formatAge(now.Sub(e.Created)), truncate(cell(tableMessage(e)), maxMessageWidth)}
 		if cols.Namespace {
 			row = append([]string{cell(e.Namespace)}, row...)
@@ -460,7 +462,7 @@ func objectKinds() []objectKind {
 			newObject: func() client.Object { return &v1alpha1.Stack{} },
 			newList:   func() client.ObjectList { return &v1alpha1.StackList{} },
 		},
-	}, imageKinds()...)
+	}, append(imageKinds(), notifyKinds()...)...)
 }
 
 // kindArgs are the words of every kind, for completion and help.
@@ -499,6 +501,8 @@ type objectState struct {
 	Revision string
 	// LastHandled is status.lastHandledReconcileAt.
 	LastHandled string
+	// Path is a Receiver's webhook path.
+	Path string
 }
 
 // stateOf reads the state of a Stack or a GitRepository; any other object
@@ -518,7 +522,10 @@ func stateOf(obj client.Object) objectState {
 			st.Revision = o.Status.Artifact.Revision
 		}
 	default:
-		conds, _ = imageState(obj, &st)
+		var ok bool
+		if conds, ok = imageState(obj, &st); !ok {
+			st, conds = notifyState(obj, st)
+		}
 	}
 	st.Ready = meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
 	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)

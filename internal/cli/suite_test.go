@@ -48,6 +48,7 @@ func startAgent(t *testing.T, namespace string) {
 	opts := agent.DefaultOptions()
 	opts.DataDir = t.TempDir()
 	opts.Apply.Poll = 200 * time.Millisecond
+	opts.WebhookAddr = "0" // tests start several managers side by side
 	if _, err := agent.SetupControllers(mgr, cfg, opts, prometheus.NewRegistry()); err != nil {
 		t.Fatal(err)
 	}

@@ -106,6 +106,12 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 // ends the reconcile, or nil. base is the status the final patch is computed
 // from; a progress patch on the way moves it.
 func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha1.Stack) (string, ctrl.Result) {
+	// A Stack that was failing records its recovery even when the apply
+	// changes nothing, so Alerts can resolve the failure. Ready may have
+	// turned Unknown meanwhile (waiting for a dependency), so a last
+	// attempted revision that never applied counts as failing too.
+	recovering := conditions.IsFalse(obj, v1alpha1.ReadyCondition) ||
+		(obj.Status.LastAttemptedRevision != "" && obj.Status.LastAttemptedRevision != obj.Status.LastAppliedRevision)
 	src, f := r.source(ctx, obj)
 	if f != nil {
 		return r.fail(ctx, obj, f)
@@ -150,7 +156,7 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 	obj.Status.LastAppliedRevision = src.Revision
 	msg := fmt.Sprintf("applied revision %s: %s", src.Revision, summary(obj.Status.LastChange))
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded, msg)
-	if changes.Count(apply.Unchanged) != len(changes.Changes) && len(changes.Changes) > 0 {
+	if recovering || (changes.Count(apply.Unchanged) != len(changes.Changes) && len(changes.Changes) > 0) {
 		r.Events.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Apply", "%s", msg)
 	}
 	return metrics.ResultSuccess, ctrl.Result{RequeueAfter: jitter(obj.Spec.Interval.Duration)}

@@ -28,6 +28,9 @@ func RunControllers(cfg *rest.Config, opts agent.Options, reg prometheus.Registe
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.WebhookAddr == agent.DefaultWebhookAddr {
+		opts.WebhookAddr = "127.0.0.1:0" // test processes run side by side: never the fixed port
+	}
 	controllers, err := agent.SetupControllers(mgr, cfg, opts, reg)
 	if err != nil {
 		return nil, nil, err

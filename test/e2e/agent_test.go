@@ -192,6 +192,7 @@ func startAgent(t *testing.T, extraArgs ...string) *agentProcess {
 		"--data-dir", a.dataDir,
 		"--metrics-addr", a.metricsAddr,
 		"--health-addr", a.healthAddr,
+		"--webhook-addr", "127.0.0.1:0",
 		"--log-format", "json"}, extraArgs...)
 	cmd := exec.Command(flotillaBin, args...)
 	a.cmd = cmd

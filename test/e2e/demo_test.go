@@ -108,6 +108,9 @@ func assertDemoScript(t *testing.T, text string) {
 		"staging        Secret hello/db-credentials: password decrypted",
 		"-  password: '<masked: changed, before>'",
 		"+  password: '<masked: changed, after>'",
+		"✔ a signed push webhook reached the Receivers of staging, prod-us-east, prod-eu-west",
+		"✔ a failure message from each cluster (3 in all)",
+		"✔ a resolved message from each cluster (3 in all)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
@@ -120,8 +123,8 @@ func assertDemoScript(t *testing.T, text string) {
 		}
 	}
 	assertFleetTable(t, text)
-	if n := strings.Count(text, "✔ 3 clusters at "); n != 2 {
-		t.Errorf("the fleet converged %d times, want 2 (first commit, then the rollout):\n%s", n, text)
+	if n := strings.Count(text, "✔ 3 clusters at "); n != 3 {
+		t.Errorf("the fleet converged %d times, want 3 (first commit, the rollout, the fix of the broken commit):\n%s", n, text)
 	}
 }
 

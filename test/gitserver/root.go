@@ -1,6 +1,7 @@
 package gitserver
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -36,4 +37,14 @@ func (r *Root) InitBare(t testing.TB, name string) string {
 	p := r.Path(name)
 	mustGit(t, r.Dir, t.TempDir(), "init", "--quiet", "--bare", "--initial-branch=main", p)
 	return p
+}
+
+// SetHook installs script as the Git hook named hook (post-receive, for
+// example) of the bare repository "<name>.git"; pushes run it as Git does.
+func (r *Root) SetHook(t testing.TB, name, hook, script string) {
+	t.Helper()
+	p := filepath.Join(r.Path(name), "hooks", hook)
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

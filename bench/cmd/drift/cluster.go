@@ -107,6 +107,7 @@ func (c *cluster) startAgent(safety time.Duration) (*agentProcess, error) {
 	opts := agent.DefaultOptions()
 	opts.DataDir = filepath.Join(c.dir, "agent")
 	opts.DriftSafetyInterval = safety
+	opts.WebhookAddr = "0" // a run starts two managers; neither serves webhooks
 	ctrls, err := agent.SetupControllers(mgr, cfg, opts, c.registry)
 	if err != nil {
 		return nil, err
