@@ -12,6 +12,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/bootstrap"
+	"github.com/flotilla-io/flotilla/internal/install"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
@@ -50,8 +51,12 @@ func TestBootstrapFullLoop(t *testing.T) {
 	if lc := st.Status.LastChange; lc == nil || lc.Created != 0 || lc.Configured != 0 {
 		t.Errorf("the root Stack's apply changed what bootstrap applied: %+v", lc)
 	}
-	if got := len(st.Status.Inventory); got != 15 {
-		t.Errorf("the root Stack's inventory holds %d objects, want the 13 install objects, the GitRepository and itself", got)
+	installed, err := install.Objects(b.Install)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(st.Status.Inventory), len(installed)+2; got != want {
+		t.Errorf("the root Stack's inventory holds %d objects, want the %d install objects, the GitRepository and itself", got, len(installed))
 	}
 	o := &BootstrapOptions{Bootstrap: b}
 	before := resourceVersions(t, env.Client, syncAndInstalled(t, o))

@@ -41,7 +41,7 @@ func TestCompletionOfNames(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"kinds", []string{"reconcile", ""}, []string{"source", "sources", "stack", "stacks", "provider", "providers", "alert", "alerts", "receiver", "receivers"}},
+		{"kinds", []string{"reconcile", ""}, []string{"source", "sources", "stack", "stacks", "imagerepository", "imagerepositories", "imagepolicy", "imagepolicies", "imageupdate", "imageupdates", "provider", "providers", "alert", "alerts", "receiver", "receivers"}},
 		{"kinds by prefix", []string{"get", "st"}, []string{"stack", "stacks"}},
 		{"reconcile stack", []string{"reconcile", "stack", ""}, []string{"apps", "apps-canary", "infra"}},
 		{"by prefix", []string{"suspend", "stack", "apps"}, []string{"apps", "apps-canary"}},
