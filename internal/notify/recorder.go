@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
+
+	"github.com/flotilla-io/flotilla/internal/conditions"
 )
 
 // Sink takes events for Alerts. It must not block: it is called on the
@@ -31,10 +33,17 @@ func NewRecorder(inner events.EventRecorder, sink Sink, scheme *runtime.Scheme) 
 	return &Recorder{inner: inner, sink: sink, scheme: scheme, now: time.Now}
 }
 
+// MaxEventNote is the longest note the events API stores (events.k8s.io
+// refuses a longer one, and the event is lost without a word); longer
+// notes are cut to fit, saying how much was left out. Alerts get the whole
+// message, within the condition limit.
+const MaxEventNote = 1024
+
 // Eventf implements events.EventRecorder.
 func (r *Recorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
-	r.inner.Eventf(regarding, related, eventtype, reason, action, note, args...)
-	ev, err := NewEvent(r.scheme, regarding, eventtype, reason, fmt.Sprintf(note, args...), r.now())
+	msg := fmt.Sprintf(note, args...)
+	r.inner.Eventf(regarding, related, eventtype, reason, action, "%s", conditions.Truncate(msg, MaxEventNote))
+	ev, err := NewEvent(r.scheme, regarding, eventtype, reason, conditions.Truncate(msg, conditions.MaxMessageLength), r.now())
 	if err != nil {
 		return // not a kind Alerts can select
 	}
