@@ -84,7 +84,7 @@ BENCH_SMOKE_HEADLINES ?= $(HOME)/.cache/flotilla/bench/smoke-headlines
 .PHONY: bench
 bench: ## Run every benchmark at full size (about 25 min on 2 CPUs, 12 GiB of RAM free); print the summary and rewrite BENCHMARKS.md.
 	rm -rf "$(BENCH_HEADLINES)"
-	$(MAKE) bench-apply bench-fleet bench-drift bench-plan bench-node bench-imagescan
+	$(MAKE) bench-apply bench-fleet bench-drift bench-plan bench-node bench-imagescan bench-imagedelay
 	go run ./bench/cmd/summary -dir "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-drift
@@ -99,6 +99,7 @@ bench-smoke: ## Run every benchmark at tiny sizes (a few minutes) and print the 
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/plan -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/imagescan -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/imagedelay -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/node -quick -headlines "$(BENCH_SMOKE_HEADLINES)"
 	go run ./bench/cmd/summary -dir "$(BENCH_SMOKE_HEADLINES)"
 
@@ -109,6 +110,10 @@ bench-plan: ## Measure flotilla plan on a 50-cluster fleet against the kustomize
 .PHONY: bench-imagescan
 bench-imagescan: ## Measure an ImageRepository scan of 10,000 tags from an in-process registry over TLS (under a minute); update the Image scan section of BENCHMARKS.md.
 	go run ./bench/cmd/imagescan -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
+
+.PHONY: bench-imagedelay
+bench-imagedelay: ## Measure the delay from a new image tag in a registry to the ImageUpdate's commit in Git, agent as its own process, scan interval 1s (under a minute); update the Image delay section of BENCHMARKS.md.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/imagedelay -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-fleet
 bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging from one Git repository (about 16 min; 50 clusters take 12 GiB of RAM); update the Fleet section of BENCHMARKS.md.
