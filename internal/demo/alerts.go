@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -109,7 +108,7 @@ func (f *fleet) setUpNotifications(ctx context.Context, s *slackSink) ([]hook, e
 				Type: v1alpha1.ProviderSlack, Channel: "#fleet", SecretRef: &v1alpha1.LocalObjectReference{Name: "demo-slack"}}},
 			&v1alpha1.Alert{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: alertName}, Spec: v1alpha1.AlertSpec{
 				ProviderRef: v1alpha1.LocalObjectReference{Name: "slack"}, EventSeverity: v1alpha1.EventSeverityError,
-				EventSources: []v1alpha1.EventSourceReference{{Kind: v1alpha1.StackKind, Name: "*"}},
+				EventSources: []v1alpha1.EventSourceReference{{Kind: v1alpha1.StackKind, Name: driftStackName}},
 				GroupBy:      []string{"revision"}, EventMetadata: map[string]string{"cluster": c.name}}},
 			&v1alpha1.Receiver{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: receiverName}, Spec: v1alpha1.ReceiverSpec{
 				Type: v1alpha1.ReceiverGitHub, Events: []string{"push"}, SecretRef: v1alpha1.LocalObjectReference{Name: "demo-webhook"},
@@ -208,9 +207,7 @@ func postSigned(ctx context.Context, h hook, body []byte) error {
 
 // annotate asks the cluster's GitRepository to fetch now, as rollOut does.
 func (f *fleet) annotate(ctx context.Context, c *cluster) {
-	src := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: sourceName}}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
-	_ = c.client.Patch(ctx, src, client.RawPatch(types.MergePatchType, []byte(patch)))
+	_ = requestFetch(ctx, c)
 }
 
 // waitMessages waits until the sink got a message of kind from every cluster.

@@ -32,6 +32,11 @@ func (f *fleet) bootstrap(ctx context.Context, c *cluster) error {
 	if err != nil {
 		return fmt.Errorf("bootstrapping %s: %w", c.name, err)
 	}
+	if c.node != nil {
+		if err := f.registrySecrets(ctx, c); err != nil {
+			return err
+		}
+	}
 	f.o.Report.Step("✔ bootstrapped %s: %d objects applied (agent, CRDs, RBAC, Secret, GitRepository %s, Stack %s -> ./%s)",
 		c.name, len(res.Changes.Changes), o.SourceName, o.StackName, o.Path)
 	return nil

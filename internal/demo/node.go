@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -25,7 +24,7 @@ import (
 // The example fleet's app, as Git names it, and where the demo serves it.
 const (
 	appImageName = "ghcr.io/flotilla-io/example-app"
-	appTag       = "v1"
+	appTag       = "v1.0.0"
 	appNamespace = "hello"
 	appName      = "hello"
 	stagingApps  = "apps/overlays/staging/kustomization.yaml"
@@ -63,19 +62,16 @@ func (f *fleet) buildImages(ctx context.Context, n *node.Cluster) (images, error
 	}
 	dir := filepath.Join(f.dir, "images")
 	v := version.Get().Version
-	agentBin, appBin := filepath.Join(dir, "flotilla"), filepath.Join(dir, "app")
+	agentBin, appBin := filepath.Join(dir, "flotilla"), filepath.Join(dir, "app-"+appTag)
 	ldflags := "-s -w -X github.com/flotilla-io/flotilla/internal/version.Version=" + v
 	if err := ociimage.BuildGo(ctx, root, "./cmd/flotilla", agentBin, ldflags, "linux", runtime.GOARCH); err != nil {
-		return images{}, err
-	}
-	if err := ociimage.BuildGo(ctx, root, "./examples/app", appBin, "-s -w -X main.version="+appTag, "linux", runtime.GOARCH); err != nil {
 		return images{}, err
 	}
 	agent, err := ociimage.AgentImage(agentBin, ociimage.BuildInfo{Version: v})
 	if err != nil {
 		return images{}, err
 	}
-	app, err := ociimage.AppImage(appBin, ociimage.BuildInfo{Version: appTag})
+	app, err := buildApp(ctx, root, appBin, appTag)
 	if err != nil {
 		return images{}, err
 	}
@@ -91,19 +87,6 @@ func (f *fleet) buildImages(ctx context.Context, n *node.Cluster) (images, error
 	}
 	f.o.Report.Step("✔ built the agent's and the app's images from this checkout and pushed them to the node's registry in %s: %s, %s", since(start), refs.agent, refs.app)
 	return refs, nil
-}
-
-// pointAtRegistry makes staging's overlay pull the app from the node's
-// registry: a kustomize images entry in the demo's copy of the fleet
-// (Git names the published image; this machine cannot reach it).
-func pointAtRegistry(work, registry string) error {
-	p := filepath.Join(work, filepath.FromSlash(stagingApps))
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return err
-	}
-	entry := fmt.Sprintf("# The demo pulls the app from its local registry.\nimages:\n  - name: %s\n    newName: %s/example-app\n", appImageName, registry)
-	return os.WriteFile(p, append(b, []byte(entry)...), 0o644)
 }
 
 // showWorkload waits until the app is Available on every cluster with a
@@ -135,7 +118,8 @@ func (f *fleet) waitAvailable(ctx context.Context, c *cluster) error {
 	for {
 		var d appsv1.Deployment
 		err := c.client.Get(ctx, key, &d)
-		if err == nil && d.Spec.Replicas != nil && d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.UpdatedReplicas == *d.Spec.Replicas {
+		if err == nil && d.Spec.Replicas != nil && d.Status.ObservedGeneration == d.Generation &&
+			d.Status.AvailableReplicas >= *d.Spec.Replicas && d.Status.UpdatedReplicas == *d.Spec.Replicas && d.Status.Replicas == *d.Spec.Replicas {
 			f.o.Report.Step("  ✔ %-14s Deployment %s Available: %d/%d Pods ready after %s", c.name, key, d.Status.AvailableReplicas, *d.Spec.Replicas, since(start))
 			return nil
 		}
@@ -164,6 +148,12 @@ func (f *fleet) showPods(ctx context.Context, c *cluster) error {
 // routes it from this machine too), retrying while kube-proxy programs the
 // Service's endpoints.
 func (f *fleet) showAnswer(ctx context.Context, c *cluster) error {
+	return f.showAnswerWith(ctx, c, "")
+}
+
+// showAnswerWith is showAnswer retrying until the answer contains want
+// (the version a rollout brings), while Pods of the old one still answer.
+func (f *fleet) showAnswerWith(ctx context.Context, c *cluster, want string) error {
 	var svc corev1.Service
 	if err := c.client.Get(ctx, client.ObjectKey{Namespace: appNamespace, Name: appName}, &svc); err != nil {
 		return err
@@ -173,6 +163,9 @@ func (f *fleet) showAnswer(ctx context.Context, c *cluster) error {
 	defer cancel()
 	for {
 		body, err := getJSON(ctx, url)
+		if err == nil && !strings.Contains(body, want) {
+			err = fmt.Errorf("answered %s, waiting for %s", body, want)
+		}
 		if err == nil {
 			f.o.Report.Step("  ✔ %-14s GET %s (Service %s/%s) -> %s", c.name, url, appNamespace, appName, body)
 			return nil

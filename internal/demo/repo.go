@@ -46,7 +46,7 @@ func newFleetRepo(ctx context.Context, dir, host string, customize func(work str
 			return nil, err
 		}
 	}
-	bare := filepath.Join(r.root, repoName+".git")
+	bare := r.bare()
 	steps := [][]string{{"init", "-q", "--bare", "-b", "main", bare}, {"init", "-q", "-b", "main", r.work}}
 	for _, args := range steps {
 		if _, err := r.git(ctx, "", args...); err != nil {
@@ -141,6 +141,21 @@ func (r *fleetRepo) commitAndPush(ctx context.Context, message string) (string, 
 		}
 	}
 	return r.git(ctx, r.work, "rev-parse", "HEAD")
+}
+
+// bare is the path of the served bare repository.
+func (r *fleetRepo) bare() string { return filepath.Join(r.root, repoName+".git") }
+
+// head returns the served repository's main.
+func (r *fleetRepo) head(ctx context.Context) (string, error) {
+	return r.git(ctx, r.bare(), "rev-parse", "main")
+}
+
+// pull makes the work tree the served main, after another writer (an
+// ImageUpdate) pushed to it.
+func (r *fleetRepo) pull(ctx context.Context) error {
+	_, err := r.git(ctx, r.work, "pull", "-q", "--ff-only", "origin", "main")
+	return err
 }
 
 // git runs the git CLI in dir, isolated from the user's configuration.

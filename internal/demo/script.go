@@ -37,7 +37,8 @@ const (
 	fleetTableTitle = "flotilla get stacks --all-contexts"
 )
 
-// script converges the fleet, reverts a hand edit and rolls out a commit.
+// script converges the fleet, reverts a hand edit, rolls out a commit and
+// follows a new image tag into Git and onto staging.
 func (f *fleet) script(ctx context.Context) error {
 	head, err := f.repo.git(ctx, f.repo.work, "rev-parse", "HEAD")
 	if err != nil {
@@ -55,6 +56,9 @@ func (f *fleet) script(ctx context.Context) error {
 		return err
 	}
 	if err := f.rollOut(ctx); err != nil {
+		return err
+	}
+	if err := f.followNewTag(ctx); err != nil {
 		return err
 	}
 	if err := f.showSecrets(ctx); err != nil {
@@ -189,19 +193,32 @@ func (f *fleet) rollOut(ctx context.Context) error {
 		return err
 	}
 	fmt.Fprintf(f.o.Out, "\nA commit to a shared base: %s %q (%s: + %s)\n", short(sha), commitMessage, commitFile, strings.TrimSpace(strings.TrimPrefix(commitNew, commitOld)))
-	now := time.Now().UTC().Format(time.RFC3339Nano)
-	for _, c := range f.clusters {
-		src := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: sourceName}}
-		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, now)
-		if err := c.client.Patch(ctx, src, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-			return fmt.Errorf("asking %s to fetch: %w", c.name, err)
-		}
+	if err := f.requestFetches(ctx); err != nil {
+		return err
 	}
 	f.o.Report.Step("✔ asked each cluster's GitRepository to fetch now (a webhook does this in production; otherwise its interval)")
 	if err := f.converge(ctx, sha, "rolling out"); err != nil {
 		return err
 	}
 	return f.showGreetings(ctx)
+}
+
+// requestFetches asks every cluster's GitRepository to fetch now.
+func (f *fleet) requestFetches(ctx context.Context) error {
+	for _, c := range f.clusters {
+		if err := requestFetch(ctx, c); err != nil {
+			return fmt.Errorf("asking %s to fetch: %w", c.name, err)
+		}
+	}
+	return nil
+}
+
+// requestFetch asks the cluster's GitRepository to fetch now, as a webhook
+// or `flotilla reconcile source` does.
+func requestFetch(ctx context.Context, c *cluster) error {
+	src := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: sourceName}}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
+	return c.client.Patch(ctx, src, client.RawPatch(types.MergePatchType, []byte(patch)))
 }
 
 // showGreetings reads the value the commit added on every cluster: one

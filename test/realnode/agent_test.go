@@ -85,6 +85,7 @@ func TestAgentOnARealNode(t *testing.T) {
 		{"an image that does not exist fails the Stack within its timeout", testMissingImage},
 		{"the agent restarted with an empty data directory converges without a storm", testRestartWithEmptyData},
 		{"two replicas with leader election: the leader deleted mid-reconcile, the other takes over", testLeaderFailover},
+		{"a tag pushed to the registry becomes a commit in Git and then the running version", testImageAutomation},
 		{"without cluster-admin, a Stack's ServiceAccount watches its objects and a hand edit is reverted", testLeastPrivilege},
 	}
 	for _, s := range steps {

@@ -26,6 +26,8 @@ var (
 	flotillaBin string
 	// agentImage and appImage are in the node's registry.
 	agentImage, appImage string
+	// buildDir holds the binaries the tests build.
+	buildDir string
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -63,6 +65,7 @@ func run(m *testing.M) int {
 // checkout, and pushes the agent's and the app's images to the node's
 // registry.
 func buildImages(ctx context.Context, dir string) error {
+	buildDir = dir
 	root := controlplane.ModuleRoot()
 	flotillaBin = filepath.Join(dir, "flotilla")
 	const version = "v0.0.0-realnode"
@@ -70,16 +73,12 @@ func buildImages(ctx context.Context, dir string) error {
 	if err := ociimage.BuildGo(ctx, root, "./cmd/flotilla", flotillaBin, ldflags, "linux", runtime.GOARCH); err != nil {
 		return err
 	}
-	appBin := filepath.Join(dir, "app")
-	if err := ociimage.BuildGo(ctx, root, "./examples/app", appBin, "-s -w -X main.version=v1", "linux", runtime.GOARCH); err != nil {
-		return err
-	}
 	info := ociimage.BuildInfo{Version: version}
 	agent, err := ociimage.AgentImage(flotillaBin, info)
 	if err != nil {
 		return err
 	}
-	app, err := ociimage.AppImage(appBin, ociimage.BuildInfo{Version: "v1"})
+	app, err := appImageOf(ctx, "v1")
 	if err != nil {
 		return err
 	}
@@ -91,4 +90,14 @@ func buildImages(ctx context.Context, dir string) error {
 		}
 	}
 	return nil
+}
+
+// appImageOf builds the example app from the checkout with its version set
+// to version, as an image.
+func appImageOf(ctx context.Context, version string) (v1.Image, error) {
+	bin := filepath.Join(buildDir, "app-"+version)
+	if err := ociimage.BuildGo(ctx, controlplane.ModuleRoot(), "./examples/app", bin, "-s -w -X main.version="+version, "linux", runtime.GOARCH); err != nil {
+		return nil, err
+	}
+	return ociimage.AppImage(bin, ociimage.BuildInfo{Version: version})
 }
