@@ -299,6 +299,14 @@ type AlertStatus struct {
 	// +optional
 	Episodes []AlertEpisode `json:"episodes,omitempty"`
 
+	// Pending are the messages decided but not yet delivered (or given up
+	// on). They are written with the episodes, removed once delivered, and
+	// sent again by the agent that leads after a restart, so a failure or
+	// resolved message is never lost between its decision and its delivery.
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	Pending []PendingMessage `json:"pending,omitempty"`
+
 	// LastDelivery is the outcome of the last message sent.
 	// +optional
 	LastDelivery *DeliveryStatus `json:"lastDelivery,omitempty"`
@@ -309,6 +317,34 @@ type AlertStatus struct {
 	FailedDeliveries int64 `json:"failedDeliveries,omitempty"`
 
 	ReconcileRequestStatus `json:",inline"`
+}
+
+// PendingMessage is a message of an Alert waiting for delivery.
+type PendingMessage struct {
+	// ID identifies the message among the Alert's pending ones.
+	ID string `json:"id"`
+	// Kind is failure, resolved or info.
+	Kind string `json:"kind"`
+	// Object is the object of the event, as Kind/namespace/name.
+	Object string `json:"object"`
+	// APIVersion is the object's group/version.
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+	// Objects are the objects of the episode, as Kind/namespace/name.
+	// +optional
+	Objects []string `json:"objects,omitempty"`
+	// Severity is info or error.
+	Severity string `json:"severity"`
+	// Reason is the event's reason.
+	Reason string `json:"reason"`
+	// Message is the event's text, redacted.
+	// +optional
+	Message string `json:"message,omitempty"`
+	// Revision is the source revision of the event.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Time is when the event was recorded.
+	Time metav1.Time `json:"time"`
 }
 
 // Alert sends the events of selected objects to a Provider: one message

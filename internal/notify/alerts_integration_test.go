@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -514,5 +516,71 @@ func TestRevertAfterWaitingForADependencyResolves(t *testing.T) {
 	got := waitRequests(t, sink, 2)
 	if c := attachmentColor(got[1]); c != "#2eb886" {
 		t.Errorf("second message has colour %s, want the resolved one: %s", c, got[1].Body)
+	}
+}
+
+// A message decided but not delivered when the agent stops (its Provider
+// was down) is sent by the next agent: none is lost, none is sent twice.
+func TestUndeliveredMessagesSurviveARestart(t *testing.T) {
+	ns := newNamespace(t)
+	sink := newStandIn(t, genericFormat)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	create(t,
+		provider(ns, "sink", "generic", down.URL+"/events", ""),
+		alert(ns, "widgets", "sink", "error", v1alpha1.EventSourceReference{Kind: "Widget", Name: "w"}),
+	)
+	ev := notify.Event{Object: notify.ObjectRef{Kind: "Widget", Namespace: ns, Name: "w"}, Severity: notify.SeverityError,
+		Reason: "Broken", Message: "widget w is broken", Time: time.Now()}
+
+	o := fastRetries()
+	o.Attempts, o.Backoff, o.MaxBackoff = 1000, 50*time.Millisecond, 50*time.Millisecond // retrying until stopped
+	first := notify.NewEngine(env.Client, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = first.Start(ctx) }()
+	first.Enqueue(ev)
+	var a v1alpha1.Alert
+	eventually(t, "the failure message pending in the Alert's status", func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "widgets"}, &a); err != nil {
+			return err
+		}
+		if len(a.Status.Pending) != 1 || a.Status.Pending[0].Kind != notify.KindFailure {
+			return fmt.Errorf("pending = %+v", a.Status.Pending)
+		}
+		return nil
+	})
+	cancel()
+	<-done
+
+	// The Provider is fixed while no agent runs; the next one delivers.
+	var p v1alpha1.Provider
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "sink"}, &p); err != nil {
+		t.Fatal(err)
+	}
+	p.Spec.Address = sink.URL("/events")
+	if err := env.Client.Update(context.Background(), &p); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := runEngine(t)
+	got := waitRequests(t, sink, 1)
+	if got[0].Payload["kind"] != notify.KindFailure || !strings.Contains(fmt.Sprint(got[0].Payload), "widget w is broken") {
+		t.Errorf("the resumed message is %v", got[0].Payload)
+	}
+	eventually(t, "no pending message left", func() error {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "widgets"}, &a); err != nil {
+			return err
+		}
+		if len(a.Status.Pending) != 0 {
+			return fmt.Errorf("pending = %+v", a.Status.Pending)
+		}
+		return nil
+	})
+	second.Enqueue(ev) // a retry of the same failure: nothing more
+	time.Sleep(500 * time.Millisecond)
+	if n := len(sink.requests()); n != 1 {
+		t.Errorf("%d messages, want 1", n)
 	}
 }

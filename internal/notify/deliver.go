@@ -30,6 +30,7 @@ func (e *Engine) deliver(ctx context.Context, d delivery) {
 	n, err := e.notifier(ctx, &alert)
 	if errors.Is(err, errProviderSuspended) {
 		e.opts.Metrics.Delivery(d.alert.Namespace, d.alert.Name, metrics.DeliveryDropped)
+		e.delivered(ctx, d)
 		return
 	}
 	attempts := 0
@@ -40,12 +41,13 @@ func (e *Engine) deliver(ctx context.Context, d delivery) {
 		}
 		if attempts < e.opts.Attempts {
 			if !sleep(ctx, e.backoff(attempts)) {
-				return
+				return // stopping: the message stays pending for the next leader
 			}
 			err = nil
 		}
 	}
 	e.record(ctx, &alert, attempts, err)
+	e.delivered(ctx, d)
 }
 
 // backoff is the wait after attempt n (1-based): Backoff doubled n-1

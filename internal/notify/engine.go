@@ -52,6 +52,11 @@ type Engine struct {
 	mu     sync.Mutex
 	queues map[types.NamespacedName]chan delivery
 	ctx    context.Context
+
+	// statusMu orders the writes of status.episodes and status.pending;
+	// pending mirrors each Alert's status.pending (by UID).
+	statusMu sync.Mutex
+	pending  map[types.UID][]v1alpha1.PendingMessage
 }
 
 var (
@@ -63,6 +68,10 @@ var (
 type delivery struct {
 	alert types.NamespacedName
 	msg   Message
+	// uid and id name the message in the Alert's status.pending; id is
+	// empty for a message that is not recorded there (info).
+	uid types.UID
+	id  string
 }
 
 // NewEngine returns an Engine that reads Alerts and Providers through c
@@ -87,6 +96,7 @@ func NewEngine(c client.Client, opts Options) *Engine {
 	return &Engine{
 		client: c, opts: opts, events: make(chan Event, opts.QueueSize),
 		episodes: map[types.UID][]v1alpha1.AlertEpisode{}, queues: map[types.NamespacedName]chan delivery{},
+		pending: map[types.UID][]v1alpha1.PendingMessage{},
 	}
 }
 
@@ -105,6 +115,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	e.ctx = ctx
 	e.mu.Unlock()
+	e.resume(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -128,6 +139,9 @@ func (e *Engine) handle(ctx context.Context, ev Event) {
 		e.apply(ctx, &alerts.Items[i], ev)
 	}
 	maps.DeleteFunc(e.episodes, func(uid types.UID, _ []v1alpha1.AlertEpisode) bool { return !live[uid] })
+	e.statusMu.Lock()
+	maps.DeleteFunc(e.pending, func(uid types.UID, _ []v1alpha1.PendingMessage) bool { return !live[uid] })
+	e.statusMu.Unlock()
 }
 
 // apply runs one event through one Alert.
@@ -147,27 +161,45 @@ func (e *Engine) apply(ctx context.Context, alert *v1alpha1.Alert, ev Event) {
 		old = alert.Status.Episodes
 	}
 	eps, msg := Decide(old, Policy{GroupBy: alert.Spec.GroupBy, Threshold: alert.Spec.Threshold}, ev, f.WantsInfo())
-	if !equality.Semantic.DeepEqual(old, eps) {
-		e.persist(ctx, alert, old, eps)
+	if msg != nil && msg.Kind == KindInfo && !f.Passes(ev) {
+		msg = nil
+	}
+	var d *delivery
+	if msg != nil {
+		msg.Metadata = maps.Clone(alert.Spec.EventMetadata)
+		d = &delivery{alert: client.ObjectKeyFromObject(alert), msg: *msg, uid: alert.UID}
+		if needsRecord(msg) {
+			d.id = newMessageID()
+		}
+	}
+	if !equality.Semantic.DeepEqual(old, eps) || (d != nil && d.id != "") {
+		e.persist(ctx, alert, old, eps, d)
 	}
 	e.episodes[alert.UID] = eps
-	if msg == nil || (msg.Kind == KindInfo && !f.Passes(ev)) {
-		return
+	if d != nil {
+		e.send(*d)
 	}
-	msg.Metadata = maps.Clone(alert.Spec.EventMetadata)
-	e.send(delivery{alert: client.ObjectKeyFromObject(alert), msg: *msg})
 }
 
-// persist writes the episodes to the Alert's status before the message
-// goes out, so a restart after the send does not send again.
-func (e *Engine) persist(ctx context.Context, alert *v1alpha1.Alert, old, eps []v1alpha1.AlertEpisode) {
-	before := &v1alpha1.Alert{ObjectMeta: alert.ObjectMeta}
-	before.Status.Episodes = old
-	after := before.DeepCopy()
-	after.Status.Episodes = slices.Clone(eps)
-	if err := e.client.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil {
-		e.opts.Log.Error(err, "recording the Alert's episodes", "alert", client.ObjectKeyFromObject(alert).String())
+// persist writes the episodes, and the message about to go out, to the
+// Alert's status before it goes out: a restart after the send does not
+// send it again, and a restart before its delivery sends it then.
+func (e *Engine) persist(ctx context.Context, alert *v1alpha1.Alert, old, eps []v1alpha1.AlertEpisode, d *delivery) {
+	e.statusMu.Lock()
+	if _, ok := e.pending[alert.UID]; !ok {
+		e.pending[alert.UID] = slices.Clone(alert.Status.Pending)
 	}
+	e.statusMu.Unlock()
+	e.writeStatus(ctx, client.ObjectKeyFromObject(alert), alert.UID, old, eps, func(p []v1alpha1.PendingMessage) []v1alpha1.PendingMessage {
+		if d == nil || d.id == "" {
+			return p
+		}
+		if len(p) >= maxPending {
+			e.opts.Log.Info("too many pending messages, the oldest is dropped", "alert", d.alert.String(), "dropped", p[0].Object)
+			p = p[1:]
+		}
+		return append(p, toPending(d.id, d.msg))
+	})
 }
 
 // send queues a message on its Alert's queue, so one Alert's messages go
