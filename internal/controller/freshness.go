@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
@@ -91,5 +92,19 @@ func readFresh(ctx context.Context, c client.Reader, w *writtenVersions, key typ
 	if err != nil {
 		return fmt.Errorf("reading %s as of this agent's last write to it: %w", key, err)
 	}
+	return nil
+}
+
+// patchStatus writes what changed in obj's status since before (status
+// returns an object's status) and records the written version; an object
+// deleted meanwhile is not an error. Every reconciler patches through it.
+func patchStatus[T client.Object, S any](ctx context.Context, c client.Client, w *writtenVersions, before, obj T, status func(T) S) error {
+	if equality.Semantic.DeepEqual(status(before), status(obj)) {
+		return nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	w.record(obj)
 	return nil
 }

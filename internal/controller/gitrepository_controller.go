@@ -11,7 +11,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -261,14 +260,7 @@ func finishStatus(obj *v1alpha1.GitRepository) {
 // with nothing new makes no write; the next reconcile reads it back (see
 // writtenVersions).
 func (r *GitRepositoryReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.GitRepository) error {
-	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return patchStatus(ctx, r.Client, &r.written, before, obj, func(o *v1alpha1.GitRepository) v1alpha1.GitRepositoryStatus { return o.Status })
 }
 
 func artifactKey(obj *v1alpha1.GitRepository) artifact.Key {

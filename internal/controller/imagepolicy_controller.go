@@ -283,14 +283,7 @@ func (r *ImagePolicyReconciler) fail(ctx context.Context, obj *v1alpha1.ImagePol
 
 // patchStatus writes status when it changed since before.
 func (r *ImagePolicyReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.ImagePolicy) error {
-	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return patchStatus(ctx, r.Client, &r.written, before, obj, func(o *v1alpha1.ImagePolicy) v1alpha1.ImagePolicyStatus { return o.Status })
 }
 
 // policyDigest identifies what decides the order: policy, filterTags and

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -262,14 +261,7 @@ func (r *ImageRepositoryReconciler) finalize(ctx context.Context, obj *v1alpha1.
 
 // patchStatus writes status when it changed since before.
 func (r *ImageRepositoryReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.ImageRepository) error {
-	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return patchStatus(ctx, r.Client, &r.written, before, obj, func(o *v1alpha1.ImageRepository) v1alpha1.ImageRepositoryStatus { return o.Status })
 }
 
 // tagKey is where an ImageRepository's tags are stored: its own UID, so

@@ -457,12 +457,5 @@ func (e *sourceNotFoundError) Error() string {
 
 // patchStatus writes status when it changed since before.
 func (r *ImageUpdateReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.ImageUpdate) error {
-	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return patchStatus(ctx, r.Client, &r.written, before, obj, func(o *v1alpha1.ImageUpdate) v1alpha1.ImageUpdateStatus { return o.Status })
 }

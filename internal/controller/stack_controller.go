@@ -9,7 +9,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -454,14 +453,7 @@ func inventorySample(inv []v1alpha1.InventoryEntry, n int) string {
 // patchStatus writes what changed since before; the next reconcile of obj
 // reads it back (see writtenVersions).
 func (r *StackReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.Stack) error {
-	if equality.Semantic.DeepEqual(before.Status, obj.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, obj, client.MergeFrom(before)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return patchStatus(ctx, r.Client, &r.written, before, obj, func(o *v1alpha1.Stack) v1alpha1.StackStatus { return o.Status })
 }
 
 // ensureFinalizer adds Flotilla's finalizer; it reports whether it did.
