@@ -47,7 +47,7 @@ demo: ## Run the fleet in a box: three local clusters converge from one Git repo
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs and the agent's RBAC from the Go markers.
 	$(CONTROLLER_GEN) object paths=./api/...
-	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=flotilla-agent paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
 
 .PHONY: verify-generate

@@ -10,7 +10,7 @@ tar -C "$root" --exclude=./.git --exclude=./bin -cf - . | tar -C "$tmp" -xf -
 rm -rf "$tmp/config/crd/bases" "$tmp/config/rbac"
 (cd "$tmp" &&
   $gen object paths=./api/... &&
-  $gen crd paths=./api/... output:crd:artifacts:config=config/crd/bases &&
+  $gen crd:allowDangerousTypes=true paths=./api/... output:crd:artifacts:config=config/crd/bases &&
   $gen rbac:roleName=flotilla-agent paths=./internal/controller/... output:rbac:artifacts:config=config/rbac)
 if ! diff -r "$root/api" "$tmp/api" || ! diff -r "$root/config/crd/bases" "$tmp/config/crd/bases" ||
   ! diff "$root/config/rbac/role.yaml" "$tmp/config/rbac/role.yaml"; then
