@@ -2,11 +2,14 @@ package controller_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -185,5 +188,35 @@ func TestStackDecryptionSecretMissingIsRetried(t *testing.T) {
 	waitStack(t, key, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, rev)
 	if got := secretValueIn(t, f.ns, "db", "password"); got != sopsMarker+"late" {
 		t.Errorf("password = %q", got)
+	}
+}
+
+// A Secret whose stringData holds a map or a number is refused by the API
+// server, which quotes the value in its error: every value of every Secret
+// in the render is masked in the message, whatever its type (#16, item 4).
+func TestStackSecretValuesOfAnyTypeNeverLeak(t *testing.T) {
+	marker := "leak-marker-" + rand.Text()[:12]
+	pin := "7" + strconv.Itoa(100000+int(time.Now().UnixNano()%800000))
+	f, rev := scenario(t, func(ns string) map[string]string {
+		return map[string]string{"app/secret.yaml": fmt.Sprintf(
+			"apiVersion: v1\nkind: Secret\nmetadata:\n  name: odd\n  namespace: %s\nstringData:\n  nested:\n    inner: %s\n  pin: %s\n", ns, marker, pin)}
+	})
+	key := createStack(t, f, "app", "app")
+	s := waitStackFailed(t, key, v1alpha1.ReasonValidationFailed, rev)
+	msg := stackReady(s).Message
+	if !strings.Contains(msg, "Secret") || !strings.Contains(msg, "odd") {
+		t.Errorf("the message must name the refused Secret: %q", msg)
+	}
+	surfaces, _ := stackSurfaces(t, f.ns, key)
+	for what, v := range surfaces {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, form := range []string{marker, pin, base64.StdEncoding.EncodeToString([]byte(marker))} {
+			if strings.Contains(string(b), form) {
+				t.Errorf("a Secret value (%q) leaks into the %s: %s", form, what, b)
+			}
+		}
 	}
 }

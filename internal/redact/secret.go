@@ -2,6 +2,8 @@ package redact
 
 import (
 	"encoding/base64"
+	"fmt"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -128,5 +130,44 @@ func (r *Redactor) AddSecrets(objs ...*unstructured.Unstructured) {
 		for _, v := range secretValues(u) {
 			r.Add(v)
 		}
+		// A value that is not a string (a map, a list, a number) is refused
+		// by the API server, whose error quotes it: its leaves are secret too.
+		for _, field := range []string{"data", "stringData"} {
+			m, _, _ := unstructured.NestedFieldNoCopy(u.Object, field)
+			if values, ok := m.(map[string]any); ok {
+				for _, v := range values {
+					r.Add(leaves(v)...)
+				}
+			}
+		}
 	}
+}
+
+// leaves are the scalar values inside v as text, maps and lists walked.
+// Booleans and nulls are left out: they are not secrets, and masking
+// "true" would blank ordinary words.
+func leaves(v any) []string {
+	switch v := v.(type) {
+	case map[string]any:
+		var out []string
+		for _, e := range v {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	case string:
+		return []string{v}
+	case int64:
+		return []string{strconv.FormatInt(v, 10)}
+	case float64:
+		return []string{strconv.FormatFloat(v, 'g', -1, 64), strconv.FormatFloat(v, 'f', -1, 64)}
+	case int, int32, uint64:
+		return []string{fmt.Sprint(v)}
+	}
+	return nil
 }

@@ -97,3 +97,24 @@ func TestMaskSecretPairOneSide(t *testing.T) {
 	}
 	assertNoValue(t, a)
 }
+
+func TestAddSecretsMasksValuesOfAnyType(t *testing.T) {
+	r := New()
+	r.AddSecrets(secret(nil, map[string]any{
+		"nested": map[string]any{"inner": plantedValue, "list": []any{"listed-value-9k"}},
+		"pin":    int64(7283319),
+		"ratio":  float64(0.125),
+		"flag":   true,
+	}))
+	msg := `.stringData.nested: expected string, got map[string]interface {}{"inner":"` + plantedValue +
+		`","list":["listed-value-9k"]}; .stringData.pin: got 7283319; ratio 0.125; flag true`
+	got := r.String(msg)
+	for _, leaked := range []string{plantedValue, "listed-value-9k", "7283319", "0.125"} {
+		if strings.Contains(got, leaked) {
+			t.Errorf("%q leaks: %s", leaked, got)
+		}
+	}
+	if !strings.Contains(got, "flag true") {
+		t.Errorf("booleans are not secrets and must not blank words: %s", got)
+	}
+}
