@@ -76,8 +76,11 @@
 // against the API server (the server-side dry-run does). It returns objects in
 // the order kustomize emits them, not in apply order.
 //
-// Kustomize cannot be interrupted and keeps global state, so builds run one
-// at a time; Build returns when ctx ends even while kustomize still runs, and
-// that run keeps the slot until it finishes. Kustomize prints deprecation
-// warnings to stderr.
+// Kustomize cannot be interrupted and keeps its OpenAPI schema in globals.
+// Builds run side by side, one per CPU and at least two at once (gate.go);
+// one whose kustomizations set `openapi:` runs alone and resets the schema
+// after itself, so a tenant's custom schema never changes another's merges.
+// Build returns when ctx ends even while kustomize still runs, and that run
+// keeps its slot until it finishes: a runaway build holds one slot, never
+// all. Kustomize prints deprecation warnings to stderr.
 package render

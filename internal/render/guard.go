@@ -34,6 +34,7 @@ type guard struct {
 	buildMetadata []string
 	objects       int       // objects in the resource files read so far
 	dec           Decryptor // nil: no decryption configured
+	openAPI       bool      // a kustomization sets openapi: (a process-global schema in kustomize)
 }
 
 func newGuard(ctx context.Context, t *tree, rootDir string) *guard {
@@ -99,6 +100,9 @@ func (g *guard) load(dir string, plugins bool) (*check, error) {
 	c := &check{g: g, dir: dir, file: file, plugins: plugins}
 	if err := c.k.Unmarshal(data); err != nil {
 		return nil, &Error{Path: file, Line: lineOf(err.Error()), Err: fmt.Errorf("%w: %v: fix the file", ErrInvalidKustomization, err)}
+	}
+	if len(c.k.OpenAPI) > 0 {
+		g.openAPI = true
 	}
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) == nil {

@@ -15,16 +15,10 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
 
 	"github.com/flotilla-io/flotilla/internal/redact"
 )
-
-// buildSlot serializes kustomize runs: kustomize keeps its OpenAPI schema in
-// package globals that concurrent builds race on
-// (https://github.com/kubernetes-sigs/kustomize/issues/4824); Flux's
-// kustomize-controller serializes its builds for the same reason. A channel
-// rather than a mutex, so that waiting for the slot honours ctx.
-var buildSlot = make(chan struct{}, 1)
 
 // kustomizeOptions are the only options Flotilla runs kustomize with: no
 // plugins but the builtins, hence no exec or container functions and no Helm;
@@ -40,14 +34,15 @@ func kustomizeOptions() *krusty.Options {
 	}
 }
 
-// runKustomize builds dir of fs. Kustomize cannot be interrupted: when ctx
-// ends first, Build returns at once and the abandoned run keeps the build
-// slot until it finishes, so at most one runaway build exists at a time.
-func runKustomize(ctx context.Context, fs filesys.FileSystem, dir string) (resmap.ResMap, error) {
-	select {
-	case buildSlot <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// runKustomize builds dir of fs under the build gate: shared, or alone when
+// the tree sets a custom OpenAPI schema (exclusive). Kustomize cannot be
+// interrupted: when ctx ends first, Build returns at once and the abandoned
+// run keeps its slot until it finishes, so a runaway build holds one slot
+// and the other Stacks build in the others.
+func runKustomize(ctx context.Context, fs filesys.FileSystem, dir string, exclusive bool) (resmap.ResMap, error) {
+	release, err := gate.acquire(ctx, exclusive)
+	if err != nil {
+		return nil, err
 	}
 	type result struct {
 		m   resmap.ResMap
@@ -55,12 +50,19 @@ func runKustomize(ctx context.Context, fs filesys.FileSystem, dir string) (resma
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer func() { <-buildSlot }()
+		defer release()
 		defer func() {
 			if p := recover(); p != nil {
 				done <- result{err: fmt.Errorf("kustomize panicked: %v", p)}
 			}
 		}()
+		if exclusive {
+			// kustomize keeps a custom schema after the build that set it, and
+			// a later build without openapi: would merge with it (lists
+			// replaced instead of merged): start and end with the default.
+			openapi.ResetOpenAPI()
+			defer openapi.ResetOpenAPI()
+		}
 		m, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fs, dir)
 		done <- result{m: m, err: err}
 	}()

@@ -132,7 +132,7 @@ func build(ctx context.Context, t *tree, o Options) ([]*unstructured.Unstructure
 	if err := t.writeOverlay(o, g.buildMetadata); err != nil {
 		return nil, err
 	}
-	m, err := runKustomize(ctx, t.fs, overlayDir)
+	m, err := runKustomize(ctx, t.fs, overlayDir, g.openAPI)
 	if err != nil {
 		return nil, kustomizeError(o.Path, err, g.redactor(o))
 	}
