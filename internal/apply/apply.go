@@ -62,6 +62,9 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		if err := m.validate(ctx, deferred); err != nil {
 			var ve *ValidationError
 			if errors.As(err, &ve) {
+				// The revision is refused: the CRDs and Namespaces written
+				// for its dry-run go back to what they were.
+				cs, ve.RolledBack = m.rollBack(ctx, cs, prereqs)
 				ve.Written = len(cs.Changes)
 			}
 			return cs, err

@@ -214,7 +214,10 @@ func TestApplyRefusesTheWholeSetWhenAnObjectIsInvalid(t *testing.T) {
 // Namespace exists, so the Namespace is written first. When its contents are
 // then refused, the Namespace is the only write, and the ChangeSet reports it
 // for the inventory.
-func TestApplyWritesOnlyTheNewNamespaceWhenItsContentsAreInvalid(t *testing.T) {
+// A new Namespace is written so that its contents can be dry-run; when they
+// are refused, the Namespace is deleted again: a refused revision leaves
+// nothing behind (#16, item 13).
+func TestApplyRollsBackTheNewNamespaceWhenItsContentsAreInvalid(t *testing.T) {
 	f := newFixture(t)
 	valid := f.load("web-stack.yaml", "GREETING", "hello")
 	invalid := f.load("service-invalid-port.yaml")
@@ -227,12 +230,18 @@ func TestApplyWritesOnlyTheNewNamespaceWhenItsContentsAreInvalid(t *testing.T) {
 	if failures[bad] == nil || len(failures) != 1 {
 		t.Fatalf("want a failure for %s alone, got %v", bad, err)
 	}
-	ns := "Namespace/" + f.Namespace
-	if diff := cmp.Diff(map[string]apply.Action{ns: apply.Created}, actions(cs)); diff != "" {
-		t.Errorf("actions (-want +got):\n%s", diff)
+	if len(cs.Changes) != 0 {
+		t.Errorf("a refused set reports changes: %v", actions(cs))
 	}
-	if diff := cmp.Diff([]string{"apply " + ns}, log.Writes()); diff != "" {
+	if !strings.Contains(err.Error(), "nothing was applied (the 1 CRDs and Namespaces the dry-run needed were rolled back)") {
+		t.Errorf("the message must say the Namespace was rolled back: %v", err)
+	}
+	ns := "Namespace/" + f.Namespace
+	if diff := cmp.Diff([]string{"apply " + ns, "delete " + ns}, log.Writes()); diff != "" {
 		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	if ok, terminating := f.exists(apply.MetadataOf(valid[0])); ok && !terminating {
+		t.Errorf("%s is still there after a refused apply", ns)
 	}
 	for _, m := range metadataOf(concat(valid[1:], invalid)) {
 		if ok, _ := f.exists(m); ok {
@@ -279,8 +288,8 @@ func TestApplyCreatesACRDBeforeItsCustomResource(t *testing.T) {
 }
 
 // The CRD has to be written before its resources can be dry-run, so a
-// resource that its schema refuses is found after the CRD is applied. The
-// ChangeSet reports the CRD, for the inventory.
+// resource that its schema refuses is found after the CRD is applied; the
+// CRD is then deleted again (#16, item 13).
 func TestApplyRefusesACustomResourceInvalidAgainstItsNewCRD(t *testing.T) {
 	f := newFixture(t)
 	f.createNamespace()
@@ -297,15 +306,55 @@ func TestApplyRefusesACustomResourceInvalidAgainstItsNewCRD(t *testing.T) {
 	if !strings.Contains(err.Error(), "spec.size") {
 		t.Errorf("message %q does not name spec.size", err)
 	}
-	crdKey := "CustomResourceDefinition/widgets." + f.Group
-	if diff := cmp.Diff(map[string]apply.Action{crdKey: apply.Created}, actions(cs)); diff != "" {
-		t.Errorf("actions (-want +got), the CRD was written:\n%s", diff)
+	if len(cs.Changes) != 0 {
+		t.Errorf("a refused set reports changes: %v", actions(cs))
 	}
-	if ok, _ := f.exists(apply.MetadataOf(crd[0])); !ok {
-		t.Errorf("%s does not exist, though the change set reports it created", crdKey)
+	crdKey := "CustomResourceDefinition/widgets." + f.Group
+	if ok, terminating := f.exists(apply.MetadataOf(crd[0])); ok && !terminating {
+		t.Errorf("%s is still there after a refused apply", crdKey)
 	}
 	if ok, _ := f.exists(apply.MetadataOf(cr[0])); ok {
 		t.Errorf("%s exists", key)
+	}
+}
+
+// A CRD that the refused revision changed gets its previous spec back.
+func TestApplyRestoresAChangedCRDWhenTheSetIsRefused(t *testing.T) {
+	f := newFixture(t)
+	f.createNamespace()
+	crd := f.load("widget-crd.yaml")
+	mustApply(t, f.manager("widgets"), crd)
+	before := f.get(apply.MetadataOf(crd[0]))
+
+	changed := crd[0].DeepCopy()
+	labels := changed.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels["revision"] = "two"
+	changed.SetLabels(labels)
+	versions, _, _ := unstructured.NestedSlice(changed.Object, "spec", "versions")
+	v0 := versions[0].(map[string]any)
+	v0["additionalPrinterColumns"] = []any{map[string]any{"name": "Size", "type": "integer", "jsonPath": ".spec.size"}}
+	_ = unstructured.SetNestedSlice(changed.Object, versions, "spec", "versions")
+	// A namespace of the set that does not exist yet makes the resources
+	// wait for the prerequisites, the CRD among them.
+	ns := f.Namespace + "-new"
+	newNS := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+	cr := f.load("widget-size-not-a-number.yaml")
+	cr[0].SetNamespace(ns)
+
+	_, err := f.manager("widgets").Apply(context.Background(), concat([]*unstructured.Unstructured{changed, newNS}, cr))
+	validationFailures(t, err)
+
+	after := f.get(apply.MetadataOf(crd[0]))
+	if after.GetLabels()["revision"] != "" {
+		t.Errorf("the CRD keeps the refused revision's label: %v", after.GetLabels())
+	}
+	wantVersions, _, _ := unstructured.NestedSlice(before.Object, "spec", "versions")
+	gotVersions, _, _ := unstructured.NestedSlice(after.Object, "spec", "versions")
+	if diff := cmp.Diff(wantVersions, gotVersions); diff != "" {
+		t.Errorf("the CRD's versions are not restored (-before +after):\n%s", diff)
 	}
 }
 

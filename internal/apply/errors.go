@@ -25,12 +25,18 @@ func (e *ObjectError) Error() string {
 // Unwrap returns the cause.
 func (e *ObjectError) Unwrap() error { return e.Err }
 
-// ValidationError lists every object the server-side dry-run refused. Of
-// the set, only the CRDs and Namespaces that other objects needed for their
-// own dry-run may have been written (Written counts them).
+// ValidationError lists every object the server-side dry-run refused.
+// Nothing of the set stays written: the CRDs and Namespaces that other
+// objects needed for their own dry-run are rolled back (RolledBack counts
+// them; Written those whose roll back failed).
 type ValidationError struct {
 	Failures []*ObjectError
-	Written  int
+	// Written counts the prerequisites still written: those whose roll
+	// back failed.
+	Written int
+	// RolledBack counts the prerequisites written for the dry-run and then
+	// put back as they were.
+	RolledBack int
 }
 
 // Error implements error.
@@ -41,8 +47,11 @@ func (e *ValidationError) Error() string {
 	}
 	sort.Strings(msgs)
 	applied := "nothing was applied"
-	if e.Written > 0 {
-		applied = fmt.Sprintf("nothing else was applied (only the %d CRDs and Namespaces the dry-run needed)", e.Written)
+	switch {
+	case e.Written > 0:
+		applied = fmt.Sprintf("nothing else was applied (only the %d CRDs and Namespaces the dry-run needed, which could not be rolled back)", e.Written)
+	case e.RolledBack > 0:
+		applied = fmt.Sprintf("nothing was applied (the %d CRDs and Namespaces the dry-run needed were rolled back)", e.RolledBack)
 	}
 	return fmt.Sprintf("server-side dry-run refused %d object(s), %s: %s", len(msgs), applied, strings.Join(msgs, "; "))
 }
