@@ -34,6 +34,9 @@ const (
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonSecretNotFound means a referenced Secret does not exist.
 	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonAccessDenied means the agent's settings refuse what the spec
+	// asks for (a file:// URL, a reference across namespaces).
+	ReasonAccessDenied = "AccessDenied"
 )
 
 // Annotations that users and the CLI set on Flotilla objects.

@@ -68,6 +68,9 @@ type Options struct {
 	WebhookAddr, WebhookCertFile, WebhookKeyFile string
 	// Notify are the alert engine's options (queue, retries, backoff).
 	Notify notify.Options
+	// AllowFileURLs lets GitRepositories use file:// URLs, which read the
+	// agent's own file system; off by default.
+	AllowFileURLs bool
 }
 
 // DefaultOptions returns the options of a plain `flotilla agent`.
@@ -203,6 +206,8 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 		CacheDir: filepath.Join(opts.DataDir, "git-cache"),
 		Events:   recorder,
 		Metrics:  rec,
+
+		AllowFileURLs: opts.AllowFileURLs,
 	}
 	if err := git.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return nil, fmt.Errorf("setting up the GitRepository controller: %w", err)

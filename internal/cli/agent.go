@@ -44,6 +44,7 @@ func NewAgentCommand(s Streams) *cobra.Command {
 	f.StringVar(&o.WebhookAddr, "webhook-addr", o.WebhookAddr, `address of the Receivers' webhook server ("0" disables)`)
 	f.StringVar(&o.WebhookCertFile, "webhook-tls-cert", "", "PEM certificate of the webhook server; with --webhook-tls-key it serves TLS")
 	f.StringVar(&o.WebhookKeyFile, "webhook-tls-key", "", "PEM private key of the webhook server")
+	f.BoolVar(&o.AllowFileURLs, "allow-file-urls", false, "accept GitRepositories with file:// URLs, which read the agent's own file system (single-tenant setups and tests)")
 	f.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info or error")
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or console")
 	return cmd

@@ -47,6 +47,7 @@ func startAgent(t *testing.T, namespace string) {
 	}
 	opts := agent.DefaultOptions()
 	opts.DataDir = t.TempDir()
+	opts.AllowFileURLs = true // the repositories are served from file:// URLs
 	opts.Apply.Poll = 200 * time.Millisecond
 	opts.WebhookAddr = "0" // tests start several managers side by side
 	if _, err := agent.SetupControllers(mgr, cfg, opts, prometheus.NewRegistry()); err != nil {

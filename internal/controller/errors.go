@@ -10,6 +10,10 @@ import (
 // secretError is a referenced Secret that does not exist.
 type secretError struct{ name string }
 
+// errFileURL refuses a file:// URL: it reads the agent's own file system,
+// where every tenant's artifacts and caches are.
+var errFileURL = errors.New("file:// URLs read the agent's own file system and are refused: serve the repository over https or ssh (an agent started with --allow-file-urls accepts them)")
+
 func (e *secretError) Error() string {
 	return "secret " + e.name + " not found: create it, or remove secretRef from the spec"
 }
@@ -31,6 +35,8 @@ func failureReason(err error) (reason string, stalled bool) {
 	switch {
 	case errors.As(err, &se):
 		return v1alpha1.ReasonSecretNotFound, false
+	case errors.Is(err, errFileURL):
+		return v1alpha1.ReasonAccessDenied, true
 	case errors.Is(err, git.ErrInvalidCredentials):
 		return v1alpha1.ReasonAuthenticationFailed, true
 	case errors.Is(err, git.ErrInvalidReference):

@@ -46,6 +46,8 @@ type GitRepositoryReconciler struct {
 	Events events.EventRecorder
 	// Metrics records reconcile outcomes; nil records nothing.
 	Metrics *metrics.Recorder
+	// AllowFileURLs accepts file:// URLs (tests, single-tenant setups).
+	AllowFileURLs bool
 
 	written writtenVersions
 }
@@ -137,6 +139,9 @@ func (r *GitRepositoryReconciler) reconcileSource(ctx context.Context, obj, base
 		} else {
 			base.Status = *obj.Status.DeepCopy()
 		}
+	}
+	if !r.AllowFileURLs && strings.HasPrefix(strings.ToLower(obj.Spec.URL), "file:") {
+		return r.fail(ctx, obj, errFileURL, redact.New())
 	}
 	creds, err := r.credentials(ctx, obj)
 	if err != nil {

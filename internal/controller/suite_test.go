@@ -95,6 +95,7 @@ func startManager(e *controlplane.Env) (func(), error) {
 	cfg.Wrap(requests.wrap)
 	opts := agent.DefaultOptions()
 	opts.DataDir = dir
+	opts.AllowFileURLs = true // the repositories are served from file:// URLs
 	opts.Apply.Poll = 200 * time.Millisecond
 	_, stop, err := controlplane.RunControllers(cfg, opts, registry)
 	if err != nil {

@@ -46,6 +46,7 @@ func startLeastPrivilegeAgent(e *controlplane.Env) (func(), error) {
 	}
 	opts := agent.DefaultOptions()
 	opts.DataDir = dir
+	opts.AllowFileURLs = true // the repositories are served from file:// URLs
 	var stop func()
 	if controllers, stop, err = controlplane.RunControllers(cfg, opts, prometheus.NewRegistry()); err != nil {
 		return nil, err

@@ -45,6 +45,7 @@ func startAgent(e *controlplane.Env) (func(), error) {
 	}
 	opts := agent.DefaultOptions()
 	opts.DataDir = dir
+	opts.AllowFileURLs = true // the repositories are served from file:// URLs
 	opts.Apply.Poll = 200 * time.Millisecond
 	opts.WebhookAddr = "127.0.0.1:0"
 	opts.Notify = fastRetries()

@@ -106,6 +106,7 @@ func (c *cluster) startAgent(safety time.Duration) (*agentProcess, error) {
 	}
 	opts := agent.DefaultOptions()
 	opts.DataDir = filepath.Join(c.dir, "agent")
+	opts.AllowFileURLs = true // the repositories are served from file:// URLs
 	opts.DriftSafetyInterval = safety
 	opts.WebhookAddr = "0" // a run starts two managers; neither serves webhooks
 	ctrls, err := agent.SetupControllers(mgr, cfg, opts, c.registry)
