@@ -193,6 +193,7 @@ func startAgent(t *testing.T, extraArgs ...string) *agentProcess {
 		"--metrics-addr", a.metricsAddr,
 		"--health-addr", a.healthAddr,
 		"--webhook-addr", "127.0.0.1:0",
+		"--allow-file-urls", // some fleets here are served from file:// URLs
 		"--log-format", "json"}, extraArgs...)
 	cmd := exec.Command(flotillaBin, args...)
 	a.cmd = cmd
