@@ -24,6 +24,7 @@ import (
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/conditions"
 	"github.com/flotilla-io/flotilla/internal/drift"
+	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
@@ -215,7 +216,24 @@ func (r *StackReconciler) CorrectDrift(ctx context.Context, stack types.Namespac
 	if err != nil {
 		return nil, err
 	}
-	return mgr.ApplyOne(ctx, desired)
+	live, err := mgr.ApplyOne(ctx, desired)
+	if err != nil {
+		// The refusal may quote the object's values: mask the Secret's and
+		// the substituted ones before it reaches the event and the status.
+		_, red, _ := stackspec.Variables(ctx, r.Client, &obj)
+		return nil, maskCorrection(red, desired, err)
+	}
+	return live, nil
+}
+
+// maskCorrection returns err with the values of desired (when a Secret) and
+// those red knows masked; nil red masks only the Secret's.
+func maskCorrection(red *redact.Redactor, desired *unstructured.Unstructured, err error) error {
+	if red == nil {
+		red = redact.New()
+	}
+	red.AddSecrets(desired)
+	return errors.New(red.String(apply.Reason(err)))
 }
 
 // Drifted records one drift: an event on the Stack, a status.drift entry

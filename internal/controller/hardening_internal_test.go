@@ -2,12 +2,14 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
@@ -16,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
 )
 
@@ -60,5 +63,29 @@ func TestGitRepositoryRefusesFileURLsUnlessAllowed(t *testing.T) {
 	}
 	if got.Status.Artifact != nil {
 		t.Errorf("an artifact was stored from a refused URL: %+v", got.Status.Artifact)
+	}
+}
+
+// A drift correction refused by the API server may quote the object's
+// values: the event and status get them masked (#16, item 14).
+func TestDriftCorrectionErrorsAreMasked(t *testing.T) {
+	const value = "drift-secret-value-8Hq"
+	desired := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret",
+		"metadata":   map[string]any{"name": "db", "namespace": "app"},
+		"stringData": map[string]any{"password": value},
+	}}
+	refused := errors.New(`Secret "db" is invalid: data[password]: Invalid value: "` + value + `"; substituted: s3cr3t-var`)
+	got := maskCorrection(redact.New("s3cr3t-var"), desired, refused).Error()
+	for _, leaked := range []string{value, "s3cr3t-var"} {
+		if strings.Contains(got, leaked) {
+			t.Errorf("%q leaks: %s", leaked, got)
+		}
+	}
+	if !strings.Contains(got, `Secret "db" is invalid`) {
+		t.Errorf("the reason itself must stay: %s", got)
+	}
+	if got := maskCorrection(nil, desired, refused).Error(); strings.Contains(got, value) {
+		t.Errorf("without the Stack's variables the Secret's value still leaks: %s", got)
 	}
 }
