@@ -80,13 +80,21 @@ var ErrTooLarge = errors.New("artifact exceeds the size limit")
 // ErrTooManyPatterns means the ignore rules hold more than MaxIgnorePatterns.
 var ErrTooManyPatterns = errors.New("too many ignore patterns")
 
+// ErrTooManyFiles means the tree holds more files than the store's limit.
+var ErrTooManyFiles = errors.New("artifact exceeds the file count limit")
+
 // DefaultMaxSize caps the bytes of one artifact.
 const DefaultMaxSize = 512 << 20
 
+// DefaultMaxFiles caps the files and links of one artifact: a fleet
+// repository of 50 clusters by 200 objects has about 10,000.
+const DefaultMaxFiles = 100_000
+
 // Store keeps artifacts under a root directory.
 type Store struct {
-	root    string
-	maxSize int64
+	root     string
+	maxSize  int64
+	maxFiles int
 }
 
 // Option configures a Store.
@@ -95,9 +103,12 @@ type Option func(*Store)
 // WithMaxSize caps the total size of one artifact in bytes.
 func WithMaxSize(n int64) Option { return func(s *Store) { s.maxSize = n } }
 
+// WithMaxFiles caps the number of files and links of one artifact.
+func WithMaxFiles(n int) Option { return func(s *Store) { s.maxFiles = n } }
+
 // NewStore returns a store rooted at dir.
 func NewStore(dir string, opts ...Option) *Store {
-	s := &Store{root: dir, maxSize: DefaultMaxSize}
+	s := &Store{root: dir, maxSize: DefaultMaxSize, maxFiles: DefaultMaxFiles}
 	for _, o := range opts {
 		o(s)
 	}
@@ -157,7 +168,7 @@ func (s *Store) stage(ctx context.Context, stage string, src Source, ignore *Ign
 		return nil, err
 	}
 	defer root.Close()
-	w := &writer{ctx: ctx, root: root, ignore: ignore, limit: s.maxSize}
+	w := &writer{ctx: ctx, root: root, ignore: ignore, limit: s.maxSize, maxFiles: s.maxFiles}
 	if err := src.Walk(w.write); err != nil {
 		return nil, err
 	}
@@ -266,14 +277,16 @@ func (s *Store) GC(key Key, keep string) ([]string, error) {
 
 // writer copies entries into a staging directory and hashes them.
 type writer struct {
-	ctx     context.Context
-	root    *os.Root
-	ignore  *Ignore
-	limit   int64
-	size    int64
-	files   map[string]string // path -> digest line
-	links   []string
-	skipped []string
+	ctx      context.Context
+	root     *os.Root
+	ignore   *Ignore
+	limit    int64
+	size     int64
+	maxFiles int
+	entries  int
+	files    map[string]string // path -> digest line
+	links    []string
+	skipped  []string
 }
 
 func (w *writer) write(e Entry) error {
@@ -286,6 +299,9 @@ func (w *writer) write(e Entry) error {
 	}
 	if w.ignore.Match(e.Path, false) {
 		return nil
+	}
+	if w.entries++; w.entries > w.maxFiles {
+		return fmt.Errorf("%w of %d files at %s: list the repository's large generated trees in spec.ignore", ErrTooManyFiles, w.maxFiles, e.Path)
 	}
 	if dir := filepath.Dir(rel); dir != "." {
 		if err := w.root.MkdirAll(dir, 0o755); err != nil {

@@ -1039,3 +1039,24 @@ func TestKeyHoldsOnlyItsOwnArtifacts(t *testing.T) {
 		}
 	}
 }
+
+// A repository of a million tiny files is refused before it fills the data
+// directory with inodes; ignored files do not count (#16, item 14).
+func TestWriteFileCountLimit(t *testing.T) {
+	s := NewStore(t.TempDir(), WithMaxFiles(3))
+	within := fakeSource{file("a", "1"), file("b", "2"), file("c", "3"), file("x.png", "4")}
+	if _, err := s.Write(context.Background(), testKey, "rev", within, NewIgnore("*.png\n")); err != nil {
+		t.Fatalf("three files and an ignored one: %v", err)
+	}
+	over := fakeSource{file("a", "1"), file("b", "2"), file("c", "3"), file("d", "4")}
+	_, err := s.Write(context.Background(), testKey, "rev2", over, NewIgnore(""))
+	if !errors.Is(err, ErrTooManyFiles) {
+		t.Fatalf("Write error = %v, want one wrapping ErrTooManyFiles", err)
+	}
+	if !strings.Contains(err.Error(), "spec.ignore") || !strings.Contains(err.Error(), "3 files") {
+		t.Errorf("error %q must give the limit and the way out", err)
+	}
+	if got := NewStore(t.TempDir()).maxFiles; got != DefaultMaxFiles {
+		t.Errorf("default maxFiles = %d, want %d", got, DefaultMaxFiles)
+	}
+}
