@@ -71,6 +71,8 @@ type Options struct {
 	// AllowFileURLs lets GitRepositories use file:// URLs, which read the
 	// agent's own file system; off by default.
 	AllowFileURLs bool
+	// Lockdown are the multi-tenant settings of Stacks.
+	Lockdown controller.Lockdown
 }
 
 // DefaultOptions returns the options of a plain `flotilla agent`.
@@ -221,6 +223,7 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 		Metrics:        rec,
 		ApplyOptions:   opts.Apply,
 		SafetyInterval: opts.DriftSafetyInterval,
+		Lockdown:       opts.Lockdown,
 	}
 	stack.Drift = drift.New(cfg, mgr.GetRESTMapper(), stack.CorrectDrift, stack, drift.Options{
 		FieldManager: stack.ApplyOptions.FieldManager,

@@ -35,6 +35,7 @@ func setupNotifications(mgr ctrl.Manager, opts Options, reg prometheus.Registere
 	rec := metrics.NewNotifyRecorder(reg)
 	engineOpts := opts.Notify
 	engineOpts.Metrics, engineOpts.Log = rec, mgr.GetLogger().WithName("notify")
+	engineOpts.SameNamespaceOnly = opts.Lockdown.NoCrossNamespaceRefs
 	n := &Notifications{Engine: notify.NewEngine(mgr.GetClient(), engineOpts)}
 	if err := mgr.Add(n.Engine); err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func setupNotifications(mgr ctrl.Manager, opts Options, reg prometheus.Registere
 	if err := (&controller.ProviderReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Provider controller: %w", err)
 	}
-	if err := (&controller.AlertReconciler{Client: mgr.GetClient()}).SetupWithManager(mgr); err != nil {
+	if err := (&controller.AlertReconciler{Client: mgr.GetClient(), NoCrossNamespaceRefs: opts.Lockdown.NoCrossNamespaceRefs}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the Alert controller: %w", err)
 	}
 	if opts.WebhookAddr == "0" || opts.WebhookAddr == "" {

@@ -45,6 +45,8 @@ func NewAgentCommand(s Streams) *cobra.Command {
 	f.StringVar(&o.WebhookCertFile, "webhook-tls-cert", "", "PEM certificate of the webhook server; with --webhook-tls-key it serves TLS")
 	f.StringVar(&o.WebhookKeyFile, "webhook-tls-key", "", "PEM private key of the webhook server")
 	f.BoolVar(&o.AllowFileURLs, "allow-file-urls", false, "accept GitRepositories with file:// URLs, which read the agent's own file system (single-tenant setups and tests)")
+	f.BoolVar(&o.Lockdown.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse references across namespaces (a Stack's sourceRef and dependsOn, an Alert's event sources): each tenant stays in its namespace")
+	f.StringVar(&o.Lockdown.DefaultServiceAccount, "default-service-account", "", "ServiceAccount (in the Stack's namespace) that Stacks without serviceAccountName apply as; empty: the agent's own identity")
 	f.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info or error")
 	f.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or console")
 	return cmd

@@ -19,6 +19,8 @@ import (
 // sending messages is the notify engine's work, not a reconcile's.
 type AlertReconciler struct {
 	client.Client
+	// NoCrossNamespaceRefs refuses event sources in other namespaces.
+	NoCrossNamespaceRefs bool
 }
 
 // +kubebuilder:rbac:groups=flotilla.io,resources=alerts,verbs=get;list;watch
@@ -68,6 +70,10 @@ func (r *AlertReconciler) check(ctx context.Context, obj *v1alpha1.Alert) {
 		conditions.MarkStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())
 		return
 	}
+	if msg := r.crossNamespaceSource(obj); msg != "" {
+		conditions.MarkStalled(obj, v1alpha1.ReasonAccessDenied, msg)
+		return
+	}
 	var p v1alpha1.Provider
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.ProviderRef.Name}
 	if err := r.Get(ctx, key, &p); err != nil {
@@ -85,4 +91,18 @@ func (r *AlertReconciler) check(ctx context.Context, obj *v1alpha1.Alert) {
 	}
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded,
 		fmt.Sprintf("sending %s events of %d sources to Provider %s (%s)", severity, len(obj.Spec.EventSources), p.Name, p.Spec.Type))
+}
+
+// crossNamespaceSource names the first event source outside the Alert's
+// namespace when the agent refuses them, or returns "".
+func (r *AlertReconciler) crossNamespaceSource(obj *v1alpha1.Alert) string {
+	if !r.NoCrossNamespaceRefs {
+		return ""
+	}
+	for i, s := range obj.Spec.EventSources {
+		if s.Namespace != "" && s.Namespace != obj.Namespace {
+			return fmt.Sprintf("spec.eventSources[%d] is in namespace %s: this agent refuses references across namespaces (--no-cross-namespace-refs); an Alert hears only the events of %s", i, s.Namespace, obj.Namespace)
+		}
+	}
+	return ""
 }

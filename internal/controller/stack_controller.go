@@ -51,6 +51,9 @@ type StackReconciler struct {
 	// SafetyInterval bounds how long an unchanged Stack goes without a full
 	// re-apply; 0 means DefaultSafetyInterval.
 	SafetyInterval time.Duration
+	// Lockdown are the multi-tenant settings (cross-namespace references,
+	// the default service account).
+	Lockdown Lockdown
 
 	renders renderMemory
 	// built is the last render of each Stack, reused while its inputs hold.
@@ -111,6 +114,9 @@ func (r *StackReconciler) reconcileStack(ctx context.Context, obj, base *v1alpha
 	// attempted revision that never applied counts as failing too.
 	recovering := conditions.IsFalse(obj, v1alpha1.ReadyCondition) ||
 		(obj.Status.LastAttemptedRevision != "" && obj.Status.LastAttemptedRevision != obj.Status.LastAppliedRevision)
+	if f := r.Lockdown.crossNamespaceRefs(obj); f != nil {
+		return r.fail(ctx, obj, f)
+	}
 	src, f := r.source(ctx, obj)
 	if f != nil {
 		return r.fail(ctx, obj, f)

@@ -118,8 +118,8 @@ func driftTargets(objs []*unstructured.Unstructured, changes apply.ChangeSet) []
 	return targets
 }
 
-func driftWatch(obj *v1alpha1.Stack) drift.Watch {
-	return drift.Watch{Policy: driftPolicy(obj), Identity: stackspec.Identity(obj)}
+func (r *StackReconciler) driftWatch(obj *v1alpha1.Stack) drift.Watch {
+	return drift.Watch{Policy: driftPolicy(obj), Identity: r.Lockdown.identity(obj)}
 }
 
 // amendWatch follows an apply that failed or stalled after writing: the
@@ -136,7 +136,7 @@ func (r *StackReconciler) amendWatch(ctx context.Context, obj *v1alpha1.Stack, o
 		return
 	}
 	var refused *drift.WatchError
-	if err := r.Drift.Amend(ctx, key, driftWatch(obj), targets); err != nil && !errors.As(err, &refused) {
+	if err := r.Drift.Amend(ctx, key, r.driftWatch(obj), targets); err != nil && !errors.As(err, &refused) {
 		log.FromContext(ctx).Error(err, "watching the objects a failed apply wrote")
 		r.Drift.End(key)
 	}
@@ -157,7 +157,7 @@ func (r *StackReconciler) track(ctx context.Context, obj *v1alpha1.Stack, objs [
 	if r.Drift == nil {
 		return
 	}
-	err := r.Drift.Track(ctx, key, driftWatch(obj), driftTargets(objs, changes))
+	err := r.Drift.Track(ctx, key, r.driftWatch(obj), driftTargets(objs, changes))
 	var refused *drift.WatchError
 	if err != nil && !errors.As(err, &refused) {
 		log.FromContext(ctx).Error(err, "watching the applied objects for drift")
@@ -184,7 +184,7 @@ func (r *StackReconciler) recordWatch(ctx context.Context, obj *v1alpha1.Stack, 
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ") +
 		"; edits there are not seen until the next full apply (every spec.interval): grant list and watch on them"
 	log.FromContext(ctx).Error(err, "drift watch refused", "stack", client.ObjectKeyFromObject(obj).String(),
-		"identity", stackspec.IdentityName(stackspec.Identity(obj)))
+		"identity", stackspec.IdentityName(r.Lockdown.identity(obj)))
 	if !driftWatchSays(obj, reason, msg) {
 		r.Events.Eventf(obj, nil, corev1.EventTypeWarning, reason, "WatchDrift", "%s", msg)
 	}

@@ -19,7 +19,7 @@ import (
 // applier returns an apply engine for the Stack, impersonating its service
 // account when it names one.
 func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
-	cfg := stackspec.ConfigFor(r.Config, stackspec.Identity(obj))
+	cfg := stackspec.ConfigFor(r.Config, r.Lockdown.identity(obj))
 	c, err := client.New(cfg, client.Options{Scheme: r.Scheme(), Mapper: r.Mapper})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ type Options struct {
 	Metrics *metrics.NotifyRecorder
 	// Log receives the engine's logs, never a URL or a token.
 	Log logr.Logger
+	// SameNamespaceOnly gives an Alert only the events of objects in its
+	// own namespace (the agent's --no-cross-namespace-refs).
+	SameNamespaceOnly bool
 }
 
 // DefaultOptions returns the options of the agent's engine.
@@ -148,6 +151,9 @@ func (e *Engine) handle(ctx context.Context, ev Event) {
 func (e *Engine) apply(ctx context.Context, alert *v1alpha1.Alert, ev Event) {
 	if alert.Spec.Suspend || !alert.DeletionTimestamp.IsZero() {
 		return
+	}
+	if e.opts.SameNamespaceOnly && ev.Object.Namespace != alert.Namespace {
+		return // the Alert's reconciler says it is Stalled
 	}
 	f, err := NewFilter(alert)
 	if err != nil || !f.Selects(ev) {
