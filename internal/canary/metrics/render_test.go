@@ -46,9 +46,11 @@ func TestModelOf(t *testing.T) {
 			want:   Model{Name: "web-canary", Namespace: "shop", Target: "web", Service: "web", Interval: "1m", Variables: map[string]string{}},
 		},
 		{
-			name:   "gatewayapi-has-an-ingress-named-like-the-service",
-			canary: func(c *v1alpha1.Canary) { c.Spec.Provider, c.Spec.Service.Name = v1alpha1.RouterGatewayAPI, "storefront" },
-			want:   Model{Name: "web-canary", Namespace: "shop", Target: "web", Service: "storefront", Ingress: "storefront", Interval: "30s", Variables: map[string]string{}},
+			name: "gatewayapi-has-an-ingress-named-like-the-service",
+			canary: func(c *v1alpha1.Canary) {
+				c.Spec.Provider, c.Spec.Service.Name = v1alpha1.RouterGatewayAPI, "storefront"
+			},
+			want: Model{Name: "web-canary", Namespace: "shop", Target: "web", Service: "storefront", Ingress: "storefront", Interval: "30s", Variables: map[string]string{}},
 		},
 	}
 	for _, tt := range tests {
