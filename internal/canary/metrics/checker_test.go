@@ -128,8 +128,12 @@ func canaryFor(target, metricsServer string) *v1alpha1.Canary {
 	return c
 }
 
-func minimum(v float64) *v1alpha1.CanaryThresholdRange { return &v1alpha1.CanaryThresholdRange{Min: &v} }
-func maximum(v float64) *v1alpha1.CanaryThresholdRange { return &v1alpha1.CanaryThresholdRange{Max: &v} }
+func minimum(v float64) *v1alpha1.CanaryThresholdRange {
+	return &v1alpha1.CanaryThresholdRange{Min: &v}
+}
+func maximum(v float64) *v1alpha1.CanaryThresholdRange {
+	return &v1alpha1.CanaryThresholdRange{Max: &v}
+}
 
 func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 	f := appFixture(t)
