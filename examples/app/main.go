@@ -90,13 +90,13 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		{&o.Delay, "delay", "APP_DELAY", "added to every answer of / and /version (a slow release)"},
 	}
 	for _, d := range durations {
-		def, err := durationEnvOr(getenv, d.env, *d.d)
+		def, err := parsedEnvOr(getenv, d.env, *d.d, time.ParseDuration)
 		if err != nil {
 			return server.Options{}, err
 		}
 		fs.DurationVar(d.d, d.flag, def, d.usage+" ($"+d.env+")")
 	}
-	errorPercent, err := intEnvOr(getenv, "APP_ERROR_PERCENT", o.ErrorPercent)
+	errorPercent, err := parsedEnvOr(getenv, "APP_ERROR_PERCENT", o.ErrorPercent, strconv.Atoi)
 	if err != nil {
 		return server.Options{}, err
 	}
@@ -117,28 +117,19 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
-func intEnvOr(getenv func(string) string, key string, def int) (int, error) {
+// parsedEnvOr is the environment variable key parsed with parse, or def
+// when it is unset.
+func parsedEnvOr[T any](getenv func(string) string, key string, def T, parse func(string) (T, error)) (T, error) {
 	v := getenv(key)
 	if v == "" {
 		return def, nil
 	}
-	n, err := strconv.Atoi(v)
+	parsed, err := parse(v)
 	if err != nil {
-		return 0, fmt.Errorf("$%s: %w", key, err)
+		var zero T
+		return zero, fmt.Errorf("$%s: %w", key, err)
 	}
-	return n, nil
-}
-
-func durationEnvOr(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
-	v := getenv(key)
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("$%s: %w", key, err)
-	}
-	return d, nil
+	return parsed, nil
 }
 
 // serve serves s on ln until ctx is done, then fails /readyz for the drain
