@@ -28,11 +28,16 @@ var env *controlplane.Env
 func TestMain(m *testing.M) { os.Exit(controlplane.RunTests(m, &env)) }
 
 // The Pods the in-process servers stand for, as the scrape relabelling
-// names them. "bad" answers 500 to half its requests.
+// names them. "bad" answers 500 to half its requests, "slow" takes 300ms
+// to answer any; "good"'s primary
+// answers 500 to all, so a check of the canary "good" that counted it
+// could not find 100%.
 const (
-	ns      = "shop"
-	goodPod = "good-7d9f8c6b5-x2k4z"
-	badPod  = "bad-6c8d7b4f9-q7w2e"
+	ns         = "shop"
+	goodPod    = "good-7d9f8c6b5-x2k4z"
+	primaryPod = "good-primary-5c7d9f8b6-k3j2h"
+	badPod     = "bad-6c8d7b4f9-q7w2e"
+	slowPod    = "slow-8e6f5d4c3-m9n8b"
 	// interval is the range of the checks' queries: long enough for a few
 	// one-second scrapes.
 	interval = "10s"
@@ -64,14 +69,14 @@ func appFixture(t *testing.T) *fixture {
 }
 
 func startFixture() (*fixture, error) {
-	good, bad := server.DefaultOptions(), server.DefaultOptions()
-	bad.ErrorPercent = 50
+	good, bad, primary, slow := server.DefaultOptions(), server.DefaultOptions(), server.DefaultOptions(), server.DefaultOptions()
+	bad.ErrorPercent, primary.ErrorPercent, slow.Delay = 50, 100, 300*time.Millisecond
 	var scrapes []prometheus.ScrapeConfig
 	var targets []string
 	for _, app := range []struct {
 		pod  string
 		opts server.Options
-	}{{goodPod, good}, {badPod, bad}} {
+	}{{goodPod, good}, {badPod, bad}, {primaryPod, primary}, {slowPod, slow}} {
 		addr, err := serveApp(app.opts)
 		if err != nil {
 			return nil, err
@@ -82,15 +87,17 @@ func startFixture() (*fixture, error) {
 			Labels: map[string]string{"namespace": ns, "pod": app.pod},
 		})
 	}
-	go sendLoad(targets)
+	for _, t := range targets {
+		go sendLoad(t)
+	}
 	prom, err := prometheus.Start(context.Background(), prometheus.WithScrape(scrapes...))
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// Both apps' rates over the interval exist: the checks have data.
-	if _, err := prom.WaitFor(ctx, `count(sum by (pod) (rate(http_requests_total{namespace="shop"}[`+interval+`])) > 0) == 2`); err != nil {
+	// Every app's rate over the interval exists: the checks have data.
+	if _, err := prom.WaitFor(ctx, `count(sum by (pod) (rate(http_requests_total{namespace="shop"}[`+interval+`])) > 0) == 4`); err != nil {
 		_ = prom.Stop()
 		return nil, err
 	}
@@ -108,15 +115,13 @@ func serveApp(o server.Options) (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// sendLoad sends about 20 requests a second to each target, for the rest
-// of the test binary.
-func sendLoad(targets []string) {
+// sendLoad sends up to 20 requests a second to target, for the rest of
+// the test binary.
+func sendLoad(target string) {
 	for range time.Tick(50 * time.Millisecond) {
-		for _, t := range targets {
-			resp, err := http.Get("http://" + t + "/")
-			if err == nil {
-				resp.Body.Close()
-			}
+		resp, err := http.Get("http://" + target + "/")
+		if err == nil {
+			resp.Body.Close()
 		}
 	}
 }
@@ -152,6 +157,11 @@ func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 			wantPass: true, wantValue: "100",
 		},
 		{
+			name: "the-failing-primary-is-not-the-canary", target: "good-primary",
+			metric:    v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			wantValue: "0", wantMessage: "value 0 is below the minimum 99",
+		},
+		{
 			name: "a-failing-version-fails-request-success-rate", target: "bad",
 			metric:      v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantMessage: "is below the minimum 99",
@@ -160,6 +170,16 @@ func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 			name: "a-good-version-passes-request-duration", target: "good",
 			metric:   v1alpha1.CanaryMetric{Name: RequestDuration, ThresholdRange: maximum(500)},
 			wantPass: true,
+		},
+		{
+			name: "a-slow-version-fails-request-duration", target: "slow",
+			metric:      v1alpha1.CanaryMetric{Name: RequestDuration, ThresholdRange: maximum(250)},
+			wantMessage: "is above the maximum 250",
+		},
+		{
+			name: "a-slow-version-passes-request-success-rate", target: "slow",
+			metric:   v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			wantPass: true, wantValue: "100",
 		},
 		{
 			name: "a-canary-with-no-traffic-fails", target: "silent",
@@ -172,7 +192,7 @@ func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 			wantMessage: "no value",
 		},
 		{
-			name: "a-primary-pod-is-not-the-canary", target: "good-7d9f8c6b5",
+			name: "a-pod-of-a-longer-deployment-name-is-not-the-target", target: "good-7d9f8c6b5",
 			metric:      v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantMessage: "no value",
 		},
@@ -263,7 +283,7 @@ func createSecret(t *testing.T, name string, data map[string]string) {
 func TestMetricTemplateWithVariables(t *testing.T) {
 	f := appFixture(t)
 	controlplane.Require(t, env)
-	createTemplate(t, "errors-by-code", `sum(rate(http_requests_total{namespace="{{ namespace }}",pod=~"{{ target }}-.*",code="{{ variables.code }}"}[{{ interval }}])) or on() vector(0)`,
+	createTemplate(t, "errors-by-code", `sum(rate(http_requests_total{namespace="{{ namespace }}",pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)",code="{{ variables.code }}"}[{{ interval }}])) or on() vector(0)`,
 		v1alpha1.MetricProvider{Type: "prometheus", Address: f.prom.URL()})
 	k := New(env.Client)
 	metric := func(code string) v1alpha1.CanaryMetric {
@@ -335,7 +355,7 @@ func TestProviderCredentialsFromASecret(t *testing.T) {
 	createSecret(t, "prom-wrong", map[string]string{"username": "flagger", "password": "not-" + password})
 	createSecret(t, "prom-token", map[string]string{"token": token})
 	createSecret(t, "prom-empty", map[string]string{"user": "flagger"})
-	query := `sum(rate(http_requests_total{namespace="{{ namespace }}",pod=~"{{ target }}-.*"}[{{ interval }}]))`
+	query := `sum(rate(http_requests_total{namespace="{{ namespace }}",pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[{{ interval }}]))`
 	tests := []struct {
 		name, address, secret string
 		wantPass              bool
