@@ -160,6 +160,7 @@ func TestStartFailsWithTheLog(t *testing.T) {
 }
 
 func TestStartRefusesAMissingKubeconfig(t *testing.T) {
+	requirePrometheus(t)
 	_, err := Start(context.Background(), WithScrape(ScrapeConfig{JobName: "pods", Kubeconfig: "/nonexistent/kubeconfig"}))
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/kubeconfig") {
 		t.Fatalf("error = %v, want one naming the kubeconfig", err)

@@ -345,6 +345,33 @@ func authProxy(t *testing.T, target, user, password, token string) string {
 	return srv.URL
 }
 
+func TestInsecureSkipVerify(t *testing.T) {
+	f := appFixture(t)
+	controlplane.Require(t, env)
+	u, _ := url.Parse(f.prom.URL())
+	tlsProxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(u))
+	t.Cleanup(tlsProxy.Close)
+	query := `sum(rate(http_requests_total{namespace="{{ namespace }}"}[{{ interval }}]))`
+	for _, tt := range []struct {
+		name        string
+		insecure    bool
+		wantPass    bool
+		wantMessage string
+	}{
+		{name: "verified", wantMessage: "certificate"},
+		{name: "skipped", insecure: true, wantPass: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			createTemplate(t, "tls-"+tt.name, query, v1alpha1.MetricProvider{Address: tlsProxy.URL, InsecureSkipVerify: tt.insecure})
+			got := New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
+				v1alpha1.CanaryMetric{Name: "requests", TemplateRef: &v1alpha1.CrossNamespaceObjectReference{Name: "tls-" + tt.name}})
+			if got.Passed != tt.wantPass || !strings.Contains(got.Message, tt.wantMessage) {
+				t.Errorf("Check = %+v, want passed=%v and a message with %q", got, tt.wantPass, tt.wantMessage)
+			}
+		})
+	}
+}
+
 func TestProviderCredentialsFromASecret(t *testing.T) {
 	f := appFixture(t)
 	controlplane.Require(t, env)
