@@ -20,8 +20,9 @@ const DefaultQueryTimeout = 10 * time.Second
 
 // Checker runs a Canary's metric checks against Prometheus.
 type Checker struct {
-	client  client.Reader
-	timeout time.Duration
+	client        client.Reader
+	timeout       time.Duration
+	sameNamespace bool
 }
 
 var _ canary.MetricChecker = (*Checker)(nil)
@@ -38,6 +39,11 @@ func WithQueryTimeout(d time.Duration) Option {
 		}
 	}
 }
+
+// WithNoCrossNamespaceRefs refuses a templateRef to another namespace than
+// the Canary's (the lock-down of multi-tenant clusters): a tenant cannot
+// borrow another tenant's MetricTemplate and the credentials it holds.
+func WithNoCrossNamespaceRefs() Option { return func(k *Checker) { k.sameNamespace = true } }
 
 // New returns a Checker that reads MetricTemplates and Secrets with c.
 func New(c client.Reader, opts ...Option) *Checker {

@@ -261,10 +261,15 @@ func TestMetricsServerMissingOrDown(t *testing.T) {
 // createTemplate creates a MetricTemplate (and the namespace) with envtest.
 func createTemplate(t *testing.T, name, query string, provider v1alpha1.MetricProvider) {
 	t.Helper()
+	createTemplateIn(t, ns, name, query, provider)
+}
+
+func createTemplateIn(t *testing.T, namespace, name, query string, provider v1alpha1.MetricProvider) {
+	t.Helper()
 	ctx := context.Background()
-	_ = env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	_ = env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
 	mt := &v1alpha1.MetricTemplate{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec:       v1alpha1.MetricTemplateSpec{Provider: provider, Query: query},
 	}
 	if err := env.Client.Create(ctx, mt); err != nil {
@@ -309,6 +314,14 @@ func TestMetricTemplateWithVariables(t *testing.T) {
 	other.TemplateRef.Namespace = "elsewhere"
 	if got := k.Check(context.Background(), canaryFor("good", f.prom.URL()), other); got.Passed || !strings.Contains(got.Message, "MetricTemplate elsewhere/errors-by-code (templateRef) not found") {
 		t.Errorf("template in another namespace = %+v, want not found", got)
+	}
+	other.TemplateRef.Namespace = "default"
+	createTemplateIn(t, "default", "errors-by-code", `sum(up)`, v1alpha1.MetricProvider{Address: f.prom.URL()})
+	if got := New(env.Client, WithNoCrossNamespaceRefs()).Check(context.Background(), canaryFor("good", f.prom.URL()), other); got.Passed || !strings.Contains(got.Message, "no cross-namespace references") {
+		t.Errorf("cross-namespace template in lock-down = %+v, want it refused", got)
+	}
+	if got := New(env.Client, WithNoCrossNamespaceRefs()).Check(context.Background(), canaryFor("good", f.prom.URL()), metric("500")); !got.Passed {
+		t.Errorf("same-namespace template in lock-down = %+v, want a pass", got)
 	}
 }
 

@@ -72,6 +72,9 @@ func (k *Checker) template(ctx context.Context, c *v1alpha1.Canary, ref *v1alpha
 	if key.Namespace == "" {
 		key.Namespace = c.Namespace
 	}
+	if k.sameNamespace && key.Namespace != c.Namespace {
+		return nil, fmt.Errorf("templateRef %s is in another namespace than the Canary's, which this agent refuses (no cross-namespace references)", key)
+	}
 	var mt v1alpha1.MetricTemplate
 	if err := k.client.Get(ctx, key, &mt); err != nil {
 		if apierrors.IsNotFound(err) {
