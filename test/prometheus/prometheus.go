@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -186,6 +187,9 @@ func run(ctx context.Context, bin, dir, cfgPath string, o options) (*Server, err
 		"--log.level=info",
 	)
 	s.cmd.Dir = dir
+	// The server dies with the test binary or demo that started it, also
+	// when that one is killed before it could call Stop.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("prometheus: starting %s: %w", bin, err)

@@ -25,7 +25,13 @@ import (
 
 var env *controlplane.Env
 
-func TestMain(m *testing.M) { os.Exit(controlplane.RunTests(m, &env)) }
+func TestMain(m *testing.M) {
+	code := controlplane.RunTests(m, &env)
+	if shared != nil {
+		_ = shared.prom.Stop()
+	}
+	os.Exit(code)
+}
 
 // The Pods the in-process servers stand for, as the scrape relabelling
 // names them. "bad" answers 500 to half its requests, "slow" takes 300ms
