@@ -131,9 +131,31 @@ ensure_sops() {
   echo "$stamp" >"$dir/sops.stamp"
 }
 
+# ensure_prometheus installs Debian's prometheus (2.42) for test/prometheus,
+# which runs it on a free loopback port with its own configuration. The
+# package's service must not run: a policy-rc.d refuses the start on hosts
+# without systemd, stop_services disables it on hosts with it, and the
+# install fails if anything listens on the package's ports afterwards.
+ensure_prometheus() {
+  local version=2.42.0 policy=/usr/sbin/policy-rc.d placed=""
+  dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok installed" && return
+  log "installing Debian's prometheus $version"
+  if [[ $(id -u) == 0 && ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && placed=1
+  fi
+  apt_install "prometheus=$version*" || { [[ -z $placed ]] || rm -f "$policy"; return 1; }
+  [[ -z $placed ]] || rm -f "$policy"
+  stop_services prometheus
+  if ss -Hltn 'sport = :9090' 2>/dev/null | grep -q .; then
+    log "something listens on :9090 after installing prometheus: stop the package's service (service prometheus stop)"
+    return 1
+  fi
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
 ensure_coredns
 ensure_sops
+ensure_prometheus
 echo "$dir"

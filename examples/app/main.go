@@ -5,6 +5,10 @@
 // http_requests_total{code,method} and the
 // http_request_duration_seconds{code,method} histogram.
 //
+// A Deployment makes it a bad release through its pod template:
+// APP_ERROR_PERCENT answers 500 to that share of the traffic, APP_DELAY
+// slows every answer (README.md).
+//
 // It drains on SIGTERM: /readyz answers 503 for -drain-delay so load
 // balancers stop sending traffic, then the server shuts down gracefully.
 // Its version is set at link time: -ldflags "-X main.version=v1.2.3".
@@ -24,8 +28,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/flotilla-io/flotilla/examples/app/server"
 )
 
 // version is the app's version, set with -ldflags "-X main.version=...".
@@ -59,13 +66,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version)
-	return serve(ctx, ln, NewServer(o), log)
+	return serve(ctx, ln, server.NewServer(o), log)
 }
 
 // parseOptions reads the flags; each defaults to an APP_* environment
 // variable, then to DefaultOptions.
-func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (Options, error) {
-	o := DefaultOptions()
+func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (server.Options, error) {
+	o := server.DefaultOptions()
+	o.Version = version
 	fs := flag.NewFlagSet("app", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Addr, "addr", envOr(getenv, "APP_ADDR", o.Addr), "listen address ($APP_ADDR)")
@@ -79,21 +87,27 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		{&o.ReadyAfter, "ready-after", "APP_READY_AFTER", "not ready until this long after start"},
 		{&o.DrainDelay, "drain-delay", "APP_DRAIN_DELAY", "how long /readyz fails after SIGTERM before shutting down"},
 		{&o.ShutdownTimeout, "shutdown-timeout", "APP_SHUTDOWN_TIMEOUT", "how long in-flight requests may take to finish"},
+		{&o.Delay, "delay", "APP_DELAY", "added to every answer of / and /version (a slow release)"},
 	}
 	for _, d := range durations {
-		def, err := durationEnvOr(getenv, d.env, *d.d)
+		def, err := parsedEnvOr(getenv, d.env, *d.d, time.ParseDuration)
 		if err != nil {
-			return Options{}, err
+			return server.Options{}, err
 		}
 		fs.DurationVar(d.d, d.flag, def, d.usage+" ($"+d.env+")")
 	}
+	errorPercent, err := parsedEnvOr(getenv, "APP_ERROR_PERCENT", o.ErrorPercent, strconv.Atoi)
+	if err != nil {
+		return server.Options{}, err
+	}
+	fs.IntVar(&o.ErrorPercent, "error-percent", errorPercent, "percent of / and /version requests answered 500, 0-100 (a bad release) ($APP_ERROR_PERCENT)")
 	if err := fs.Parse(args); err != nil {
-		return Options{}, err
+		return server.Options{}, err
 	}
 	if fs.NArg() > 0 {
-		return Options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+		return server.Options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return o, nil
+	return o, o.Validate()
 }
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -103,21 +117,24 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
-func durationEnvOr(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+// parsedEnvOr is the environment variable key parsed with parse, or def
+// when it is unset.
+func parsedEnvOr[T any](getenv func(string) string, key string, def T, parse func(string) (T, error)) (T, error) {
 	v := getenv(key)
 	if v == "" {
 		return def, nil
 	}
-	d, err := time.ParseDuration(v)
+	parsed, err := parse(v)
 	if err != nil {
-		return 0, fmt.Errorf("$%s: %w", key, err)
+		var zero T
+		return zero, fmt.Errorf("$%s: %w", key, err)
 	}
-	return d, nil
+	return parsed, nil
 }
 
 // serve serves s on ln until ctx is done, then fails /readyz for the drain
 // delay and shuts down, letting in-flight requests finish.
-func serve(ctx context.Context, ln net.Listener, s *Server, log *slog.Logger) error {
+func serve(ctx context.Context, ln net.Listener, s *server.Server, log *slog.Logger) error {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -126,10 +143,10 @@ func serve(ctx context.Context, ln net.Listener, s *Server, log *slog.Logger) er
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("draining", "delay", s.opts.DrainDelay)
+	log.Info("draining", "delay", s.DrainDelay())
 	s.Drain()
-	time.Sleep(s.opts.DrainDelay)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	time.Sleep(s.DrainDelay())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout())
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down: %w", err)

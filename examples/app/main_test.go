@@ -13,29 +13,45 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/flotilla-io/flotilla/examples/app/server"
 )
 
 func TestParseOptions(t *testing.T) {
-	def := DefaultOptions()
+	def := server.DefaultOptions()
 	tests := []struct {
 		name    string
 		args    []string
 		env     map[string]string
-		want    func(*Options)
+		want    func(*server.Options)
 		wantErr string
 	}{
-		{name: "defaults", want: func(*Options) {}},
+		{name: "defaults", want: func(*server.Options) {}},
 		{
 			name: "environment",
 			env:  map[string]string{"APP_ADDR": ":9090", "APP_MESSAGE": "from env", "APP_READY_AFTER": "3s"},
-			want: func(o *Options) { o.Addr, o.Message, o.ReadyAfter = ":9090", "from env", 3*time.Second },
+			want: func(o *server.Options) { o.Addr, o.Message, o.ReadyAfter = ":9090", "from env", 3*time.Second },
 		},
 		{
 			name: "flags-win-over-environment",
 			args: []string{"-addr", ":7070", "-message", "from flag", "-drain-delay", "0s", "-name", "shop"},
 			env:  map[string]string{"APP_ADDR": ":9090", "APP_MESSAGE": "from env"},
-			want: func(o *Options) { o.Addr, o.Message, o.DrainDelay, o.Name = ":7070", "from flag", 0, "shop" },
+			want: func(o *server.Options) { o.Addr, o.Message, o.DrainDelay, o.Name = ":7070", "from flag", 0, "shop" },
 		},
+		{
+			name: "failure-switches-from-the-environment",
+			env:  map[string]string{"APP_ERROR_PERCENT": "30", "APP_DELAY": "250ms"},
+			want: func(o *server.Options) { o.ErrorPercent, o.Delay = 30, 250*time.Millisecond },
+		},
+		{
+			name: "failure-switches-as-flags",
+			args: []string{"-error-percent", "100", "-delay", "1s"},
+			env:  map[string]string{"APP_ERROR_PERCENT": "30"},
+			want: func(o *server.Options) { o.ErrorPercent, o.Delay = 100, time.Second },
+		},
+		{name: "error-percent-above-100", env: map[string]string{"APP_ERROR_PERCENT": "101"}, wantErr: "want 0 to 100"},
+		{name: "error-percent-not-a-number", env: map[string]string{"APP_ERROR_PERCENT": "half"}, wantErr: "$APP_ERROR_PERCENT"},
+		{name: "negative-delay", args: []string{"-delay", "-1s"}, wantErr: "want 0 or more"},
 		{name: "bad-duration-in-environment", env: map[string]string{"APP_DRAIN_DELAY": "soon"}, wantErr: "$APP_DRAIN_DELAY"},
 		{name: "unknown-flag", args: []string{"-port", "1"}, wantErr: "flag provided but not defined"},
 		{name: "arguments", args: []string{"serve"}, wantErr: "unexpected arguments"},
@@ -66,9 +82,9 @@ func TestServeDrainsThenShutsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := DefaultOptions()
+	o := server.DefaultOptions()
 	o.DrainDelay = 300 * time.Millisecond
-	s := NewServer(o)
+	s := server.NewServer(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs bytes.Buffer
 	done := make(chan error, 1)
@@ -113,7 +129,7 @@ func status(t *testing.T, url string) int {
 }
 
 func TestGetPrintsTheBody(t *testing.T) {
-	srv := httptest.NewServer(NewServer(DefaultOptions()).Handler())
+	srv := httptest.NewServer(server.NewServer(server.DefaultOptions()).Handler())
 	defer srv.Close()
 	var out bytes.Buffer
 	if err := getURL(context.Background(), srv.URL+"/version", &out); err != nil {

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"encoding/json"
@@ -20,9 +20,6 @@ func get(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRe
 }
 
 func TestEndpoints(t *testing.T) {
-	old := version
-	t.Cleanup(func() { version = old })
-	version = "v1.2.3"
 	tests := []struct {
 		name, method, path string
 		wantCode           int
@@ -36,7 +33,9 @@ func TestEndpoints(t *testing.T) {
 		{name: "unknown-path", method: "GET", path: "/nope", wantCode: 404},
 		{name: "post-is-not-allowed", method: "POST", path: "/", wantCode: 405},
 	}
-	s := NewServer(DefaultOptions())
+	o := DefaultOptions()
+	o.Version = "v1.2.3"
+	s := NewServer(o)
 	h := s.Handler()
 	get(t, h, "GET", "/") // so /metrics has a sample of each metric
 	for _, tt := range tests {
@@ -65,7 +64,7 @@ func TestRootInfo(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if want := (Info{App: "shop", Version: version, Message: "hi", Hostname: "pod-1"}); got != want {
+	if want := (Info{App: "shop", Version: "dev", Message: "hi", Hostname: "pod-1"}); got != want {
 		t.Errorf("/ = %+v, want %+v", got, want)
 	}
 }
@@ -153,6 +152,129 @@ func sampleLabels(f *dto.MetricFamily) []map[string]string {
 			l[p.GetName()] = p.GetValue()
 		}
 		out = append(out, l)
+	}
+	return out
+}
+
+func TestFailureSwitches(t *testing.T) {
+	tests := []struct {
+		name         string
+		errorPercent int
+		requests     int
+		want500      int
+	}{
+		{name: "healthy", errorPercent: 0, requests: 100, want500: 0},
+		{name: "thirty-percent-of-each-hundred", errorPercent: 30, requests: 200, want500: 60},
+		{name: "one-percent", errorPercent: 1, requests: 100, want500: 1},
+		{name: "broken", errorPercent: 100, requests: 50, want500: 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			o.ErrorPercent = tt.errorPercent
+			s := NewServer(o)
+			h := s.Handler()
+			got500 := 0
+			for i := range tt.requests {
+				path := "/"
+				if i%2 == 1 {
+					path = "/version"
+				}
+				rec := get(t, h, "GET", path)
+				switch rec.Code {
+				case http.StatusInternalServerError:
+					got500++
+					if !strings.Contains(rec.Body.String(), "APP_ERROR_PERCENT") {
+						t.Errorf("500 body = %q, want it to name APP_ERROR_PERCENT", rec.Body)
+					}
+				case http.StatusOK:
+				default:
+					t.Fatalf("GET %s = %d", path, rec.Code)
+				}
+			}
+			if got500 != tt.want500 {
+				t.Errorf("%d of %d requests answered 500, want %d", got500, tt.requests, tt.want500)
+			}
+			if c := counterByCode(t, s)["500"]; int(c) != tt.want500 {
+				t.Errorf("http_requests_total{code=500} = %v, want %d", c, tt.want500)
+			}
+			for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+				if rec := get(t, h, "GET", p); rec.Code != http.StatusOK {
+					t.Errorf("GET %s = %d with error percent %d: probes and scrapes never fail on purpose", p, rec.Code, tt.errorPercent)
+				}
+			}
+		})
+	}
+}
+
+func TestDelaySlowsTrafficOnly(t *testing.T) {
+	o := DefaultOptions()
+	o.Delay = 300 * time.Millisecond
+	s := NewServer(o)
+	h := s.Handler()
+	for range 2 {
+		if rec := get(t, h, "GET", "/version"); rec.Code != http.StatusOK {
+			t.Fatalf("GET /version = %d", rec.Code)
+		}
+	}
+	families, err := s.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "http_request_duration_seconds" {
+			continue
+		}
+		hist := f.GetMetric()[0].GetHistogram()
+		if hist.GetSampleCount() != 2 || hist.GetSampleSum() < 0.6 {
+			t.Errorf("duration histogram: %d samples summing %vs, want 2 of at least 0.3s each", hist.GetSampleCount(), hist.GetSampleSum())
+		}
+		return
+	}
+	t.Fatal("no http_request_duration_seconds")
+}
+
+func TestValidate(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		mutate  func(*Options)
+		wantErr string
+	}{
+		{name: "defaults", mutate: func(*Options) {}},
+		{name: "broken-app", mutate: func(o *Options) { o.ErrorPercent = 100 }},
+		{name: "more-than-all", mutate: func(o *Options) { o.ErrorPercent = 101 }, wantErr: "want 0 to 100"},
+		{name: "negative-percent", mutate: func(o *Options) { o.ErrorPercent = -1 }, wantErr: "want 0 to 100"},
+		{name: "negative-delay", mutate: func(o *Options) { o.Delay = -time.Second }, wantErr: "want 0 or more"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			tt.mutate(&o)
+			err := o.Validate()
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func counterByCode(t *testing.T, s *Server) map[string]float64 {
+	t.Helper()
+	families, err := s.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "http_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "code" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
 	}
 	return out
 }

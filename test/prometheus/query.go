@@ -1,0 +1,48 @@
+package prometheus
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// API returns a client of the server's HTTP API.
+func (s *Server) API() (promv1.API, error) {
+	c, err := api.NewClient(api.Config{Address: s.url})
+	if err != nil {
+		return nil, fmt.Errorf("prometheus: client for %s: %w", s.url, err)
+	}
+	return promv1.NewAPI(c), nil
+}
+
+// WaitFor polls query every ScrapeInterval until it returns a non-empty
+// vector, and returns that vector; it fails when ctx ends first, with the
+// last error or empty result.
+func (s *Server) WaitFor(ctx context.Context, query string) (model.Vector, error) {
+	a, err := s.API()
+	if err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(ScrapeInterval)
+	defer tick.Stop()
+	var last error
+	for {
+		v, _, err := a.Query(ctx, query, time.Time{})
+		if vec, ok := v.(model.Vector); err == nil && ok && len(vec) > 0 {
+			return vec, nil
+		}
+		last = err
+		if last == nil {
+			last = fmt.Errorf("no samples yet (result %v)", v)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("prometheus: waiting for %s: %w (last: %v)", query, ctx.Err(), last)
+		case <-tick.C:
+		}
+	}
+}
