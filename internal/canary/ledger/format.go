@@ -59,7 +59,7 @@ func Parse(line string) (e canary.LedgerEntry, ok bool) {
 type Record struct {
 	// Commit is the annotated commit, in full hex.
 	Commit string `json:"commit"`
-	canary.LedgerEntry `json:",inline"`
+	canary.LedgerEntry
 }
 
 // ParseNote returns the entries of a note, in the note's order.
