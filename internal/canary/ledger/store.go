@@ -430,3 +430,25 @@ func rejected(err error) bool {
 	return slices.ContainsFunc([]string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "stale info", "failed to lock"},
 		func(s string) bool { return strings.Contains(msg, s) })
 }
+
+// LocalNotes returns every note of refs/notes/flotilla in the repository
+// at path (a clone where `git fetch origin
+// refs/notes/flotilla:refs/notes/flotilla` ran), by annotated commit.
+func LocalNotes(path string) (map[string]string, error) {
+	repo, err := gogit.PlainOpenWithOptions(path, &gogit.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return nil, fmt.Errorf("opening the repository at %s: %w", path, err)
+	}
+	ref, err := repo.Reference(NotesRef, true)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", NotesRef, path, err)
+	}
+	tree, err := notesTree(repo.Storer, ref.Hash())
+	if err != nil {
+		return nil, err
+	}
+	return allNotes(tree)
+}
