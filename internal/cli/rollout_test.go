@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/apply"
@@ -144,5 +146,45 @@ func TestRolloutHistoryThroughTheCluster(t *testing.T) {
 		Run(ctx, Streams{Out: &out})
 	if err == nil || err.Error() != "Canary apps/absent not found" {
 		t.Errorf("absent Canary: %v", err)
+	}
+}
+
+// TestReconcileClearsTheQuarantine: a Canary quarantines 1.1.0, the agent
+// moves the policy back to 1.0.0, and `flotilla reconcile image policy
+// --clear-quarantine` lets it choose 1.1.0 again.
+func TestReconcileClearsTheQuarantine(t *testing.T) {
+	ns, reg := newImagesAgent(t)
+	image := reg.Host + "/app"
+	args := []string{"-n", ns, "--kubeconfig", env.Kubeconfig, "--timeout", testWait}
+	if out, errOut, err := run(t, append([]string{"reconcile", "image", "repository", "app"}, args...)...); err != nil {
+		t.Fatalf("reconcile image repository: %v\n%s\n%s", err, out, errOut)
+	}
+	if out, errOut, err := run(t, append([]string{"reconcile", "image", "policy", "app"}, args...)...); err != nil || !strings.Contains(out, image+":1.1.0") {
+		t.Fatalf("reconcile image policy: %v\n%s\n%s", err, out, errOut)
+	}
+	cn := &v1alpha1.Canary{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "app"}}
+	if err := ledger.NewRollback(env.Client).Quarantine(t.Context(), cn, []string{image + ":1.1.0"}, "failed checks"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	p := &v1alpha1.ImagePolicy{}
+	for {
+		if err := env.Client.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "app"}, p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Status.LatestRef != nil && p.Status.LatestRef.Tag == "1.0.0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the policy did not move back to 1.0.0: %+v", p.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, errOut, err := run(t, append([]string{"reconcile", "image", "policy", "app", "--clear-quarantine"}, args...)...)
+	if err != nil || !strings.Contains(out, "lifted the quarantine of 1.1.0 on ImagePolicy "+ns+"/app") || !strings.Contains(out, image+":1.1.0") {
+		t.Fatalf("reconcile --clear-quarantine: %v\n%s\n%s", err, out, errOut)
+	}
+	if _, _, err := run(t, append([]string{"reconcile", "image", "repository", "app", "--clear-quarantine"}, args...)...); !errors.Is(err, errClearQuarantineKind) {
+		t.Errorf("--clear-quarantine on a repository: %v", err)
 	}
 }
