@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -239,6 +238,3 @@ func appendLines(note string, lines []string) (string, bool) {
 	}
 	return b.String(), added
 }
-
-// errNoNote is a commit without a note.
-var errNoNote = errors.New("no note")

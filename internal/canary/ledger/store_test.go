@@ -329,3 +329,31 @@ func mktree(t *testing.T, wd *gitserver.Workdir, entries string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+func TestCacheIsBounded(t *testing.T) {
+	a, b := newFleet(t), newFleet(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	l := lines(t, entry("apps/podinfo", v1alpha1.CanaryPhaseSucceeded, 0, "promoted"))
+
+	kept := ledger.NewStore(ledger.WithDir(dir), ledger.WithCacheBounds(64<<20, 1))
+	for _, f := range []*fleet{a, b} {
+		if err := kept.Append(ctx, f.remote(), f.commit, "ledger", l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d clones kept, want 1 (maxRepos)", len(entries))
+	}
+
+	tiny := ledger.NewStore(ledger.WithDir(dir), ledger.WithCacheBounds(1, 8))
+	if err := tiny.Append(ctx, a.remote(), a.commit, "ledger", lines(t, entry("apps/podinfo", v1alpha1.CanaryPhaseFailed, 0, "again"))); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d clones kept, want only b's: a's grew past maxBytes", len(entries))
+	}
+	if log := a.gitLog(t); !strings.Contains(log, "promoted") || !strings.Contains(log, "again") {
+		t.Errorf("git log:\n%s", log)
+	}
+}
