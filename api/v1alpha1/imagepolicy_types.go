@@ -170,6 +170,33 @@ type ImagePolicyStatus struct {
 	Explanation *PolicyExplanation `json:"explanation,omitempty"`
 
 	ReconcileRequestStatus `json:",inline"`
+
+	// QuarantinedTags are tags a failed Canary refused. The policy never
+	// chooses them, and moves back to the best remaining tag when it had
+	// chosen one (the only way a choice moves backwards under the same
+	// policy). A newer tag is chosen as usual; `flotilla reconcile image
+	// policy NAME --clear-quarantine` empties the list. The oldest entries
+	// are dropped beyond MaxQuarantinedTags.
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	// +optional
+	QuarantinedTags []QuarantinedTag `json:"quarantinedTags,omitempty"`
+}
+
+// MaxQuarantinedTags is how many quarantined tags an ImagePolicy keeps.
+const MaxQuarantinedTags = 20
+
+// QuarantinedTag is a tag a failed Canary refused.
+type QuarantinedTag struct {
+	// Tag that failed.
+	Tag string `json:"tag"`
+	// Reason the Canary gave, in words.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Canary that refused it, namespace/name.
+	Canary string `json:"canary"`
+	// Time of the quarantine.
+	Time metav1.Time `json:"time"`
 }
 
 // PolicyExplanation is how a policy chose among the tags of one scan.

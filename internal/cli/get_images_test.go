@@ -161,7 +161,11 @@ func TestGetImagesRefusesBadArguments(t *testing.T) {
 
 // TestGetImagesAndReconcileAgainstTheAgent drives the verbs against the
 // real API server and the agent's controllers, with a real registry.
-func TestGetImagesAndReconcileAgainstTheAgent(t *testing.T) {
+// newImagesAgent is a namespace watched by its own agent, with a real
+// registry holding app:1.0.0, 1.1.0 and latest, the ImageRepository app
+// and the ImagePolicy app (semver ^1).
+func newImagesAgent(t *testing.T) (string, ocitest.Registry) {
+	t.Helper()
 	controlplane.Require(t, env)
 	ns := uniqueName("images")
 	createNamespace(t, env.Client, ns)
@@ -195,6 +199,12 @@ func TestGetImagesAndReconcileAgainstTheAgent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return ns, reg
+}
+
+func TestGetImagesAndReconcileAgainstTheAgent(t *testing.T) {
+	ns, reg := newImagesAgent(t)
+	auth := base64.StdEncoding.EncodeToString([]byte("u:registry-pw-cli"))
 
 	// The repository scans first: a policy without a scan reports ImageRepositoryNotReady.
 	if out, errOut, err := run(t, "reconcile", "image", "repository", "app", "-n", ns, "--kubeconfig", env.Kubeconfig, "--timeout", testWait); err != nil {

@@ -26,6 +26,8 @@ type ReconcileOptions struct {
 	WithSource bool
 	// Timeout bounds the whole wait.
 	Timeout time.Duration
+	// ClearQuarantine empties an ImagePolicy's status.quarantinedTags first.
+	ClearQuarantine bool
 }
 
 // NewReconcileCommand returns `flotilla reconcile`.
@@ -40,7 +42,8 @@ func NewReconcileCommand(s Streams) *cobra.Command {
 		Example: "  flotilla reconcile source fleet\n" +
 			"  flotilla reconcile stack apps --with-source   # fetch Git first, then apply\n" +
 			"  flotilla reconcile stack apps -n team-a --timeout 10m\n" +
-			"  flotilla reconcile image repository podinfo  # scan the registry now",
+			"  flotilla reconcile image repository podinfo  # scan the registry now\n" +
+			"  flotilla reconcile image policy podinfo --clear-quarantine  # allow the tags failed Canaries refused again",
 		Args:              cobra.RangeArgs(2, 3),
 		ValidArgsFunction: completeNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -54,6 +57,7 @@ func NewReconcileCommand(s Streams) *cobra.Command {
 	o.Kube.BindOne(cmd.Flags())
 	cmd.Flags().BoolVar(&o.WithSource, "with-source", false, "reconcile the Stack's GitRepository first")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the reconcile")
+	cmd.Flags().BoolVar(&o.ClearQuarantine, "clear-quarantine", false, "image policy only: lift the quarantine of the tags failed Canaries refused, so the policy may choose them again")
 	return cmd
 }
 
@@ -78,6 +82,9 @@ func (o *ReconcileOptions) run(ctx context.Context, s Streams) error {
 	}
 	progress := progressFor(s.Out)
 	defer progress.Stop()
+	if err := o.clearQuarantine(ctx, c, obj, progress); err != nil {
+		return err
+	}
 	if st, ok := obj.(*v1alpha1.Stack); ok && o.WithSource {
 		if err := o.reconcileSourceOf(ctx, c, st, progress); err != nil {
 			return err

@@ -49,6 +49,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		withStackNameCompletion(NewDiffCommand(s)),
 		withStackNameCompletion(NewTreeCommand(s)),
 		NewPlanCommand(s),
+		NewRolloutCommand(s),
 	)
 	return root
 }

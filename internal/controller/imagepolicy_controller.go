@@ -145,6 +145,7 @@ func (r *ImagePolicyReconciler) choose(ctx context.Context, obj *v1alpha1.ImageP
 	if c.pol, err = policy.New(obj.Spec); err != nil {
 		return r.fail(ctx, obj, err, v1alpha1.ReasonInvalidSpec, true)
 	}
+	c.pol = c.pol.Quarantine(quarantined(obj))
 	c.digest = policyDigest(obj.Spec)
 	if c.repo, c.scan, err = r.readScan(ctx, obj); err != nil {
 		return r.fail(ctx, obj, err, v1alpha1.ReasonImageRepositoryNotReady, false)
@@ -193,6 +194,9 @@ func (r *ImagePolicyReconciler) readScan(ctx context.Context, obj *v1alpha1.Imag
 func (r *ImagePolicyReconciler) keepOrMove(obj *v1alpha1.ImagePolicy, c choice, ex policy.Explanation) (string, string) {
 	cur := obj.Status.LatestRef
 	samePolicy := cur != nil && obj.Status.PolicyDigest == c.digest
+	if cur != nil && c.pol.Quarantined(cur.Tag) != "" {
+		return movedBack(obj, cur.Tag, ex)
+	}
 	switch {
 	case !samePolicy && ex.Winner == "":
 		return "", ex.Why
@@ -205,6 +209,35 @@ func (r *ImagePolicyReconciler) keepOrMove(obj *v1alpha1.ImagePolicy, c choice, 
 		return cur.Tag, fmt.Sprintf("kept %s: the scan's best, %s, orders lower, and a choice never moves backwards unless the policy changes", cur.Tag, ex.Winner)
 	}
 	return ex.Winner, ex.Why
+}
+
+// quarantined maps the tags of status.quarantinedTags to why the policy
+// leaves them out.
+func quarantined(obj *v1alpha1.ImagePolicy) map[string]string {
+	q := make(map[string]string, len(obj.Status.QuarantinedTags))
+	for _, t := range obj.Status.QuarantinedTags {
+		q[t.Tag] = "quarantined by Canary " + t.Canary
+	}
+	return q
+}
+
+// movedBack is the choice when the current tag is quarantined: the best
+// remaining tag, even an older one (quarantine is the one exception to
+// never moving backwards), or none.
+func movedBack(obj *v1alpha1.ImagePolicy, tag string, ex policy.Explanation) (string, string) {
+	why := tag + " is quarantined"
+	for _, q := range obj.Status.QuarantinedTags {
+		if q.Tag == tag {
+			why += " by Canary " + q.Canary
+			if q.Reason != "" {
+				why += " (" + q.Reason + ")"
+			}
+		}
+	}
+	if ex.Winner == "" {
+		return "", why + ", and no other tag is a candidate: " + ex.Why
+	}
+	return ex.Winner, why + "; moved back to " + ex.Winner + ": " + ex.Why
 }
 
 // digest looks the chosen tag's digest up as spec.digestReflectionPolicy

@@ -44,7 +44,21 @@ type Policy struct {
 	order   orderer
 	pattern *regexp.Regexp
 	extract string
+	// quarantine maps the tags never chosen to why.
+	quarantine map[string]string
 }
+
+// Quarantine returns a copy of p that leaves out the tags of q (tag to
+// why, such as "quarantined by Canary apps/podinfo"): they are never
+// candidates, so Choose skips them and Compare does not order them.
+func (p *Policy) Quarantine(q map[string]string) *Policy {
+	c := *p
+	c.quarantine = q
+	return &c
+}
+
+// Quarantined says why tag is quarantined, "" when it is not.
+func (p *Policy) Quarantined(tag string) string { return p.quarantine[tag] }
 
 // New parses spec's policy and filterTags. A bad range or pattern is a
 // *SpecError.
@@ -163,6 +177,9 @@ type candidate struct {
 func (p *Policy) rank(tag string) (candidate, string) {
 	if tag == "" {
 		return candidate{}, "empty, not a tag"
+	}
+	if why := p.quarantine[tag]; why != "" {
+		return candidate{}, why
 	}
 	v, ok := p.value(tag)
 	if !ok {

@@ -129,3 +129,28 @@ func TestCompareOrdersAsThePolicyDoes(t *testing.T) {
 		t.Errorf("numerical desc: 1 should be ahead of 2, got %d", c)
 	}
 }
+
+func TestQuarantineLeavesTagsOut(t *testing.T) {
+	p, err := New(semverSpec("^1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.Quarantine(map[string]string{"v1.1.0": "quarantined by Canary apps/podinfo"})
+	ex := q.Choose([]string{"v1.0.0", "v1.1.0", "v0.9.0"})
+	if ex.Winner != "v1.0.0" {
+		t.Errorf("winner = %q, want v1.0.0 (v1.1.0 is quarantined)", ex.Winner)
+	}
+	want := []Excluded{{Tag: "v0.9.0", Reason: "outside the range ^1"}, {Tag: "v1.1.0", Reason: "quarantined by Canary apps/podinfo"}}
+	if diff := cmp.Diff(want, ex.Excluded); diff != "" {
+		t.Errorf("excluded (-want +got):\n%s", diff)
+	}
+	if _, ok := q.Compare("v1.0.0", "v1.1.0"); ok {
+		t.Error("Compare ordered a quarantined tag")
+	}
+	if c, ok := p.Compare("v1.1.0", "v1.0.0"); !ok || c <= 0 {
+		t.Errorf("the original policy is unchanged: Compare = %d, %v", c, ok)
+	}
+	if got := q.Quarantined("v1.1.0"); got == "" || p.Quarantined("v1.1.0") != "" {
+		t.Errorf("Quarantined = %q on the copy, %q on the original", got, p.Quarantined("v1.1.0"))
+	}
+}
