@@ -131,9 +131,30 @@ ensure_sops() {
   echo "$stamp" >"$dir/sops.stamp"
 }
 
+# ensure_traefik builds Traefik v3 (the Gateway API implementation of the
+# canary tests) from its Go module in test/traefik when missing or when
+# that build module changed since. The build runs in a copy of the module
+# where prepare.sh puts the two patched modules its go.mod replaces.
+ensure_traefik() {
+  local src=$root/test/traefik stamp version
+  version=$(awk '$1 == "github.com/traefik/traefik/v3" { print $2 }' "$src/go.mod")
+  stamp=$(cat "$src"/go.mod "$src"/go.sum "$src"/prepare.sh "$src"/ext/* "$src"/patches/* | sha256sum | cut -c1-16)
+  [[ -x $dir/traefik && $(cat "$dir/traefik.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building Traefik $version from source (first time only: 15 minutes or more on 2 cores)"
+  local tmp
+  tmp=$(mktemp -d "$dir/traefik-build.XXXXXX")
+  cp -r "$src/go.mod" "$src/go.sum" "$src/ext" "$tmp/"
+  "$src/prepare.sh" "$tmp"
+  (cd "$tmp" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik)
+  rm -rf "$tmp"
+  mv "$dir/traefik.tmp" "$dir/traefik"
+  echo "$stamp" >"$dir/traefik.stamp"
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
 ensure_coredns
 ensure_sops
+ensure_traefik
 echo "$dir"
