@@ -145,7 +145,8 @@ ensure_traefik() {
   tmp=$(mktemp -d "$dir/traefik-build.XXXXXX")
   cp -r "$src/go.mod" "$src/go.sum" "$src/ext" "$tmp/"
   "$src/prepare.sh" "$tmp"
-  (cd "$tmp" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik)
+  (cd "$tmp" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$version" \
+    -o "$dir/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik)
   rm -rf "$tmp"
   mv "$dir/traefik.tmp" "$dir/traefik"
   echo "$stamp" >"$dir/traefik.stamp"

@@ -16,7 +16,7 @@ tool github.com/traefik/traefik/v3/cmd/traefik
 //   - its dynamic configuration extension is a nested module that the proxy
 //     does not serve: ./ext stands in for it with the same two empty types;
 //   - its fork of go-http-auth is refused: ./patched/go-http-auth is
-//     upstream v0.4.0 plus the one function the fork adds;
+//     upstream v0.4.0 plus the two functions the fork adds;
 //   - lego's DNS providers need SDKs that the proxy refuses:
 //     ./patched/lego is lego without them.
 replace github.com/traefik/traefik/dynamic/ext => ./ext

@@ -9,7 +9,7 @@
 #     zz_gen_dns_providers.go is patches/lego_dns_providers.go.in, which has
 #     no provider (the test ground's Traefik gets no ACME certificates);
 #   - Traefik's fork of go-http-auth is refused: the copy is upstream v0.4.0
-#     plus patches/goauth_checksecret.go.in, the one function the fork adds.
+#     plus patches/goauth_fork.go.in, the two functions the fork adds.
 #
 # Usage: prepare.sh DIR (DIR holds a copy of test/traefik).
 set -euo pipefail
@@ -35,7 +35,7 @@ copy_module() {
 copy_module "$LEGO" lego
 cp "$here/patches/lego_dns_providers.go.in" "$dest/patched/lego/providers/dns/zz_gen_dns_providers.go"
 copy_module "$GOAUTH" go-http-auth
-cp "$here/patches/goauth_checksecret.go.in" "$dest/patched/go-http-auth/checksecret.go"
+cp "$here/patches/goauth_fork.go.in" "$dest/patched/go-http-auth/fork.go"
 # v0.4.0 predates modules: a local replacement needs a go.mod (its two
 # imports, x/crypto and x/net, come from the build list).
 printf 'module github.com/abbot/go-http-auth\n\ngo 1.16\n' >"$dest/patched/go-http-auth/go.mod"
