@@ -4,15 +4,21 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
-// ServiceRequestsMetric is the counter of requests Traefik sent to each of
-// its services, labelled service, code, method and protocol.
-const ServiceRequestsMetric = "traefik_service_requests_total"
+// Traefik's metrics of its services, each labelled service (and code,
+// method and protocol).
+const (
+	// ServiceRequestsMetric counts the requests Traefik sent to a service.
+	ServiceRequestsMetric = "traefik_service_requests_total"
+	// ServiceDurationMetric is the histogram of their durations, in seconds.
+	ServiceDurationMetric = "traefik_service_request_duration_seconds"
+)
 
 // Scrape reads Traefik's Prometheus metrics, by metric family name.
 func (t *Traefik) Scrape(ctx context.Context) (map[string]*dto.MetricFamily, error) {
@@ -52,6 +58,24 @@ func (t *Traefik) ServiceRequests(ctx context.Context) (map[string]float64, erro
 		for _, l := range m.GetLabel() {
 			if l.GetName() == "service" {
 				out[l.GetValue()] += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return out, nil
+}
+
+// ServiceLabels lists the values of the service label of the metric family
+// name, each once, in the order Traefik exposes them.
+func (t *Traefik) ServiceLabels(ctx context.Context, name string) ([]string, error) {
+	families, err := t.Scrape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range families[name].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "service" && !slices.Contains(out, l.GetValue()) {
+				out = append(out, l.GetValue())
 			}
 		}
 	}
