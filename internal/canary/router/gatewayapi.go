@@ -67,10 +67,11 @@ func (e *HTTPRouteError) Unwrap() error { return e.Err }
 // weighted rule during the analysis and 100/0 after it.
 //
 // Everything else on the route is the user's and stays: labels,
-// annotations, and the rules that route to neither Service. On its two rules
+// annotations, and the rules that route to neither Service. On its rules
 // the router keeps the rule name, filters, retry, session persistence and
 // the backend request timeout, since Gateway API's rules are an atomic list
-// that server-side apply replaces whole. The route is written with
+// that server-side apply replaces whole; the request timeout is the
+// Canary's (none when service.timeout is empty). The route is written with
 // server-side apply under one field manager and is owned by the Canary.
 type GatewayAPI struct {
 	client       client.Client
@@ -148,6 +149,9 @@ func (g *GatewayAPI) get(ctx context.Context, c *v1alpha1.Canary) (*gatewayv1.HT
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
 	if err := g.client.Get(ctx, key, u); err != nil {
+		if apierrors.IsNotFound(err) {
+			err = ErrHTTPRouteNotFound
+		}
 		return nil, &HTTPRouteError{Route: key, Op: "reading", Err: classify(err)}
 	}
 	route := &gatewayv1.HTTPRoute{}
@@ -173,17 +177,12 @@ func (g *GatewayAPI) apply(ctx context.Context, c *v1alpha1.Canary, current *gat
 	return nil
 }
 
-// classify turns the API server's answers the router expects into its own
-// errors.
+// classify says ErrNoHTTPRouteCRD when the cluster has no HTTPRoute kind.
 func classify(err error) error {
-	switch {
-	case meta.IsNoMatchError(err):
+	if meta.IsNoMatchError(err) {
 		return fmt.Errorf("%w (%v)", ErrNoHTTPRouteCRD, err)
-	case apierrors.IsNotFound(err):
-		return ErrHTTPRouteNotFound
-	default:
-		return err
 	}
+	return err
 }
 
 // desiredRoute is the HTTPRoute object to apply: metadata with the owner

@@ -116,20 +116,23 @@ func findRule(rules []gatewayv1.HTTPRouteRule, b backends, weighted bool) *gatew
 
 // keepUserFields copies onto rule the fields the router does not set from
 // the rule it replaces (old, nil when none), and sets the request timeout
-// when the Canary has one (the old timeouts otherwise).
+// to the Canary's (none when timeout is empty).
 func keepUserFields(rule gatewayv1.HTTPRouteRule, old *gatewayv1.HTTPRouteRule, timeout string) gatewayv1.HTTPRouteRule {
+	var t gatewayv1.HTTPRouteTimeouts
 	if old != nil {
 		rule.Name = old.Name
 		rule.Filters = old.Filters
 		rule.Retry = old.Retry
 		rule.SessionPersistence = old.SessionPersistence
-		rule.Timeouts = old.Timeouts.DeepCopy()
+		if old.Timeouts != nil {
+			t.BackendRequest = old.Timeouts.BackendRequest
+		}
 	}
 	if timeout != "" {
-		if rule.Timeouts == nil {
-			rule.Timeouts = &gatewayv1.HTTPRouteTimeouts{}
-		}
-		rule.Timeouts.Request = ptr.To(gatewayv1.Duration(timeout))
+		t.Request = ptr.To(gatewayv1.Duration(timeout))
+	}
+	if t != (gatewayv1.HTTPRouteTimeouts{}) {
+		rule.Timeouts = &t
 	}
 	return rule
 }

@@ -152,10 +152,11 @@ func TestGatewayAPIRouter(t *testing.T) {
 }
 
 // testUserFieldsKept edits the route as a person would (another field
-// manager): a label, an annotation, a filter on the router's rule and a
-// rule of their own; the router's writes keep all of them.
+// manager): a label, an annotation, a filter and a backend request timeout
+// on the router's rule, and a rule of their own; the router's writes keep
+// all of them, and its request timeout follows the Canary's.
 func testUserFieldsKept(ctx context.Context, t *testing.T, c client.Client, r canary.Router) {
-	cn := newCanary(t, c, "user-fields", nil)
+	cn := newCanary(t, c, "user-fields", func(cn *v1alpha1.Canary) { cn.Spec.Service.Timeout = "15s" })
 	if err := r.Reconcile(ctx, cn); err != nil {
 		t.Fatal(err)
 	}
@@ -169,6 +170,7 @@ func testUserFieldsKept(ctx context.Context, t *testing.T, c client.Client, r ca
 		},
 	}
 	route.Spec.Rules[0].Filters = []gatewayv1.HTTPRouteFilter{filter}
+	route.Spec.Rules[0].Timeouts.BackendRequest = ptr.To(gatewayv1.Duration("5s"))
 	extra := gatewayv1.HTTPRouteRule{
 		Matches:     []gatewayv1.HTTPRouteMatch{pathPrefix("/admin")},
 		BackendRefs: []gatewayv1.HTTPBackendRef{backend("admin", 1)},
@@ -197,7 +199,22 @@ func testUserFieldsKept(ctx context.Context, t *testing.T, c client.Client, r ca
 	if diff := cmp.Diff(extra, got.Spec.Rules[1]); diff != "" {
 		t.Errorf("the user's rule (-want +got):\n%s", diff)
 	}
+	wantTimeouts(t, got, &gatewayv1.HTTPRouteTimeouts{Request: ptr.To(gatewayv1.Duration("15s")), BackendRequest: ptr.To(gatewayv1.Duration("5s"))})
 	wantWeights(t, r, cn, 70, 30)
+
+	cn.Spec.Service.Timeout = ""
+	if err := r.Reconcile(ctx, cn); err != nil {
+		t.Fatal(err)
+	}
+	wantTimeouts(t, getRoute(t, c, cn), &gatewayv1.HTTPRouteTimeouts{BackendRequest: ptr.To(gatewayv1.Duration("5s"))})
+}
+
+// wantTimeouts checks the timeouts of the route's first rule.
+func wantTimeouts(t *testing.T, route *gatewayv1.HTTPRoute, want *gatewayv1.HTTPRouteTimeouts) {
+	t.Helper()
+	if diff := cmp.Diff(want, route.Spec.Rules[0].Timeouts); diff != "" {
+		t.Errorf("timeouts of the router's rule (-want +got):\n%s", diff)
+	}
 }
 
 // testABMatch checks the two rules of an A/B Canary: the weighted one
