@@ -40,7 +40,8 @@ type Options struct {
 	// 127.0.0.1); it is also the address Traefik writes in the Gateways'
 	// status.
 	Host string
-	// LogDir holds traefik.log; empty means a new temporary directory.
+	// LogDir holds traefik.log; empty means a new temporary directory,
+	// left in place so that the log outlives the process.
 	LogDir string
 	// StartTimeout bounds the wait for Traefik to answer its ping (default
 	// 30s).
