@@ -12,6 +12,9 @@
 # - the sops command line tool is built from its Go module in test/sops, and
 #   GnuPG comes from Debian's gnupg package (the tests encrypt fixtures with
 #   both, as a user does);
+# - Prometheus comes from Debian's prometheus package (the canary checks
+#   query a real one), and Traefik v3, the Gateway API implementation that
+#   splits canary traffic, is built from its Go module in test/traefik;
 # - the real node's runtime comes from Debian: containerd, runc, the CNI
 #   plugins, iptables and conntrack, and the OCI registry (docker-registry).
 #
@@ -152,10 +155,32 @@ ensure_prometheus() {
   fi
 }
 
+# ensure_traefik builds Traefik v3 (the Gateway API implementation of the
+# canary tests) from its Go module in test/traefik when missing or when
+# that build module changed since. The build runs in a copy of the module
+# where prepare.sh puts the two patched modules its go.mod replaces.
+ensure_traefik() {
+  local src=$root/test/traefik stamp version
+  version=$(awk '$1 == "github.com/traefik/traefik/v3" { print $2 }' "$src/go.mod")
+  stamp=$(cat "$src"/go.mod "$src"/go.sum "$src"/prepare.sh "$src"/ext/* "$src"/patches/* | sha256sum | cut -c1-16)
+  [[ -x $dir/traefik && $(cat "$dir/traefik.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building Traefik $version from source (first time only: 15 minutes or more on 2 cores)"
+  local tmp
+  tmp=$(mktemp -d "$dir/traefik-build.XXXXXX")
+  cp -r "$src/go.mod" "$src/go.sum" "$src/ext" "$tmp/"
+  "$src/prepare.sh" "$tmp"
+  (cd "$tmp" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$version" \
+    -o "$dir/traefik.tmp" github.com/traefik/traefik/v3/cmd/traefik)
+  rm -rf "$tmp"
+  mv "$dir/traefik.tmp" "$dir/traefik"
+  echo "$stamp" >"$dir/traefik.stamp"
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
 ensure_coredns
 ensure_sops
 ensure_prometheus
+ensure_traefik
 echo "$dir"
