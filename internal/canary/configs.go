@@ -107,5 +107,3 @@ func (d *Deployments) configData(ctx context.Context, namespace, ref string) (an
 	err := d.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s)
 	return s.Data, err
 }
-
-

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/apply"
 )
 
 // SpecAnnotation, on the primary Deployment, is the TargetSpec hash of the
@@ -116,7 +117,7 @@ func (d *Deployments) EnsurePrimary(ctx context.Context, c *v1alpha1.Canary) err
 		return err
 	}
 	p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{
-		Name: PrimaryName(c), Namespace: c.Namespace, Labels: maps.Clone(t.Labels),
+		Name: PrimaryName(c), Namespace: c.Namespace, Labels: primaryLabels(t.Labels),
 	}}
 	if err := primarySpec(p, t, SpecHash(&t.Spec.Template, configs)); err != nil {
 		return err
@@ -161,6 +162,15 @@ func (d *Deployments) Promote(ctx context.Context, c *v1alpha1.Canary, spec stri
 		return fmt.Errorf("promoting to primary Deployment %s/%s: %w", p.Namespace, p.Name, err)
 	}
 	return nil
+}
+
+// primaryLabels are the target's labels without the Stack's ownership
+// labels: the primary belongs to the Canary, so a Stack never prunes it.
+func primaryLabels(l map[string]string) map[string]string {
+	out := maps.Clone(l)
+	delete(out, apply.OwnerNameLabel)
+	delete(out, apply.OwnerNamespaceLabel)
+	return out
 }
 
 // primarySpec gives p the target's spec with the app label renamed

@@ -189,3 +189,29 @@ func (s *step) requeue(d time.Duration) {
 // poll is how often a wait for readiness looks again (the Deployments'
 // watch usually steps sooner).
 func (s *step) poll() time.Duration { return min(Interval(s.c), 10*time.Second) }
+
+// ErrUnavailable is what Unavailable answers.
+var ErrUnavailable = errors.New("not available in this agent")
+
+// Unavailable stands for a MetricChecker or Hooks the agent does not have:
+// every check fails and every webhook refuses, so nothing passes unrun.
+// Validate refuses Canaries that would need it.
+type Unavailable struct{}
+
+var (
+	_ MetricChecker = Unavailable{}
+	_ Hooks         = Unavailable{}
+)
+
+// Check implements MetricChecker: always a failed check.
+func (Unavailable) Check(_ context.Context, _ *v1alpha1.Canary, m v1alpha1.CanaryMetric) v1alpha1.MetricResult {
+	return v1alpha1.MetricResult{Name: m.Name, Message: "metric checks are " + ErrUnavailable.Error()}
+}
+
+// Call implements Hooks: always a refusal.
+func (Unavailable) Call(context.Context, *v1alpha1.Canary, v1alpha1.CanaryWebhook, v1alpha1.CanaryPhase) error {
+	return fmt.Errorf("webhooks are %w", ErrUnavailable)
+}
+
+// Event implements Hooks: nothing is sent.
+func (Unavailable) Event(context.Context, *v1alpha1.Canary, string, string) {}
