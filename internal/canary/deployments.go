@@ -93,6 +93,7 @@ func (d *Deployments) Observe(ctx context.Context, c *v1alpha1.Canary, now time.
 	obs := Observation{
 		Now: now, TargetSpec: SpecHash(&t.Spec.Template, configs), TrackedConfigs: configs,
 		Images: images(&t.Spec.Template), Target: DeploymentReadiness(t, true),
+		ReplicasAppliedBy: replicasAppliedBy(t),
 	}
 	p, err := d.primary(ctx, c)
 	if err != nil || p == nil {
@@ -260,6 +261,25 @@ func SpecHash(t *corev1.PodTemplateSpec, configs map[string]string) string {
 	}{t, configs})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:16]
+}
+
+// replicasAppliedBy returns the field manager, other than the engine, that
+// owns d's spec.replicas through server-side apply.
+func replicasAppliedBy(d *appsv1.Deployment) string {
+	for _, m := range d.ManagedFields {
+		if m.Operation != metav1.ManagedFieldsOperationApply || m.Manager == FieldOwner || m.FieldsV1 == nil {
+			continue
+		}
+		var fields struct {
+			Spec map[string]json.RawMessage `json:"f:spec"`
+		}
+		if json.Unmarshal(m.FieldsV1.Raw, &fields) == nil {
+			if _, ok := fields.Spec["f:replicas"]; ok {
+				return m.Manager
+			}
+		}
+	}
+	return ""
 }
 
 func short(h string) string { return h[:min(len(h), 8)] }

@@ -31,6 +31,10 @@ type Observation struct {
 	PrimarySpec string
 	// Primary is the primary's readiness.
 	Primary Readiness
+	// ReplicasAppliedBy names the field manager other than the engine that
+	// applies the target's spec.replicas (a Stack whose manifest sets
+	// them), which then fights the engine's scaling; empty when none does.
+	ReplicasAppliedBy string
 }
 
 // Readiness says whether a Deployment serves with all its replicas, and if

@@ -30,6 +30,10 @@ const canaryTargetIndex = ".spec.targetRef.name"
 // does not exist (a Stack may not have applied it yet).
 const ReasonTargetNotFound = "TargetNotFound"
 
+// ReasonReplicasConflict is the Warning event when the target's
+// spec.replicas is applied by a manifest, which fights the Canary's scaling.
+const ReasonReplicasConflict = "ReplicasConflict"
+
 // canaryTargetPoll is how often a Canary whose target is missing looks
 // again (the Deployment watch usually wakes it sooner).
 const canaryTargetPoll = 30 * time.Second
@@ -169,6 +173,11 @@ func (r *CanaryReconciler) step(ctx context.Context, obj *v1alpha1.Canary, engin
 		now = r.Now
 	}
 	obs, err := workload.Observe(ctx, obj, now())
+	if err == nil && obs.ReplicasAppliedBy != "" {
+		r.Events.Eventf(obj, nil, corev1.EventTypeWarning, ReasonReplicasConflict, "Analysis",
+			"spec.replicas of Deployment %s is applied by %s, which will undo the Canary's scaling: remove replicas from the manifest (as with Flagger) and let the Canary (or an autoscalerRef) scale it",
+			obj.Spec.TargetRef.Name, obs.ReplicasAppliedBy)
+	}
 	if err == nil {
 		var res canary.Result
 		res, err = engine.Step(ctx, obj, obs)

@@ -227,18 +227,21 @@ func cmpImages(got []string, want ...string) bool {
 // waitEvent waits for an event with reason on the named Canary.
 func waitEvent(t *testing.T, ns, name, reason string) {
 	t.Helper()
-	eventually(t, "event "+reason+" on "+name, func() error {
-		var list corev1.EventList
-		if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			return err
+	eventually(t, "event "+reason+" on "+name, func() error { return canaryEvent(ns, name, reason) })
+}
+
+// canaryEvent returns nil when the named Canary has an event with reason.
+func canaryEvent(ns, name, reason string) error {
+	var list corev1.EventList
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+		return err
+	}
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == name && e.InvolvedObject.Kind == v1alpha1.CanaryKind && e.Reason == reason {
+			return nil
 		}
-		for _, e := range list.Items {
-			if e.InvolvedObject.Name == name && e.InvolvedObject.Kind == v1alpha1.CanaryKind && e.Reason == reason {
-				return nil
-			}
-		}
-		return fmt.Errorf("%d events, none %s", len(list.Items), reason)
-	})
+	}
+	return fmt.Errorf("%d events, none %s", len(list.Items), reason)
 }
 
 // An abort during the analysis rolls back: the primary keeps the old image
@@ -348,4 +351,19 @@ func TestCanaryWaitsForItsTarget(t *testing.T) {
 	})
 	create(t, targetDeployment(ns, "late", "app:1.0.0"))
 	waitPhase(t, key, v1alpha1.CanaryPhaseInitialized)
+}
+
+// A target whose manifest sets spec.replicas (applied server-side, as a
+// Stack does) fights the Canary's scaling: the Canary says so in a Warning
+// event naming the field manager.
+func TestCanaryWarnsWhenAManifestAppliesReplicas(t *testing.T) {
+	ns := newNamespace(t)
+	startRollouts(t, ns)
+	d := targetDeployment(ns, "cart", "app:1.0.0")
+	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
+	if err := env.Client.Patch(context.Background(), d, client.Apply, client.FieldOwner("flotilla"), client.ForceOwnership); err != nil {
+		t.Fatal(err)
+	}
+	create(t, blueGreenCanary(ns, "cart"))
+	waitEvent(t, ns, "cart", "ReplicasConflict")
 }
