@@ -49,6 +49,8 @@ func NewRootCommand(s Streams) *cobra.Command {
 		withStackNameCompletion(NewDiffCommand(s)),
 		withStackNameCompletion(NewTreeCommand(s)),
 		NewPlanCommand(s),
+		NewPromoteCommand(s),
+		NewAbortCommand(s),
 	)
 	return root
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,60 +15,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/test/rollouts"
 )
 
-// rollouts stands in for the Deployment controller and the kubelet, which
-// envtest does not run: every 100ms it writes the status of each Deployment
-// of a namespace as if all its replicas of the current generation were
-// available, except those marked broken (never available).
-type rollouts struct {
-	mu     sync.Mutex
-	broken map[string]bool
-}
-
-func startRollouts(t *testing.T, ns string) *rollouts {
-	t.Helper()
-	r := &rollouts{broken: map[string]bool{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			r.tick(ctx, ns)
-			time.Sleep(100 * time.Millisecond)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return r
-}
-
-func (r *rollouts) setBroken(name string, broken bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.broken[name] = broken
-}
-
-func (r *rollouts) tick(ctx context.Context, ns string) {
-	var list appsv1.DeploymentList
-	if env.Client.List(ctx, &list, client.InNamespace(ns)) != nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := range list.Items {
-		d := &list.Items[i]
-		n := ptr.Deref(d.Spec.Replicas, 1)
-		available := n
-		if r.broken[d.Name] {
-			available = 0
-		}
-		want := appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: available, AvailableReplicas: available}
-		if d.Status.ObservedGeneration == want.ObservedGeneration && d.Status.Replicas == n && d.Status.AvailableReplicas == available && d.Status.UpdatedReplicas == n {
-			continue
-		}
-		d.Status = want
-		_ = env.Client.Status().Update(ctx, d)
-	}
+func startRollouts(t *testing.T, ns string) *rollouts.Rollouts {
+	return rollouts.Start(t, env.Client, ns)
 }
 
 func targetDeployment(ns, name, image string) *appsv1.Deployment {
@@ -254,7 +203,7 @@ func TestCanaryAbortRollsBack(t *testing.T) {
 	create(t, targetDeployment(ns, "web", "app:1.0.0"), c)
 	key := client.ObjectKeyFromObject(c)
 	waitPhase(t, key, v1alpha1.CanaryPhaseInitialized)
-	r.setBroken("web", true)
+	r.SetBroken("web", true)
 	setImage(t, ns, "web", "app:2.0.0")
 	waitPhase(t, key, v1alpha1.CanaryPhaseProgressing)
 	eventually(t, "the canary scaled up", func() error {
