@@ -109,6 +109,9 @@ func (d *Deployments) EnsurePrimary(ctx context.Context, c *v1alpha1.Canary) err
 	if p, err := d.primary(ctx, c); err != nil || p != nil {
 		return err
 	}
+	if err := d.syncAutoscaler(ctx, c); err != nil {
+		return err
+	}
 	t, err := d.target(ctx, c)
 	if err != nil {
 		return err
@@ -162,7 +165,7 @@ func (d *Deployments) Promote(ctx context.Context, c *v1alpha1.Canary, spec stri
 	if err := d.client.Update(ctx, p, client.FieldOwner(FieldOwner)); err != nil {
 		return fmt.Errorf("promoting to primary Deployment %s/%s: %w", p.Namespace, p.Name, err)
 	}
-	return nil
+	return d.syncAutoscaler(ctx, c)
 }
 
 // primaryLabels are the target's labels without the Stack's ownership

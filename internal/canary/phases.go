@@ -94,6 +94,8 @@ func (s *step) newRevision() bool {
 // idle waits, in Initialized, Succeeded or Failed, for a new revision.
 func (s *step) idle() error {
 	st := &s.c.Status
+	// ConfigMaps and Secrets are not watched: look again each interval.
+	s.requeue(Interval(s.c))
 	if !s.newRevision() {
 		s.message = idleMessage(s.c)
 		return s.workload.ScaleTarget(s.ctx, s.c, false)

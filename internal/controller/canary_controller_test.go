@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -315,4 +316,49 @@ func TestCanaryWarnsWhenAManifestAppliesReplicas(t *testing.T) {
 	}
 	create(t, blueGreenCanary(ns, "cart"))
 	waitEvent(t, ns, "cart", "ReplicasConflict")
+}
+
+// A change of a ConfigMap the target uses starts an analysis, as a new
+// image does; the target's HorizontalPodAutoscaler is copied for the
+// primary.
+func TestCanaryTracksConfigsAndCopiesTheAutoscaler(t *testing.T) {
+	ns := newNamespace(t)
+	startRollouts(t, ns)
+	d := targetDeployment(ns, "api", "app:1.0.0")
+	d.Spec.Template.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: "api-config"}}}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api-config"}, Data: map[string]string{"MODE": "a"}}
+	hpa := &autoscalingv2.HorizontalPodAutoscaler{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"},
+		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
+			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "api"},
+			MinReplicas:    ptr.To[int32](2), MaxReplicas: 4,
+		},
+	}
+	c := blueGreenCanary(ns, "api")
+	c.Spec.Analysis.Iterations = 1
+	c.Spec.AutoscalerRef = &v1alpha1.CanaryTargetRef{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler", Name: "api"}
+	create(t, cm, hpa, d, c)
+	key := client.ObjectKeyFromObject(c)
+	got := waitPhase(t, key, v1alpha1.CanaryPhaseInitialized)
+	if _, ok := got.Status.TrackedConfigs["ConfigMap/api-config"]; !ok {
+		t.Errorf("trackedConfigs %v, want ConfigMap/api-config", got.Status.TrackedConfigs)
+	}
+	primaryHPA := &autoscalingv2.HorizontalPodAutoscaler{}
+	if err := get(t, client.ObjectKey{Namespace: ns, Name: "api-primary"}, primaryHPA); err != nil {
+		t.Fatalf("the primary's HorizontalPodAutoscaler: %v", err)
+	}
+	if primaryHPA.Spec.ScaleTargetRef.Name != "api-primary" || primaryHPA.Spec.MaxReplicas != 4 || !metav1.IsControlledBy(primaryHPA, got) {
+		t.Errorf("primary HPA spec %+v", primaryHPA.Spec)
+	}
+	applied := got.Status.LastAppliedSpec
+
+	cm.Data["MODE"] = "b"
+	if err := env.Client.Update(context.Background(), cm); err != nil {
+		t.Fatal(err)
+	}
+	got = waitPhase(t, key, v1alpha1.CanaryPhaseSucceeded)
+	if got.Status.LastAppliedSpec == applied {
+		t.Error("the spec hash did not follow the ConfigMap")
+	}
 }
