@@ -79,19 +79,29 @@ func (d *Deployments) primary(ctx context.Context, c *v1alpha1.Canary) (*appsv1.
 	return &p, nil
 }
 
+// targetSpec reads the target, the hashes of the configs it uses and its
+// spec hash.
+func (d *Deployments) targetSpec(ctx context.Context, c *v1alpha1.Canary) (*appsv1.Deployment, map[string]string, string, error) {
+	t, err := d.target(ctx, c)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	configs, err := d.trackedConfigs(ctx, t)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return t, configs, SpecHash(&t.Spec.Template, configs), nil
+}
+
 // Observe reads the target, the ConfigMaps and Secrets it uses, and the
 // primary, as of now.
 func (d *Deployments) Observe(ctx context.Context, c *v1alpha1.Canary, now time.Time) (Observation, error) {
-	t, err := d.target(ctx, c)
-	if err != nil {
-		return Observation{}, err
-	}
-	configs, err := d.trackedConfigs(ctx, t)
+	t, configs, spec, err := d.targetSpec(ctx, c)
 	if err != nil {
 		return Observation{}, err
 	}
 	obs := Observation{
-		Now: now, TargetSpec: SpecHash(&t.Spec.Template, configs), TrackedConfigs: configs,
+		Now: now, TargetSpec: spec, TrackedConfigs: configs,
 		Images: images(&t.Spec.Template), Target: DeploymentReadiness(t, true),
 		ReplicasAppliedBy: replicasAppliedBy(t),
 	}
@@ -112,18 +122,14 @@ func (d *Deployments) EnsurePrimary(ctx context.Context, c *v1alpha1.Canary) err
 	if err := d.syncAutoscaler(ctx, c); err != nil {
 		return err
 	}
-	t, err := d.target(ctx, c)
-	if err != nil {
-		return err
-	}
-	configs, err := d.trackedConfigs(ctx, t)
+	t, _, spec, err := d.targetSpec(ctx, c)
 	if err != nil {
 		return err
 	}
 	p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{
 		Name: PrimaryName(c), Namespace: c.Namespace, Labels: primaryLabels(t.Labels),
 	}}
-	if err := primarySpec(p, t, SpecHash(&t.Spec.Template, configs)); err != nil {
+	if err := primarySpec(p, t, spec); err != nil {
 		return err
 	}
 	p.Spec.Replicas = ptr.To(max(ptr.Deref(t.Spec.Replicas, 1), 1))
@@ -139,15 +145,11 @@ func (d *Deployments) EnsurePrimary(ctx context.Context, c *v1alpha1.Canary) err
 // Promote copies the target's pod template (and strategy, minReadySeconds)
 // to the primary, if the target still has spec.
 func (d *Deployments) Promote(ctx context.Context, c *v1alpha1.Canary, spec string) error {
-	t, err := d.target(ctx, c)
+	t, _, got, err := d.targetSpec(ctx, c)
 	if err != nil {
 		return err
 	}
-	configs, err := d.trackedConfigs(ctx, t)
-	if err != nil {
-		return err
-	}
-	if got := SpecHash(&t.Spec.Template, configs); got != spec {
+	if got != spec {
 		return fmt.Errorf("canary %s/%s: the target changed since its analysis (spec %s, judged %s); not promoting it", c.Namespace, c.Name, short(got), short(spec))
 	}
 	p, err := d.primary(ctx, c)
@@ -163,6 +165,9 @@ func (d *Deployments) Promote(ctx context.Context, c *v1alpha1.Canary, spec stri
 	}
 	p.Spec.Replicas = replicas
 	if err := d.client.Update(ctx, p, client.FieldOwner(FieldOwner)); err != nil {
+		if apierrors.IsConflict(err) {
+			return nil // read from a cache behind the last write: the next step looks again
+		}
 		return fmt.Errorf("promoting to primary Deployment %s/%s: %w", p.Namespace, p.Name, err)
 	}
 	return d.syncAutoscaler(ctx, c)
