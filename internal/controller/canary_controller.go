@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -93,7 +95,7 @@ func (r *CanaryReconciler) requestsForTarget(ctx context.Context, o client.Objec
 }
 
 // +kubebuilder:rbac:groups=flotilla.io,resources=canaries,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=flotilla.io,resources=canaries/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=flotilla.io,resources=canaries/status;canaries/finalizers,verbs=get;update;patch
 // +kubebuilder:rbac:groups=flotilla.io,resources=metrictemplates,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch
@@ -118,7 +120,14 @@ func (r *CanaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 		}
 	}()
 	if !obj.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, nil // the primary and the Services go with their owner
+		return ctrl.Result{}, r.finalize(ctx, obj)
+	}
+	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
+		before = obj.DeepCopy()
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		r.written.record(obj)
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -220,6 +229,23 @@ func (r *CanaryReconciler) fail(obj *v1alpha1.Canary, err error) string {
 	}
 	conditions.MarkFailed(obj, reason, msg)
 	return metrics.ResultFailure
+}
+
+// finalize scales the target back up before the Canary goes: the primary
+// and the Services go with their owner, and the app must not be left at
+// zero replicas.
+func (r *CanaryReconciler) finalize(ctx context.Context, obj *v1alpha1.Canary) error {
+	var missing *canary.TargetNotFoundError
+	if err := canary.NewDeployments(r.Client).ScaleTarget(ctx, obj, true); err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("scaling the target of Canary %s/%s back up before its deletion: %w", obj.Namespace, obj.Name, err)
+	}
+	patch := client.MergeFrom(obj.DeepCopy())
+	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
+	if err := r.Patch(ctx, obj, patch); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	r.written.record(obj)
+	return nil
 }
 
 func (r *CanaryReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.Canary) error {

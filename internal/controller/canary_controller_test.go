@@ -362,3 +362,29 @@ func TestCanaryTracksConfigsAndCopiesTheAutoscaler(t *testing.T) {
 		t.Error("the spec hash did not follow the ConfigMap")
 	}
 }
+
+// Deleting a Canary scales its target back up first: the primary goes with
+// its owner, and the app is never left at zero replicas.
+func TestCanaryDeletionScalesTheTargetBackUp(t *testing.T) {
+	ns := newNamespace(t)
+	startRollouts(t, ns)
+	c := blueGreenCanary(ns, "gone")
+	create(t, targetDeployment(ns, "gone", "app:1.0.0"), c)
+	key := client.ObjectKeyFromObject(c)
+	waitPhase(t, key, v1alpha1.CanaryPhaseInitialized)
+	if n := ptr.Deref(getDeployment(t, ns, "gone").Spec.Replicas, -1); n != 0 {
+		t.Fatalf("target replicas %d, want 0", n)
+	}
+	if err := env.Client.Delete(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the Canary gone", func() error {
+		if err := get(t, key, &v1alpha1.Canary{}); err == nil {
+			return fmt.Errorf("still there")
+		}
+		return nil
+	})
+	if n := ptr.Deref(getDeployment(t, ns, "gone").Spec.Replicas, -1); n != 2 {
+		t.Errorf("target replicas after the Canary's deletion %d, want 2 (the primary's)", n)
+	}
+}
