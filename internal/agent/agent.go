@@ -188,6 +188,8 @@ type Controllers struct {
 	ImagePolicy     *controller.ImagePolicyReconciler
 	// Notify are the alert engine and the webhook server.
 	Notify *Notifications
+	// Canary steps the Canaries' state machines.
+	Canary *controller.CanaryReconciler
 }
 
 // SetupControllers registers every reconciler and the drift watch with mgr.
@@ -241,6 +243,9 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 	}
 	c := &Controllers{Git: git, Stack: stack, ImageUpdate: imageUpdate, Notify: notifications}
 	if err := setupImageControllers(mgr, opts, rec, recorder, c); err != nil {
+		return nil, err
+	}
+	if err := setupCanary(mgr, opts, rec, recorder, c); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -81,7 +81,7 @@ type GetEntry struct {
 func NewGetCommand(s Streams) *cobra.Command {
 	o := &GetOptions{Output: OutputTable, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:   "get sources|stacks|images|providers|alerts|receivers [NAME]",
+		Use:   "get sources|stacks|images|canaries|providers|alerts|receivers [NAME]",
 		Short: "Show the state of sources or Stacks, across one cluster or many",
 		Long: "Show whether sources or Stacks are Ready, which revision they run and why not.\n" +
 			"With --context a,b or --all-contexts the rows of every cluster are in one table,\n" +
@@ -92,12 +92,16 @@ func NewGetCommand(s Streams) *cobra.Command {
 			"  flotilla get stacks --all-contexts -A     # the whole fleet\n" +
 			"  flotilla get stack apps --context prod-us,prod-eu -o json\n" +
 			"  flotilla get images -A                    # image repositories, policies, updates\n" +
-			"  flotilla get images policy podinfo --explain",
+			"  flotilla get images policy podinfo --explain\n" +
+			"  flotilla get canaries -A                  # phase, weight, failed checks",
 		Args:              cobra.RangeArgs(1, 3),
 		ValidArgsFunction: completeNames(""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if isImagesWord(args[0]) {
 				return o.runImages(cmd.Context(), s, args[1:])
+			}
+			if isCanariesWord(args[0]) {
+				return o.runCanaries(cmd.Context(), s, args[1:])
 			}
 			if len(args) > 2 || o.Explain {
 				return fmt.Errorf("get %s takes at most one NAME and no --explain", args[0])

@@ -50,6 +50,8 @@ func NewRootCommand(s Streams) *cobra.Command {
 		withStackNameCompletion(NewTreeCommand(s)),
 		NewPlanCommand(s),
 		NewRolloutCommand(s),
+		NewPromoteCommand(s),
+		NewAbortCommand(s),
 	)
 	return root
 }

@@ -49,3 +49,13 @@ func gatewayAPIApex(c *v1alpha1.Canary) string {
 	}
 	return c.Spec.TargetRef.Name
 }
+
+// The built-in checks of the gatewayapi router are the queries above with
+// the template's variables in place of the Canary's values.
+func init() {
+	tmpl := &v1alpha1.Canary{}
+	tmpl.Namespace = "{{ namespace }}"
+	tmpl.Spec.Service.Name = "{{ service }}"
+	RegisterBuiltin(v1alpha1.RouterGatewayAPI, RequestSuccessRate, Builtin{Query: GatewayAPIRequestSuccessRate(tmpl, "{{ interval }}")})
+	RegisterBuiltin(v1alpha1.RouterGatewayAPI, RequestDuration, Builtin{Query: GatewayAPIRequestDuration(tmpl, "{{ interval }}")})
+}

@@ -46,3 +46,28 @@ func TestGatewayAPIQueriesSelectTheCanaryOverTheInterval(t *testing.T) {
 		}
 	}
 }
+
+// The registered built-ins render to the same queries as the functions.
+func TestGatewayAPIBuiltinsRenderAsTheFunctions(t *testing.T) {
+	c := &v1alpha1.Canary{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "app"},
+		Spec:       v1alpha1.CanarySpec{Provider: v1alpha1.RouterGatewayAPI, TargetRef: v1alpha1.CanaryTargetRef{Name: "app"}, Service: v1alpha1.CanaryService{Name: "web"}},
+	}
+	want := map[string]string{
+		metrics.RequestSuccessRate: metrics.GatewayAPIRequestSuccessRate(c, "1m"),
+		metrics.RequestDuration:    metrics.GatewayAPIRequestDuration(c, "1m"),
+	}
+	for name, q := range want {
+		b, ok := metrics.LookupBuiltin(v1alpha1.RouterGatewayAPI, name)
+		if !ok {
+			t.Fatalf("no built-in %s for gatewayapi", name)
+		}
+		got, err := metrics.Render(b.Query, metrics.ModelOf(c, v1alpha1.CanaryMetric{Name: name, Interval: "1m"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != q {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, q)
+		}
+	}
+}
