@@ -1,4 +1,4 @@
-package metrics
+package metrics_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/examples/app/server"
+	"github.com/flotilla-io/flotilla/internal/canary/metrics"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/prometheus"
 )
@@ -133,7 +134,7 @@ func sendLoad(target string) {
 }
 
 func canaryFor(target, metricsServer string) *v1alpha1.Canary {
-	c := testCanary(v1alpha1.RouterKubernetes)
+	c := checkerCanary(v1alpha1.RouterKubernetes)
 	c.Namespace, c.Spec.TargetRef.Name, c.Spec.MetricsServer = ns, target, metricsServer
 	c.Spec.Analysis.Interval = interval
 	return c
@@ -148,7 +149,7 @@ func maximum(v float64) *v1alpha1.CanaryThresholdRange {
 
 func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 	f := appFixture(t)
-	k := New(nil)
+	k := metrics.New(nil)
 	tests := []struct {
 		name        string
 		target      string
@@ -159,47 +160,47 @@ func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 	}{
 		{
 			name: "a-good-version-passes-request-success-rate", target: "good",
-			metric:   v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			metric:   v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantPass: true, wantValue: "100",
 		},
 		{
 			name: "the-failing-primary-is-not-the-canary", target: "good-primary",
-			metric:    v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			metric:    v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantValue: "0", wantMessage: "value 0 is below the minimum 99",
 		},
 		{
 			name: "a-failing-version-fails-request-success-rate", target: "bad",
-			metric:      v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			metric:      v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantMessage: "is below the minimum 99",
 		},
 		{
 			name: "a-good-version-passes-request-duration", target: "good",
-			metric:   v1alpha1.CanaryMetric{Name: RequestDuration, ThresholdRange: maximum(500)},
+			metric:   v1alpha1.CanaryMetric{Name: metrics.RequestDuration, ThresholdRange: maximum(500)},
 			wantPass: true,
 		},
 		{
 			name: "a-slow-version-fails-request-duration", target: "slow",
-			metric:      v1alpha1.CanaryMetric{Name: RequestDuration, ThresholdRange: maximum(250)},
+			metric:      v1alpha1.CanaryMetric{Name: metrics.RequestDuration, ThresholdRange: maximum(250)},
 			wantMessage: "is above the maximum 250",
 		},
 		{
 			name: "a-slow-version-passes-request-success-rate", target: "slow",
-			metric:   v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			metric:   v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantPass: true, wantValue: "100",
 		},
 		{
 			name: "a-canary-with-no-traffic-fails", target: "silent",
-			metric:      v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			metric:      v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantMessage: "no value",
 		},
 		{
 			name: "a-canary-with-no-traffic-fails-request-duration-too", target: "silent",
-			metric:      v1alpha1.CanaryMetric{Name: RequestDuration, ThresholdRange: maximum(500)},
+			metric:      v1alpha1.CanaryMetric{Name: metrics.RequestDuration, ThresholdRange: maximum(500)},
 			wantMessage: "no value",
 		},
 		{
 			name: "a-pod-of-a-longer-deployment-name-is-not-the-target", target: "good-7d9f8c6b5",
-			metric:      v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(99)},
+			metric:      v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(99)},
 			wantMessage: "no value",
 		},
 		{
@@ -227,7 +228,7 @@ func TestBuiltinChecksAgainstARealPrometheus(t *testing.T) {
 
 func TestBadVersionSuccessRateIsMeasured(t *testing.T) {
 	f := appFixture(t)
-	got := New(nil).Check(context.Background(), canaryFor("bad", f.prom.URL()), v1alpha1.CanaryMetric{Name: RequestSuccessRate})
+	got := metrics.New(nil).Check(context.Background(), canaryFor("bad", f.prom.URL()), v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate})
 	// No range: the value alone. Half the requests fail, evenly.
 	v, err := strconv.ParseFloat(got.Value, 64)
 	if !got.Passed || err != nil || v < 45 || v > 55 {
@@ -245,21 +246,21 @@ func TestMetricsServerMissingOrDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := canaryFor("good", prom.URL())
-	m := v1alpha1.CanaryMetric{Name: RequestSuccessRate, ThresholdRange: minimum(0)}
+	m := v1alpha1.CanaryMetric{Name: metrics.RequestSuccessRate, ThresholdRange: minimum(0)}
 	// Up but empty: no value.
-	if got := New(nil).Check(context.Background(), c, m); got.Passed || !strings.Contains(got.Message, "no value") {
+	if got := metrics.New(nil).Check(context.Background(), c, m); got.Passed || !strings.Contains(got.Message, "no value") {
 		t.Errorf("Check on an empty Prometheus = %+v, want a failure for no value", got)
 	}
 	if err := prom.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	got := New(nil, WithQueryTimeout(5*time.Second)).Check(context.Background(), c, m)
+	got := metrics.New(nil, metrics.WithQueryTimeout(5*time.Second)).Check(context.Background(), c, m)
 	t.Logf("stopped: %+v", got)
 	if got.Passed || !strings.Contains(got.Message, "querying Prometheus at "+prom.URL()) {
 		t.Errorf("Check with Prometheus stopped = %+v, want a failure naming the server", got)
 	}
 	c.Spec.MetricsServer = ""
-	if got := New(nil).Check(context.Background(), c, m); got.Passed || !strings.Contains(got.Message, "spec.metricsServer is empty") {
+	if got := metrics.New(nil).Check(context.Background(), c, m); got.Passed || !strings.Contains(got.Message, "spec.metricsServer is empty") {
 		t.Errorf("Check with no metricsServer = %+v", got)
 	}
 }
@@ -296,7 +297,7 @@ func TestMetricTemplateWithVariables(t *testing.T) {
 	controlplane.Require(t, env)
 	createTemplate(t, "errors-by-code", `sum(rate(http_requests_total{namespace="{{ namespace }}",pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)",code="{{ variables.code }}"}[{{ interval }}])) or on() vector(0)`,
 		v1alpha1.MetricProvider{Type: "prometheus", Address: f.prom.URL()})
-	k := New(env.Client)
+	k := metrics.New(env.Client)
 	metric := func(code string) v1alpha1.CanaryMetric {
 		m := v1alpha1.CanaryMetric{
 			Name: "500s", TemplateRef: &v1alpha1.CrossNamespaceObjectReference{Name: "errors-by-code"},
@@ -323,10 +324,10 @@ func TestMetricTemplateWithVariables(t *testing.T) {
 	}
 	other.TemplateRef.Namespace = "default"
 	createTemplateIn(t, "default", "errors-by-code", `sum(up)`, v1alpha1.MetricProvider{Address: f.prom.URL()})
-	if got := New(env.Client, WithNoCrossNamespaceRefs()).Check(context.Background(), canaryFor("good", f.prom.URL()), other); got.Passed || !strings.Contains(got.Message, "no cross-namespace references") {
+	if got := metrics.New(env.Client, metrics.WithNoCrossNamespaceRefs()).Check(context.Background(), canaryFor("good", f.prom.URL()), other); got.Passed || !strings.Contains(got.Message, "no cross-namespace references") {
 		t.Errorf("cross-namespace template in lock-down = %+v, want it refused", got)
 	}
-	if got := New(env.Client, WithNoCrossNamespaceRefs()).Check(context.Background(), canaryFor("good", f.prom.URL()), metric("500")); !got.Passed {
+	if got := metrics.New(env.Client, metrics.WithNoCrossNamespaceRefs()).Check(context.Background(), canaryFor("good", f.prom.URL()), metric("500")); !got.Passed {
 		t.Errorf("same-namespace template in lock-down = %+v, want a pass", got)
 	}
 }
@@ -335,7 +336,7 @@ func TestMetricTemplateBadQuery(t *testing.T) {
 	f := appFixture(t)
 	controlplane.Require(t, env)
 	createTemplate(t, "not-promql", `sum(rate(http_requests_total[{{ interval }}]`, v1alpha1.MetricProvider{Address: f.prom.URL()})
-	got := New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
+	got := metrics.New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
 		v1alpha1.CanaryMetric{Name: "broken", TemplateRef: &v1alpha1.CrossNamespaceObjectReference{Name: "not-promql"}})
 	if got.Passed || !strings.Contains(got.Message, "not valid PromQL") {
 		t.Errorf("Check = %+v, want a PromQL failure", got)
@@ -382,7 +383,7 @@ func TestInsecureSkipVerify(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			createTemplate(t, "tls-"+tt.name, query, v1alpha1.MetricProvider{Address: tlsProxy.URL, InsecureSkipVerify: tt.insecure})
-			got := New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
+			got := metrics.New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
 				v1alpha1.CanaryMetric{Name: "requests", TemplateRef: &v1alpha1.CrossNamespaceObjectReference{Name: "tls-" + tt.name}})
 			if got.Passed != tt.wantPass || !strings.Contains(got.Message, tt.wantMessage) {
 				t.Errorf("Check = %+v, want passed=%v and a message with %q", got, tt.wantPass, tt.wantMessage)
@@ -422,7 +423,7 @@ func TestProviderCredentialsFromASecret(t *testing.T) {
 				p.SecretRef = &v1alpha1.LocalObjectReference{Name: tt.secret}
 			}
 			createTemplate(t, "auth-"+tt.name, query, p)
-			got := New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
+			got := metrics.New(env.Client).Check(context.Background(), canaryFor("good", f.prom.URL()),
 				v1alpha1.CanaryMetric{Name: "requests", TemplateRef: &v1alpha1.CrossNamespaceObjectReference{Name: "auth-" + tt.name}, ThresholdRange: minimum(1)})
 			t.Logf("%+v", got)
 			if got.Passed != tt.wantPass || !strings.Contains(got.Message, tt.wantMessage) {
@@ -434,5 +435,17 @@ func TestProviderCredentialsFromASecret(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func checkerCanary(router string) *v1alpha1.Canary {
+	return &v1alpha1.Canary{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-canary", Namespace: "shop"},
+		Spec: v1alpha1.CanarySpec{
+			Provider:  router,
+			TargetRef: v1alpha1.CanaryTargetRef{Name: "web"},
+			Service:   v1alpha1.CanaryService{Port: 80},
+			Analysis:  v1alpha1.CanaryAnalysis{Interval: "30s"},
+		},
 	}
 }
