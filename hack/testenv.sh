@@ -12,6 +12,8 @@
 # - the sops command line tool is built from its Go module in test/sops, and
 #   GnuPG comes from Debian's gnupg package (the tests encrypt fixtures with
 #   both, as a user does);
+# - the Sealed Secrets controller and kubeseal are built from their Go module
+#   in test/sealedsecrets;
 # - the real node's runtime comes from Debian: containerd, runc, the CNI
 #   plugins, iptables and conntrack, and the OCI registry (docker-registry).
 #
@@ -131,9 +133,28 @@ ensure_sops() {
   echo "$stamp" >"$dir/sops.stamp"
 }
 
+# ensure_sealedsecrets builds the Sealed Secrets controller (as
+# sealed-secrets-controller) and kubeseal when missing or when their build
+# module changed since.
+ensure_sealedsecrets() {
+  local stamp
+  stamp=$(cat "$root/test/sealedsecrets/go.mod" "$root/test/sealedsecrets/go.sum" | sha256sum | cut -c1-16)
+  [[ -x $dir/sealed-secrets-controller && -x $dir/kubeseal && $(cat "$dir/sealedsecrets.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building the Sealed Secrets controller and kubeseal from source (first time only: a few minutes)"
+  local tmp
+  tmp=$(mktemp -d "$dir/build.XXXXXX")
+  (cd "$root/test/sealedsecrets" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/" \
+    github.com/bitnami/sealed-secrets/cmd/controller github.com/bitnami/sealed-secrets/cmd/kubeseal)
+  mv "$tmp/controller" "$dir/sealed-secrets-controller"
+  mv "$tmp/kubeseal" "$dir/kubeseal"
+  rmdir "$tmp"
+  echo "$stamp" >"$dir/sealedsecrets.stamp"
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
 ensure_coredns
 ensure_sops
+ensure_sealedsecrets
 echo "$dir"
