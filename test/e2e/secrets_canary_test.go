@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 	"github.com/flotilla-io/flotilla/test/sopstest"
 )
@@ -69,6 +70,7 @@ spec:
 // encrypted for another key (a failure alert) and recovers (a resolved
 // alert); the CLI previews a third value.
 func TestSOPSCanaryAppearsNowhere(t *testing.T) {
+	controlplane.Require(t, env)
 	sopstest.Require(t)
 	cp := startControlPlane(t)
 	key, otherKey := sopstest.NewAgeKey(t), sopstest.NewAgeKey(t)
@@ -138,14 +140,17 @@ func TestSOPSCanaryAppearsNowhere(t *testing.T) {
 	outputs := map[string]string{
 		"flotilla diff stack (keys from the cluster)": runFlotilla(t, 1, append([]string{"diff", "stack", canaryStack, "--path", wd.Dir()}, kube...)...),
 		"flotilla diff stack --decryption-keys":       runFlotilla(t, 1, append([]string{"diff", "stack", canaryStack, "--path", wd.Dir(), "--decryption-keys", keys}, kube...)...),
-		"flotilla plan":                               runFlotilla(t, -1, "plan", "--repo", wd.Dir(), "--base", first, "--head", second, "--source", canaryNS+"/fleet", "--decryption-keys", keys),
+		"flotilla plan":                               runFlotilla(t, 2, "plan", "--repo", wd.Dir(), "--base", first, "--head", second, "--source", canaryNS+"/fleet", "--decryption-keys", keys),
 		"flotilla build":                              runFlotilla(t, 0, "build", "--path", filepath.Join(wd.Dir(), "apps", "secrets"), "--decryption-keys", keys),
 		"flotilla events":                             runFlotilla(t, 0, append([]string{"events"}, kube...)...),
 		"flotilla get stacks":                         runFlotilla(t, 0, append([]string{"get", "stacks", "-o", "yaml"}, kube...)...),
 	}
 	for what, out := range outputs {
-		if !strings.Contains(out, "password") && strings.HasPrefix(what, "flotilla diff") {
+		if previews := strings.HasPrefix(what, "flotilla diff") || what == "flotilla plan"; previews && !strings.Contains(out, "password") {
 			t.Errorf("%s does not name the changed key password:\n%s", what, out)
+		}
+		if strings.HasPrefix(what, "flotilla diff") && !strings.Contains(out, "<masked: changed, after>") {
+			t.Errorf("%s does not show the changed value masked:\n%s", what, out)
 		}
 	}
 
@@ -159,6 +164,14 @@ func TestSOPSCanaryAppearsNowhere(t *testing.T) {
 	outputs["the Slack messages"] = slack.bodies()
 	for what, text := range clusterSurfaces(t, cp.Client) {
 		outputs[what] = text
+	}
+	// The search finds the marker where it must be: in the Secret itself.
+	var applied corev1.Secret
+	if err := cp.Client.Get(context.Background(), client.ObjectKey{Namespace: canaryAppNS, Name: "db"}, &applied); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, found := findCanary(toJSON(t, applied), markers[2]); !found {
+		t.Errorf("the search does not find the canary in the Secret that holds it: it would miss a leak")
 	}
 	if !strings.Contains(outputs["the agent's log (debug level)"], canaryStack) {
 		t.Errorf("the agent's log never names the Stack %s: was it captured?", canaryStack)
@@ -211,12 +224,12 @@ func clusterSurfaces(t *testing.T, c client.Client) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	lists := map[string]client.ObjectList{
-		"core/v1 events":           &corev1.EventList{},
-		"events.k8s.io/v1 events":  &eventsv1.EventList{},
-		"Stacks":                   &v1alpha1.StackList{},
-		"GitRepositories":          &v1alpha1.GitRepositoryList{},
+		"core/v1 events":            &corev1.EventList{},
+		"events.k8s.io/v1 events":   &eventsv1.EventList{},
+		"Stacks":                    &v1alpha1.StackList{},
+		"GitRepositories":           &v1alpha1.GitRepositoryList{},
 		"Alerts (pending included)": &v1alpha1.AlertList{},
-		"Providers":                &v1alpha1.ProviderList{},
+		"Providers":                 &v1alpha1.ProviderList{},
 	}
 	out := map[string]string{}
 	for what, l := range lists {
@@ -231,6 +244,13 @@ func clusterSurfaces(t *testing.T, c client.Client) map[string]string {
 // assertNoCanary fails when text holds marker in clear or in any base64.
 func assertNoCanary(t *testing.T, where, text, marker string) {
 	t.Helper()
+	if form, s, found := findCanary(text, marker); found {
+		t.Errorf("%s holds the canary %s (%s): %s", where, marker, form, excerpt(text, s))
+	}
+}
+
+// findCanary looks for marker in text in clear and in every base64.
+func findCanary(text, marker string) (form, s string, found bool) {
 	for form, s := range map[string]string{
 		"in clear":        marker,
 		"base64":          base64.StdEncoding.EncodeToString([]byte(marker)),
@@ -238,13 +258,14 @@ func assertNoCanary(t *testing.T, where, text, marker string) {
 		"url-safe base64": base64.RawURLEncoding.EncodeToString([]byte(marker)),
 	} {
 		if strings.Contains(text, s) {
-			t.Errorf("%s holds the canary %s (%s): %s", where, marker, form, excerpt(text, s))
+			return form, s, true
 		}
 	}
+	return "", "", false
 }
 
-// runFlotilla runs the CLI and returns its output; wantCode -1 accepts any
-// exit code but a failure (2).
+// runFlotilla runs the CLI and returns its output, failing the test when
+// the exit code is not wantCode (diff: 1 for changes; plan: 2 for changes).
 func runFlotilla(t *testing.T, wantCode int, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(flotillaBin, args...)
@@ -252,7 +273,7 @@ func runFlotilla(t *testing.T, wantCode int, args ...string) string {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	code := cmd.ProcessState.ExitCode()
-	if (wantCode >= 0 && code != wantCode) || (wantCode < 0 && code >= 2) {
+	if code != wantCode {
 		t.Errorf("flotilla %s: exit code %d (%v), want %d:\n%s", strings.Join(args, " "), code, err, wantCode, out.String())
 	}
 	return out.String()
