@@ -50,9 +50,7 @@ func conditionRule(condType string) healthRule {
 		cond, found := findCondition(u, condType)
 		switch {
 		case found && cond["status"] == "False":
-			reason, _ := cond["reason"].(string)
-			message, _ := cond["message"].(string)
-			return &status.Result{Status: status.FailedStatus, Message: fmt.Sprintf("%s is False: %s: %s", condType, reason, message)}
+			return &status.Result{Status: status.FailedStatus, Message: condType + " is False: " + reasonAndMessage(cond)}
 		case generic.Status != status.CurrentStatus:
 			return generic
 		case !found:
@@ -63,6 +61,17 @@ func conditionRule(condType string) healthRule {
 		message, _ := cond["message"].(string)
 		return &status.Result{Status: status.InProgressStatus, Message: condType + " is Unknown: " + message}
 	}
+}
+
+// reasonAndMessage joins a condition's reason (when it has one; the Sealed
+// Secrets controller sets none) and message.
+func reasonAndMessage(cond map[string]interface{}) string {
+	reason, _ := cond["reason"].(string)
+	message, _ := cond["message"].(string)
+	if reason == "" {
+		return message
+	}
+	return reason + ": " + message
 }
 
 // findCondition returns the condition of type condType in u's status.

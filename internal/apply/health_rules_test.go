@@ -70,8 +70,16 @@ func TestSecretControllersHealthRules(t *testing.T) {
 				if res.Status != tc.want {
 					t.Errorf("status = %s (%s), want %s", res.Status, res.Message, tc.want)
 				}
+				if tc.want == status.FailedStatus && res.Message != k.condition+" is False: ErrUnsealFailed: from the controller" {
+					t.Errorf("message = %q, want the condition's type, reason and message", res.Message)
+				}
 			})
 		}
+	}
+	// The Sealed Secrets controller writes no reason.
+	noReason := map[string]any{"type": "Synced", "status": "False", "message": "no key could decrypt secret (password)"}
+	if res, _ := apply.ComputeStatus(withConditions("bitnami.com/v1alpha1", "SealedSecret", noReason)); res.Message != "Synced is False: no key could decrypt secret (password)" {
+		t.Errorf("without a reason: message = %q", res.Message)
 	}
 	// Other custom resources keep kstatus's generic verdict.
 	if res, _ := apply.ComputeStatus(withConditions("example.com/v1", "Widget")); res.Status != status.CurrentStatus {

@@ -85,10 +85,7 @@ func TestSealedSecretsWithTheRealController(t *testing.T) {
 	}
 	wd.WriteFile(t, "sealed/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: "+ns+"\n")
 	wd.WriteFile(t, "sealed/db.yaml", sealed)
-	wd.WriteFile(t, "sealed/kustomization.yaml", "resources:\n  - namespace.yaml\n  - db.yaml\n")
-	revision = "main@sha1:" + wd.Commit(t, "a SealedSecret")
-	wd.Push(t, "main")
-	requestFetch(t, cp.Client)
+	revision = "main@sha1:" + pushFile(t, wd, cp.Client, "sealed/kustomization.yaml", "resources:\n  - namespace.yaml\n  - db.yaml\n", "a SealedSecret")
 	createStack(t, cp.Client, "sealed", "./sealed", func(s *v1alpha1.StackSpec) { s.Wait = true })
 	waitStackApplied(t, cp.Client, client.ObjectKey{Namespace: "flotilla-system", Name: "sealed"}, revision)
 	if got := secretData(t, cp.Client, ns, "db", "password"); got != value {
@@ -100,14 +97,12 @@ func TestSealedSecretsWithTheRealController(t *testing.T) {
 	// False, and the Stack's wait fails with its message, long before the
 	// Stack's timeout.
 	wd.WriteFile(t, "sealed/other-key.yaml", kubeseal(t, kubesealBin, otherCertFile(t), cp.Kubeconfig, ns, "other-key", value))
-	wd.WriteFile(t, "sealed/kustomization.yaml", "resources:\n  - namespace.yaml\n  - db.yaml\n  - other-key.yaml\n")
-	revision = "main@sha1:" + wd.Commit(t, "a SealedSecret for another key")
-	wd.Push(t, "main")
-	requestFetch(t, cp.Client)
+	revision = "main@sha1:" + pushFile(t, wd, cp.Client, "sealed/kustomization.yaml", "resources:\n  - namespace.yaml\n  - db.yaml\n  - other-key.yaml\n", "a SealedSecret for another key")
 	cond := waitStackFailed(t, cp.Client, client.ObjectKey{Namespace: "flotilla-system", Name: "sealed"}, revision)
 	if cond.Reason != v1alpha1.ReasonHealthCheckFailed || !strings.Contains(cond.Message, "SealedSecret/"+ns+"/other-key") || !strings.Contains(cond.Message, "Synced is False") {
 		t.Errorf("Ready = %s %s: %q, want %s naming SealedSecret/%s/other-key and its Synced condition", cond.Status, cond.Reason, cond.Message, v1alpha1.ReasonHealthCheckFailed, ns)
 	}
+	t.Logf("the Stack's Ready message: %s", cond.Message)
 	assertNoSecrets(t, "the Ready condition message", cond.Message, "", value)
 
 	// 5. The example fleet's SealedSecret (apps/base/hello), sealed for the
@@ -177,6 +172,17 @@ func createStack(t *testing.T, c client.Client, name, path string, edit func(*v1
 	if err := c.Create(context.Background(), s); err != nil {
 		t.Fatalf("creating Stack %s: %v", name, err)
 	}
+}
+
+// pushFile writes, commits and pushes one file, asks the fleet
+// GitRepository to fetch now, and returns the commit.
+func pushFile(t *testing.T, wd *gitserver.Workdir, c client.Client, path, content, message string) string {
+	t.Helper()
+	wd.WriteFile(t, path, content)
+	sha := wd.Commit(t, message)
+	wd.Push(t, "main")
+	requestFetch(t, c)
+	return sha
 }
 
 // requestFetch asks the fleet GitRepository to fetch now, as a webhook would.
