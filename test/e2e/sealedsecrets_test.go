@@ -24,7 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -40,9 +39,8 @@ const (
 	sealedController = "sealed-secrets-controller"
 	sealedStackBase  = "./infrastructure/base/sealed-secrets"
 	sealedKeyLabel   = "sealedsecrets.bitnami.com/sealed-secrets-key"
+	sealedAPIVersion = "bitnami.com/v1alpha1"
 )
-
-var sealedSecretGVK = schema.GroupVersionKind{Group: "bitnami.com", Version: "v1alpha1", Kind: "SealedSecret"}
 
 // TestSealedSecretsWithTheRealController runs the real Sealed Secrets
 // controller and kubeseal (built from their Go module by hack/testenv.sh)
@@ -91,7 +89,7 @@ func TestSealedSecretsWithTheRealController(t *testing.T) {
 	if got := secretData(t, cp.Client, ns, "db", "password"); got != value {
 		t.Errorf("Secret %s/db holds %d bytes, want the %d bytes sealed", ns, len(got), len(value))
 	}
-	assertSynced(t, cp.Client, ns, "db", metav1.ConditionTrue)
+	assertCondition(t, cp.Client, sealedAPIVersion, "SealedSecret", ns, "db", "Synced", "True")
 
 	// 4. A SealedSecret sealed for another key: the controller says Synced
 	// False, and the Stack's wait fails with its message, long before the
@@ -112,7 +110,7 @@ func TestSealedSecretsWithTheRealController(t *testing.T) {
 		s.HealthChecks = []v1alpha1.ObjectReference{{APIVersion: "bitnami.com/v1alpha1", Kind: "SealedSecret", Name: "hello-api-token", Namespace: "hello"}}
 	})
 	waitStackApplied(t, cp.Client, client.ObjectKey{Namespace: "flotilla-system", Name: "hello"}, revision)
-	assertSynced(t, cp.Client, "hello", "hello-api-token", metav1.ConditionTrue)
+	assertCondition(t, cp.Client, sealedAPIVersion, "SealedSecret", "hello", "hello-api-token", "Synced", "True")
 	if got := secretData(t, cp.Client, "hello", "hello-api-token", "token"); got != exampleSealedToken {
 		t.Errorf("Secret hello/hello-api-token holds %q, want the example fleet's demo value", got)
 	}
@@ -349,22 +347,24 @@ func secretData(t *testing.T, c client.Client, ns, name, key string) string {
 	return string(s.Data[key])
 }
 
-// assertSynced checks the Synced condition the controller wrote.
-func assertSynced(t *testing.T, c client.Client, ns, name string, want metav1.ConditionStatus) {
+// assertCondition checks the condition of type condType that a controller
+// wrote on an object.
+func assertCondition(t *testing.T, c client.Client, apiVersion, kind, ns, name, condType, want string) {
 	t.Helper()
 	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(sealedSecretGVK)
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
 	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
-		t.Fatalf("reading SealedSecret %s/%s: %v", ns, name, err)
+		t.Fatalf("reading %s %s/%s: %v", kind, ns, name, err)
 	}
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conds {
-		if m, _ := c.(map[string]any); m["type"] == "Synced" {
-			if m["status"] != string(want) {
-				t.Errorf("SealedSecret %s/%s: Synced is %v (%v), want %s", ns, name, m["status"], m["message"], want)
+		if m, _ := c.(map[string]any); m["type"] == condType {
+			if m["status"] != want {
+				t.Errorf("%s %s/%s: %s is %v (%v), want %s", kind, ns, name, condType, m["status"], m["message"], want)
 			}
 			return
 		}
 	}
-	t.Errorf("SealedSecret %s/%s has no Synced condition: %v", ns, name, u.Object["status"])
+	t.Errorf("%s %s/%s has no %s condition: %v", kind, ns, name, condType, u.Object["status"])
 }
