@@ -13,7 +13,8 @@
 #   GnuPG comes from Debian's gnupg package (the tests encrypt fixtures with
 #   both, as a user does);
 # - the Sealed Secrets controller and kubeseal are built from their Go module
-#   in test/sealedsecrets;
+#   in test/sealedsecrets, the External Secrets operator in
+#   test/externalsecrets;
 # - the real node's runtime comes from Debian: containerd, runc, the CNI
 #   plugins, iptables and conntrack, and the OCI registry (docker-registry).
 #
@@ -151,10 +152,29 @@ ensure_sealedsecrets() {
   echo "$stamp" >"$dir/sealedsecrets.stamp"
 }
 
+# ensure_externalsecrets builds the External Secrets operator when missing or
+# when its build module changed since, and copies its CRDs beside it (in
+# external-secrets-crds/).
+ensure_externalsecrets() {
+  local stamp mod
+  stamp=$(cat "$root/test/externalsecrets/go.mod" "$root/test/externalsecrets/go.sum" | sha256sum | cut -c1-16)
+  [[ -x $dir/external-secrets && -d $dir/external-secrets-crds && $(cat "$dir/externalsecrets.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building the External Secrets operator from source (first time only: about 10 minutes of CPU)"
+  (cd "$root/test/externalsecrets" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/external-secrets.tmp" github.com/external-secrets/external-secrets)
+  mod=$(cd "$root/test/externalsecrets" && go list -m -f '{{.Dir}}' github.com/external-secrets/external-secrets)
+  rm -rf "$dir/external-secrets-crds"
+  mkdir "$dir/external-secrets-crds"
+  cp "$mod"/config/crds/bases/*external-secrets.io_*.yaml "$dir/external-secrets-crds/"
+  chmod u+w "$dir/external-secrets-crds"/*
+  mv "$dir/external-secrets.tmp" "$dir/external-secrets"
+  echo "$stamp" >"$dir/externalsecrets.stamp"
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
 ensure_coredns
 ensure_sops
 ensure_sealedsecrets
+ensure_externalsecrets
 echo "$dir"
