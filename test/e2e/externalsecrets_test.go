@@ -140,16 +140,5 @@ func startExternalSecretsOperator(t *testing.T, cp *controlplane.Env, bin string
 	t.Helper()
 	cmd := exec.Command(bin, "--metrics-addr", freeAddr(t), "--enable-cluster-external-secret-reconciler=false", "--enable-push-secret-reconciler=false", "--enable-cluster-push-secret-reconciler=false")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.Kubeconfig)
-	log := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("external-secrets output:\n%s", log.String())
-		}
-	})
+	startProcess(t, "external-secrets", cmd)
 }

@@ -255,18 +255,7 @@ exec "$@"`
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", saDir,
 		bin, "--listen-addr", addr, "--listen-metrics-addr", metricsAddr, "--key-renew-period", "0")
 	cmd.Env = append(os.Environ(), "KUBERNETES_SERVICE_HOST="+host.Hostname(), "KUBERNETES_SERVICE_PORT="+host.Port(), "POD_NAMESPACE="+sealedNamespace)
-	log := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("sealed-secrets-controller output:\n%s", log.String())
-		}
-	})
+	log := startProcess(t, "sealed-secrets-controller", cmd)
 	certURL := "http://" + addr + "/v1/cert.pem"
 	eventually(t, "the controller serving its certificate at "+certURL, func() (bool, string) {
 		code, body, err := httpGet(certURL)
@@ -276,6 +265,25 @@ exec "$@"`
 		return code == http.StatusOK && strings.Contains(body, "BEGIN CERTIFICATE"), fmt.Sprintf("%d; controller output: %s", code, log.String())
 	})
 	return certURL
+}
+
+// startProcess starts cmd (name is for messages) with its output
+// captured, kills it at cleanup, and logs its output when the test failed.
+func startProcess(t *testing.T, name string, cmd *exec.Cmd) *syncBuffer {
+	t.Helper()
+	log := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, log.String())
+		}
+	})
+	return log
 }
 
 // serviceAccountFiles writes what a Pod of the controller's ServiceAccount
