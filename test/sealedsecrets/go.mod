@@ -4,7 +4,7 @@
 // module (as test/sops is) so that their dependencies stay out of the
 // product's go.mod; hack/testenv.sh builds both into the test ground cache.
 //
-// Since v0.28 the module declares its path as github.com/bitnami/sealed-secrets
+// After v0.27 the module declares its path as github.com/bitnami/sealed-secrets
 // while the proxy serves it under github.com/bitnami-labs/sealed-secrets:
 // the replace line bridges the two.
 module flotilla.io/test/sealedsecrets
