@@ -55,7 +55,7 @@ verify-generate: ## Fail when generated deepcopy code or CRDs are stale.
 	@CONTROLLER_GEN="$(CONTROLLER_GEN)" ./hack/verify-generate.sh
 
 .PHONY: testenv
-testenv: ## Install and build the test ground if missing (etcd, the Kubernetes commands, CoreDNS, containerd, the registry, sops, GnuPG, Prometheus, Traefik); print its directory.
+testenv: ## Install and build the test ground if missing (etcd, the Kubernetes commands, CoreDNS, containerd, the registry, sops, GnuPG, Prometheus, Traefik, the Sealed Secrets controller and kubeseal, the External Secrets operator); print its directory.
 	@./hack/testenv.sh
 
 .PHONY: fmt

@@ -15,6 +15,9 @@
 # - Prometheus comes from Debian's prometheus package (the canary checks
 #   query a real one), and Traefik v3, the Gateway API implementation that
 #   splits canary traffic, is built from its Go module in test/traefik;
+# - the Sealed Secrets controller and kubeseal are built from their Go module
+#   in test/sealedsecrets, the External Secrets operator in
+#   test/externalsecrets;
 # - the real node's runtime comes from Debian: containerd, runc, the CNI
 #   plugins, iptables and conntrack, and the OCI registry (docker-registry).
 #
@@ -176,6 +179,42 @@ ensure_traefik() {
   echo "$stamp" >"$dir/traefik.stamp"
 }
 
+# ensure_sealedsecrets builds the Sealed Secrets controller (as
+# sealed-secrets-controller) and kubeseal when missing or when their build
+# module changed since.
+ensure_sealedsecrets() {
+  local stamp
+  stamp=$(cat "$root/test/sealedsecrets/go.mod" "$root/test/sealedsecrets/go.sum" | sha256sum | cut -c1-16)
+  [[ -x $dir/sealed-secrets-controller && -x $dir/kubeseal && $(cat "$dir/sealedsecrets.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building the Sealed Secrets controller and kubeseal from source (first time only: a few minutes)"
+  local tmp
+  tmp=$(mktemp -d "$dir/build.XXXXXX")
+  (cd "$root/test/sealedsecrets" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$tmp/" \
+    github.com/bitnami/sealed-secrets/cmd/controller github.com/bitnami/sealed-secrets/cmd/kubeseal)
+  mv "$tmp/controller" "$dir/sealed-secrets-controller"
+  mv "$tmp/kubeseal" "$dir/kubeseal"
+  rmdir "$tmp"
+  echo "$stamp" >"$dir/sealedsecrets.stamp"
+}
+
+# ensure_externalsecrets builds the External Secrets operator when missing or
+# when its build module changed since, and copies its CRDs beside it (in
+# external-secrets-crds/).
+ensure_externalsecrets() {
+  local stamp mod
+  stamp=$(cat "$root/test/externalsecrets/go.mod" "$root/test/externalsecrets/go.sum" | sha256sum | cut -c1-16)
+  [[ -x $dir/external-secrets && -d $dir/external-secrets-crds && $(cat "$dir/externalsecrets.stamp" 2>/dev/null) == "$stamp" ]] && return
+  log "building the External Secrets operator from source (first time only: about 10 minutes of CPU)"
+  (cd "$root/test/externalsecrets" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/external-secrets.tmp" github.com/external-secrets/external-secrets)
+  mod=$(cd "$root/test/externalsecrets" && go list -m -f '{{.Dir}}' github.com/external-secrets/external-secrets)
+  rm -rf "$dir/external-secrets-crds"
+  mkdir "$dir/external-secrets-crds"
+  cp "$mod"/config/crds/bases/*external-secrets.io_*.yaml "$dir/external-secrets-crds/"
+  chmod u+w "$dir/external-secrets-crds"/*
+  mv "$dir/external-secrets.tmp" "$dir/external-secrets"
+  echo "$stamp" >"$dir/externalsecrets.stamp"
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
@@ -183,4 +222,6 @@ ensure_coredns
 ensure_sops
 ensure_prometheus
 ensure_traefik
+ensure_sealedsecrets
+ensure_externalsecrets
 echo "$dir"

@@ -14,13 +14,14 @@ type healthRule func(u *unstructured.Unstructured, generic *status.Result) *stat
 
 // healthRules holds the per-kind rules. kstatus calls a custom resource
 // Current unless a Reconciling or Stalled condition says otherwise; the
-// secret controllers below only set Ready, so without a rule a SealedSecret
-// that cannot be unsealed, or an ExternalSecret that cannot sync, would
-// count as healthy.
+// secret controllers below only set one condition of their own (the Sealed
+// Secrets controller Synced, the External Secrets operator Ready), so
+// without a rule a SealedSecret that cannot be unsealed, or an
+// ExternalSecret that cannot sync, would count as healthy.
 var healthRules = map[schema.GroupKind]healthRule{
-	{Group: "bitnami.com", Kind: "SealedSecret"}:                  readyConditionRule,
-	{Group: "external-secrets.io", Kind: "ExternalSecret"}:        readyConditionRule,
-	{Group: "external-secrets.io", Kind: "ClusterExternalSecret"}: readyConditionRule,
+	{Group: "bitnami.com", Kind: "SealedSecret"}:                  conditionRule("Synced"),
+	{Group: "external-secrets.io", Kind: "ExternalSecret"}:        conditionRule("Ready"),
+	{Group: "external-secrets.io", Kind: "ClusterExternalSecret"}: conditionRule("Ready"),
 }
 
 // ComputeStatus is kstatus's verdict on u, refined by the rule of u's kind
@@ -36,37 +37,48 @@ func ComputeStatus(u *unstructured.Unstructured) (*status.Result, error) {
 	return res, nil
 }
 
-// readyConditionRule reads the Ready condition: True is Current (once
-// kstatus's generic checks, deletion, observedGeneration and Reconciling,
-// pass), False is Failed with the controller's reason and message (kstatus
-// alone would wait for it until the timeout), and no Ready condition yet is
-// InProgress: the controller has not handled the object.
-func readyConditionRule(u *unstructured.Unstructured, generic *status.Result) *status.Result {
-	if generic.Status == status.TerminatingStatus || generic.Status == status.FailedStatus || staleStatus(u) {
-		return generic
-	}
-	cond, found := readyCondition(u)
-	switch {
-	case found && cond["status"] == "False":
-		reason, _ := cond["reason"].(string)
+// conditionRule reads the condition of type condType: True is Current
+// (once kstatus's generic checks, deletion, observedGeneration and
+// Reconciling, pass), False is Failed with the controller's reason and
+// message (kstatus alone would wait for it until the timeout), and no such
+// condition yet is InProgress: the controller has not handled the object.
+func conditionRule(condType string) healthRule {
+	return func(u *unstructured.Unstructured, generic *status.Result) *status.Result {
+		if generic.Status == status.TerminatingStatus || generic.Status == status.FailedStatus || staleStatus(u) {
+			return generic
+		}
+		cond, found := findCondition(u, condType)
+		switch {
+		case found && cond["status"] == "False":
+			return &status.Result{Status: status.FailedStatus, Message: condType + " is False: " + reasonAndMessage(cond)}
+		case generic.Status != status.CurrentStatus:
+			return generic
+		case !found:
+			return &status.Result{Status: status.InProgressStatus, Message: fmt.Sprintf("no %s condition yet: is its controller running?", condType)}
+		case cond["status"] == "True":
+			return generic
+		}
 		message, _ := cond["message"].(string)
-		return &status.Result{Status: status.FailedStatus, Message: fmt.Sprintf("Ready is False: %s: %s", reason, message)}
-	case generic.Status != status.CurrentStatus:
-		return generic
-	case !found:
-		return &status.Result{Status: status.InProgressStatus, Message: "no Ready condition yet: is its controller running?"}
-	case cond["status"] == "True":
-		return generic
+		return &status.Result{Status: status.InProgressStatus, Message: condType + " is Unknown: " + message}
 	}
-	message, _ := cond["message"].(string)
-	return &status.Result{Status: status.InProgressStatus, Message: "Ready is Unknown: " + message}
 }
 
-// readyCondition returns the Ready condition of u's status.
-func readyCondition(u *unstructured.Unstructured) (map[string]interface{}, bool) {
+// reasonAndMessage joins a condition's reason (when it has one; the Sealed
+// Secrets controller sets none) and message.
+func reasonAndMessage(cond map[string]interface{}) string {
+	reason, _ := cond["reason"].(string)
+	message, _ := cond["message"].(string)
+	if reason == "" {
+		return message
+	}
+	return reason + ": " + message
+}
+
+// findCondition returns the condition of type condType in u's status.
+func findCondition(u *unstructured.Unstructured, condType string) (map[string]interface{}, bool) {
 	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conditions {
-		if m, ok := c.(map[string]interface{}); ok && m["type"] == "Ready" {
+		if m, ok := c.(map[string]interface{}); ok && m["type"] == condType {
 			return m, true
 		}
 	}

@@ -28,38 +28,58 @@ func withConditions(apiVersion, kind string, conditions ...map[string]any) *unst
 }
 
 func ready(status, reason string) map[string]any {
-	return map[string]any{"type": "Ready", "status": status, "reason": reason, "message": "from the controller"}
+	return condition("Ready", status, reason)
+}
+
+func condition(condType, status, reason string) map[string]any {
+	return map[string]any{"type": condType, "status": status, "reason": reason, "message": "from the controller"}
 }
 
 func TestSecretControllersHealthRules(t *testing.T) {
-	kinds := []struct{ apiVersion, kind string }{
-		{"bitnami.com/v1alpha1", "SealedSecret"},
-		{"external-secrets.io/v1", "ExternalSecret"},
-		{"external-secrets.io/v1beta1", "ExternalSecret"},
+	// The Sealed Secrets controller writes Synced (v0.17 and later), the
+	// External Secrets operator Ready.
+	kinds := []struct{ apiVersion, kind, condition string }{
+		{"bitnami.com/v1alpha1", "SealedSecret", "Synced"},
+		{"external-secrets.io/v1", "ExternalSecret", "Ready"},
+		{"external-secrets.io/v1beta1", "ExternalSecret", "Ready"},
+		{"external-secrets.io/v1", "ClusterExternalSecret", "Ready"},
 	}
 	cases := []struct {
 		name       string
-		conditions []map[string]any
+		conditions func(condType string) []map[string]any
 		want       status.Status
 	}{
-		{"no status yet", nil, status.InProgressStatus},
-		{"Ready True", []map[string]any{ready("True", "Succeeded")}, status.CurrentStatus},
-		{"Ready False", []map[string]any{ready("False", "ErrUnsealFailed")}, status.FailedStatus},
-		{"Ready Unknown", []map[string]any{ready("Unknown", "Progressing")}, status.InProgressStatus},
-		{"Reconciling wins over Ready", []map[string]any{ready("True", "x"), {"type": "Reconciling", "status": "True", "reason": "Working"}}, status.InProgressStatus},
+		{"no status yet", func(string) []map[string]any { return nil }, status.InProgressStatus},
+		{"True", func(c string) []map[string]any { return []map[string]any{condition(c, "True", "Succeeded")} }, status.CurrentStatus},
+		{"False", func(c string) []map[string]any { return []map[string]any{condition(c, "False", "ErrUnsealFailed")} }, status.FailedStatus},
+		{"Unknown", func(c string) []map[string]any { return []map[string]any{condition(c, "Unknown", "Progressing")} }, status.InProgressStatus},
+		{"another kind's condition only", func(c string) []map[string]any {
+			return []map[string]any{condition(map[string]string{"Synced": "Ready", "Ready": "Synced"}[c], "True", "x")}
+		}, status.InProgressStatus},
+		{"Reconciling wins", func(c string) []map[string]any {
+			return []map[string]any{condition(c, "True", "x"), {"type": "Reconciling", "status": "True", "reason": "Working"}}
+		}, status.InProgressStatus},
 	}
 	for _, k := range kinds {
 		for _, tc := range cases {
-			t.Run(k.apiVersion+" "+tc.name, func(t *testing.T) {
-				res, err := apply.ComputeStatus(withConditions(k.apiVersion, k.kind, tc.conditions...))
+			t.Run(k.apiVersion+" "+k.kind+" "+k.condition+" "+tc.name, func(t *testing.T) {
+				res, err := apply.ComputeStatus(withConditions(k.apiVersion, k.kind, tc.conditions(k.condition)...))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if res.Status != tc.want {
 					t.Errorf("status = %s (%s), want %s", res.Status, res.Message, tc.want)
 				}
+				if tc.want == status.FailedStatus && res.Message != k.condition+" is False: ErrUnsealFailed: from the controller" {
+					t.Errorf("message = %q, want the condition's type, reason and message", res.Message)
+				}
 			})
 		}
+	}
+	// The Sealed Secrets controller writes no reason.
+	noReason := map[string]any{"type": "Synced", "status": "False", "message": "no key could decrypt secret (password)"}
+	if res, _ := apply.ComputeStatus(withConditions("bitnami.com/v1alpha1", "SealedSecret", noReason)); res.Message != "Synced is False: no key could decrypt secret (password)" {
+		t.Errorf("without a reason: message = %q", res.Message)
 	}
 	// Other custom resources keep kstatus's generic verdict.
 	if res, _ := apply.ComputeStatus(withConditions("example.com/v1", "Widget")); res.Status != status.CurrentStatus {
@@ -68,9 +88,9 @@ func TestSecretControllersHealthRules(t *testing.T) {
 }
 
 // With the CRDs installed on the real API server and no controller, the
-// objects' health follows the Ready condition that the test writes in the
-// controllers' place.
-func TestWaitReadsSealedAndExternalSecretsReadyCondition(t *testing.T) {
+// objects' health follows the condition (Synced for a SealedSecret, Ready
+// for an ExternalSecret) that the test writes in the controllers' place.
+func TestWaitReadsSealedAndExternalSecretsConditions(t *testing.T) {
 	f := newFixture(t)
 	f.createNamespace()
 	mgr := f.manager("secrets")
@@ -84,7 +104,7 @@ func TestWaitReadsSealedAndExternalSecretsReadyCondition(t *testing.T) {
 		t.Fatalf("before any controller answers: %v, want all three not ready", err)
 	}
 
-	f.setReady(meta[0], "True", "Succeeded")
+	f.setCondition(meta[0], "Synced", "True", "")
 	f.setReady(meta[1], "True", "SecretSynced")
 	f.setReady(meta[2], "False", "SecretSyncedError")
 	err := mgr.Wait(context.Background(), meta, 30*time.Second)
@@ -101,9 +121,15 @@ func TestWaitReadsSealedAndExternalSecretsReadyCondition(t *testing.T) {
 // setReady writes the Ready condition through the status subresource, as
 // the object's controller would.
 func (f *fixture) setReady(m apply.ObjMetadata, value, reason string) {
+	f.setCondition(m, "Ready", value, reason)
+}
+
+// setCondition writes a condition through the status subresource, as the
+// object's controller would.
+func (f *fixture) setCondition(m apply.ObjMetadata, condType, value, reason string) {
 	f.t.Helper()
 	u := f.get(m)
-	u.Object["status"] = map[string]any{"conditions": []any{ready(value, reason)}}
+	u.Object["status"] = map[string]any{"conditions": []any{condition(condType, value, reason)}}
 	if err := f.live.Status().Update(context.Background(), u); err != nil {
 		f.t.Fatalf("writing the status of %s: %v", m.Name, err)
 	}
