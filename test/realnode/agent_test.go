@@ -86,6 +86,7 @@ func TestAgentOnARealNode(t *testing.T) {
 		{"the agent restarted with an empty data directory converges without a storm", testRestartWithEmptyData},
 		{"two replicas with leader election: the leader deleted mid-reconcile, the other takes over", testLeaderFailover},
 		{"a tag pushed to the registry becomes a commit in Git and then the running version", testImageAutomation},
+		{"a Canary promotes a good release and rolls back a bad one, judged by Prometheus, with notes in Git", testCanary},
 		{"without cluster-admin, a Stack's ServiceAccount watches its objects and a hand edit is reverted", testLeastPrivilege},
 	}
 	for _, s := range steps {
