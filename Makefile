@@ -72,6 +72,17 @@ vet: ## Run go vet, check formatting and that go.mod is tidy.
 test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd, Git servers and a real single-node cluster (as root).
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -count=1 -timeout 30m ./...
 
+# RACE_PACKAGES run controllers, watches and goroutines of their own.
+RACE_PACKAGES ?= ./internal/controller/... ./internal/drift/... ./internal/apply/... ./internal/notify/... ./internal/canary/... ./internal/render/... ./internal/source/...
+
+.PHONY: test-race
+test-race: ## Run the packages that run controllers and goroutines under the race detector.
+	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -race -count=1 -timeout 40m $(RACE_PACKAGES)
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
+	./hack/fuzz.sh
+
 .PHONY: test-short
 test-short: ## Run the unit tests only.
 	go test -short ./...
