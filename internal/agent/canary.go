@@ -6,21 +6,13 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/internal/canary"
 	"github.com/flotilla-io/flotilla/internal/canary/ledger"
 	canarymetrics "github.com/flotilla-io/flotilla/internal/canary/metrics"
-	"github.com/flotilla-io/flotilla/internal/canary/router"
 	"github.com/flotilla-io/flotilla/internal/canary/webhook"
 	"github.com/flotilla-io/flotilla/internal/controller"
 	"github.com/flotilla-io/flotilla/internal/metrics"
 )
-
-func init() {
-	router.Register(v1alpha1.RouterGatewayAPI, func(c client.Client) canary.Router { return router.NewGatewayAPI(c) })
-}
 
 // setupCanary registers the Canary reconciler with its seams: metric checks
 // against Prometheus, Flagger's webhooks, the rollout ledger in Git notes

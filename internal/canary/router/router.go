@@ -19,7 +19,10 @@ type Constructor func(c client.Client) canary.Router
 
 var (
 	mu           sync.RWMutex
-	constructors = map[string]Constructor{v1alpha1.RouterKubernetes: NewKubernetes}
+	constructors = map[string]Constructor{
+		v1alpha1.RouterKubernetes: NewKubernetes,
+		v1alpha1.RouterGatewayAPI: func(c client.Client) canary.Router { return NewGatewayAPI(c, WithFieldManager(canary.FieldOwner)) },
+	}
 )
 
 // Register makes New know provider (gatewayapi registers itself this way).

@@ -14,8 +14,8 @@ import (
 	"github.com/flotilla-io/flotilla/internal/canary/router"
 )
 
-func TestNewKnowsKubernetesAndRefusesTheUnknown(t *testing.T) {
-	for _, p := range []string{"", v1alpha1.RouterKubernetes} {
+func TestNewKnowsTheRoutersAndRefusesTheUnknown(t *testing.T) {
+	for _, p := range []string{"", v1alpha1.RouterKubernetes, v1alpha1.RouterGatewayAPI} {
 		if r, err := router.New(p, nil); err != nil || r == nil {
 			t.Errorf("New(%q) = %v, %v", p, r, err)
 		}
