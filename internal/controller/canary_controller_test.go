@@ -233,12 +233,12 @@ func TestCanaryAbortRollsBack(t *testing.T) {
 	}
 }
 
-// This agent has no metric checker yet: a Canary with metrics is refused,
-// Stalled, and no primary is made; nothing passes unchecked.
-func TestCanaryWithMetricsTheAgentCannotCheckIsStalled(t *testing.T) {
+// A check that is neither built in nor backed by a MetricTemplate cannot be
+// judged: the Canary is Stalled naming the field, and nothing is made.
+func TestCanaryWithAMetricNobodyCanCheckIsStalled(t *testing.T) {
 	ns := newNamespace(t)
 	c := blueGreenCanary(ns, "api")
-	c.Spec.Analysis.Metrics = []v1alpha1.CanaryMetric{{Name: "request-success-rate"}}
+	c.Spec.Analysis.Metrics = []v1alpha1.CanaryMetric{{Name: "my-custom-check"}}
 	create(t, targetDeployment(ns, "api", "app:1.0.0"), c)
 	key := client.ObjectKeyFromObject(c)
 	eventually(t, "Stalled", func() error {
@@ -246,7 +246,7 @@ func TestCanaryWithMetricsTheAgentCannotCheckIsStalled(t *testing.T) {
 			return err
 		}
 		s := meta.FindStatusCondition(c.Status.Conditions, v1alpha1.StalledCondition)
-		if s == nil || s.Status != metav1.ConditionTrue || !strings.Contains(s.Message, "no metric checker") {
+		if s == nil || s.Status != metav1.ConditionTrue || !strings.Contains(s.Message, "spec.analysis.metrics[0]") || !strings.Contains(s.Message, "set templateRef") {
 			return fmt.Errorf("Stalled = %+v", s)
 		}
 		return nil
