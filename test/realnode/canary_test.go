@@ -206,7 +206,7 @@ func sendLoad(t *testing.T, ns string, services ...string) *loadSender {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &loadSender{cancel: cancel, counts: map[string]*[2]atomic.Int64{}}
-	hc := &http.Client{Timeout: 2 * time.Second}
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for _, name := range services {
 		var svc corev1.Service
 		mustGet(t, client.ObjectKey{Namespace: ns, Name: name}, &svc)

@@ -282,9 +282,12 @@ func podLog(ctx context.Context, cs *kubernetes.Clientset, p *corev1.Pod, previo
 	return buf.String()
 }
 
-// httpGet GETs url with a short timeout.
+// httpGet GETs url with a short timeout, on a new connection: a kept-alive
+// one would stay with the Pod behind a deleted Service whose cluster IP a
+// new Service got (conntrack keeps the old translation), and that Pod's IP
+// may belong to another Pod by now.
 func httpGet(url string) (int, string, error) {
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get(url)
 	if err != nil {
 		return 0, "", err
