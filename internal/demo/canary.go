@@ -121,23 +121,7 @@ func canaryImage(c *cluster, tag string) string {
 // commitCanary commits the app behind a Canary and the Stack that applies
 // it, and waits until the Canary has made the primary.
 func (f *fleet) commitCanary(ctx context.Context, c *cluster, metricsServer string) error {
-	files := map[string]string{
-		canaryPath + "/namespace.yaml":               "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + canaryNS + "\n",
-		canaryPath + "/deployment.yaml":              canaryDeploymentYAML(f.images.app, 0),
-		canaryPath + "/canary.yaml":                  canaryYAML(metricsServer),
-		canaryPath + "/kustomization.yaml":           canaryKustomization,
-		"clusters/" + c.name + "/" + canaryStackFile: canaryStackYAML,
-	}
-	for name, text := range files {
-		p := filepath.Join(f.repo.work, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			return err
-		}
-	}
-	if err := f.repo.edit("clusters/"+c.name+"/kustomization.yaml", "  - apps.yaml\n", "  - apps.yaml\n  - "+canaryStackFile+"\n"); err != nil {
+	if err := writeCanaryApp(f.repo.work, c.name, f.images.app, metricsServer); err != nil {
 		return err
 	}
 	sha, err := f.repo.commitAndPush(ctx, "canary: the app behind a Canary")
@@ -158,6 +142,29 @@ func (f *fleet) commitCanary(ctx context.Context, c *cluster, metricsServer stri
 	f.o.Report.Step("✔ Canary %s/%s initialized after %s: the primary %s-primary runs %s, the Services %s, %s-canary and %s-primary exist",
 		canaryNS, canaryName, since(start), canaryName, appTag, canaryName, canaryName, canaryName)
 	return nil
+}
+
+// writeCanaryApp writes the app at image behind a Canary into the work
+// tree, and the Stack that applies it into the cluster's directory, listed
+// in its kustomization.
+func writeCanaryApp(work, clusterName, image, metricsServer string) error {
+	files := map[string]string{
+		canaryPath + "/namespace.yaml":                    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + canaryNS + "\n",
+		canaryPath + "/deployment.yaml":                   canaryDeploymentYAML(image, 0),
+		canaryPath + "/canary.yaml":                       canaryYAML(metricsServer),
+		canaryPath + "/kustomization.yaml":                canaryKustomization,
+		"clusters/" + clusterName + "/" + canaryStackFile: canaryStackYAML,
+	}
+	for name, text := range files {
+		p := filepath.Join(work, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return replaceInFile(filepath.Join(work, "clusters", clusterName, "kustomization.yaml"), "  - apps.yaml\n", "  - apps.yaml\n  - "+canaryStackFile+"\n")
 }
 
 // release commits the app at tag (answering errorPercent 500s), follows
