@@ -133,7 +133,7 @@ func (f *fleet) commitCanary(ctx context.Context, c *cluster, metricsServer stri
 	if err := requestFetch(ctx, c); err != nil {
 		return err
 	}
-	if _, err := f.waitCanary(ctx, c, "initializing", v1alpha1.CanaryPhaseInitialized); err != nil {
+	if _, err := f.waitCanary(ctx, c, "initializing", &stepKey{}, v1alpha1.CanaryPhaseInitialized); err != nil {
 		return err
 	}
 	if err := f.waitAnswer(ctx, c, appTag); err != nil {
@@ -175,6 +175,11 @@ func (f *fleet) release(ctx context.Context, c *cluster, tag string, errorPercen
 	if err := os.WriteFile(filepath.Join(f.repo.work, canaryPath, "deployment.yaml"), []byte(canaryDeploymentYAML(canaryImage(c, tag), errorPercent)), 0o644); err != nil {
 		return "", err
 	}
+	var before v1alpha1.Canary
+	if err := c.client.Get(ctx, client.ObjectKey{Namespace: canaryNS, Name: canaryName}, &before); err != nil {
+		return "", err
+	}
+	seen := keyOf(&before)
 	what := "release " + tag
 	if errorPercent > 0 {
 		what += fmt.Sprintf(", which answers 500 to %d%% of requests", errorPercent)
@@ -187,10 +192,10 @@ func (f *fleet) release(ctx context.Context, c *cluster, tag string, errorPercen
 	if err := requestFetch(ctx, c); err != nil {
 		return "", err
 	}
-	if _, err := f.waitCanary(ctx, c, "starting the analysis of "+tag, v1alpha1.CanaryPhaseProgressing); err != nil {
+	if _, err := f.waitCanary(ctx, c, "starting the analysis of "+tag, &seen, v1alpha1.CanaryPhaseProgressing); err != nil {
 		return "", err
 	}
-	got, err := f.waitCanary(ctx, c, "analysing "+tag, v1alpha1.CanaryPhaseSucceeded, v1alpha1.CanaryPhaseFailed)
+	got, err := f.waitCanary(ctx, c, "analysing "+tag, &seen, v1alpha1.CanaryPhaseSucceeded, v1alpha1.CanaryPhaseFailed)
 	if err != nil {
 		return "", err
 	}
@@ -200,19 +205,33 @@ func (f *fleet) release(ctx context.Context, c *cluster, tag string, errorPercen
 	return sha, f.waitAnswer(ctx, c, canaryGoodTag)
 }
 
+// stepKey identifies an analysis step in a Canary's status.
+type stepKey struct {
+	at                   time.Time
+	iterations, failures int
+}
+
+// keyOf is the key of the Canary's last step.
+func keyOf(cn *v1alpha1.Canary) stepKey {
+	k := stepKey{iterations: cn.Status.Iterations, failures: cn.Status.FailedChecks}
+	if cn.Status.LastStepAt != nil {
+		k.at = cn.Status.LastStepAt.Time
+	}
+	return k
+}
+
 // waitCanary polls the Canary until its phase is one of phases, printing
-// each analysis step as it happens, and returns it.
-func (f *fleet) waitCanary(ctx context.Context, c *cluster, doing string, phases ...v1alpha1.CanaryPhase) (*v1alpha1.Canary, error) {
+// each analysis step after seen as it happens, and returns it.
+func (f *fleet) waitCanary(ctx context.Context, c *cluster, doing string, seen *stepKey, phases ...v1alpha1.CanaryPhase) (*v1alpha1.Canary, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.o.Wait)
 	defer cancel()
 	key := client.ObjectKey{Namespace: canaryNS, Name: canaryName}
-	var last string
 	for {
 		var cn v1alpha1.Canary
 		if err := c.client.Get(ctx, key, &cn); err == nil {
-			if step := describeStep(&cn); step != "" && step != last {
-				f.o.Report.Step("%s", step)
-				last = step
+			if k := keyOf(&cn); k != *seen && !k.at.IsZero() {
+				f.o.Report.Step("%s", describeStep(&cn))
+				*seen = k
 			}
 			for _, p := range phases {
 				if cn.Status.Phase == p {
@@ -227,13 +246,9 @@ func (f *fleet) waitCanary(ctx context.Context, c *cluster, doing string, phases
 	}
 }
 
-// describeStep is the line for the Canary's last analysis step, "" before
-// the first step of an analysis.
+// describeStep is the line for the Canary's last analysis step.
 func describeStep(cn *v1alpha1.Canary) string {
 	st := cn.Status
-	if st.LastStepAt == nil || (st.Phase != v1alpha1.CanaryPhaseProgressing && st.Iterations == 0 && st.FailedChecks == 0) {
-		return ""
-	}
 	var checks []string
 	mark := "✔"
 	for _, m := range st.LastMetrics {
