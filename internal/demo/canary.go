@@ -263,8 +263,12 @@ func describeStep(cn *v1alpha1.Canary) string {
 			mark = "✘"
 		}
 	}
+	what := strings.Join(checks, ", ")
+	if len(checks) == 0 {
+		what = "no checks at the first step, which sends the canary its first traffic"
+	}
 	return fmt.Sprintf("  %s %s: iteration %d/%d, failed checks %d/%d: %s",
-		mark, st.Phase, st.Iterations, cn.Spec.Analysis.Iterations, st.FailedChecks, cn.Spec.Analysis.Threshold, strings.Join(checks, ", "))
+		mark, st.Phase, st.Iterations, cn.Spec.Analysis.Iterations, st.FailedChecks, cn.Spec.Analysis.Threshold, what)
 }
 
 // roundPercent shows a Prometheus value like 49.82142857 as 49.8%.

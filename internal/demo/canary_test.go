@@ -104,3 +104,24 @@ func TestRoundPercent(t *testing.T) {
 		}
 	}
 }
+
+// Each analysis step is one line: a mark, the phase, the counts and each
+// check's value; the first step has no checks and says why.
+func TestDescribeStep(t *testing.T) {
+	spec := v1alpha1.CanarySpec{Analysis: v1alpha1.CanaryAnalysis{Iterations: 3, Threshold: 2}}
+	for _, tc := range []struct {
+		status v1alpha1.CanaryStatus
+		want   string
+	}{
+		{v1alpha1.CanaryStatus{Phase: v1alpha1.CanaryPhaseProgressing, Iterations: 1},
+			"  ✔ Progressing: iteration 1/3, failed checks 0/2: no checks at the first step, which sends the canary its first traffic"},
+		{v1alpha1.CanaryStatus{Phase: v1alpha1.CanaryPhaseProgressing, Iterations: 2, LastMetrics: []v1alpha1.MetricResult{{Name: "request-success-rate", Value: "100", Passed: true}}},
+			"  ✔ Progressing: iteration 2/3, failed checks 0/2: request-success-rate 100%"},
+		{v1alpha1.CanaryStatus{Phase: v1alpha1.CanaryPhaseFailed, Iterations: 1, FailedChecks: 2, LastMetrics: []v1alpha1.MetricResult{{Name: "request-success-rate", Value: "60.316097"}, {Name: "request-duration"}}},
+			"  ✘ Failed: iteration 1/3, failed checks 2/2: request-success-rate 60.32%, request-duration no value"},
+	} {
+		if got := describeStep(&v1alpha1.Canary{Spec: spec, Status: tc.status}); got != tc.want {
+			t.Errorf("describeStep(%+v)\n got %q\nwant %q", tc.status, got, tc.want)
+		}
+	}
+}

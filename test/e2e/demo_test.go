@@ -67,7 +67,7 @@ func TestDemoOnARealNode(t *testing.T) {
 		// Prometheus promotes the good release, rolls back the bad one, and
 		// its notes are in Git.
 		"Canary canary/app initialized",
-		"✔ Progressing: iteration 1/3, failed checks 0/2: request-success-rate 100%",
+		"✔ Progressing: iteration 2/3, failed checks 0/2: request-success-rate 100%",
 		"✔ promoted: the primary runs v2.0.0, the apex Service canary/app answers v2.0.0",
 		"failed checks 1/2: request-success-rate ",
 		"✔ rolled back: the canary is scaled to zero, the apex Service canary/app still answers v2.0.0",
