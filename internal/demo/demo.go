@@ -68,6 +68,8 @@ type fleet struct {
 	agents     []*agentProcess
 	// images are in the real node's registry (none without a node).
 	images images
+	// stops end what script steps started (Prometheus), at teardown.
+	stops []func() error
 }
 
 // Run starts the fleet in a box and runs the script; with Keep, it then
@@ -239,6 +241,10 @@ func (f *fleet) teardown() error {
 		f.o.Report.Waiting("stopping %d agents and %d clusters", len(f.agents), len(f.clusters))
 	}
 	var wg sync.WaitGroup
+	stopErrs := make([]error, len(f.stops))
+	for i, stop := range f.stops {
+		wg.Go(func() { stopErrs[i] = stop() })
+	}
 	for _, a := range f.agents {
 		wg.Go(a.stop)
 	}
@@ -254,7 +260,7 @@ func (f *fleet) teardown() error {
 	if f.o.Dir == "" && f.dir != "" {
 		errs[1] = os.RemoveAll(f.dir)
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, stopErrs...)...)
 }
 
 // since is a duration for people: 2.1s, 340ms.

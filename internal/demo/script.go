@@ -64,6 +64,9 @@ func (f *fleet) script(ctx context.Context) error {
 	if err := f.showSecrets(ctx); err != nil {
 		return err
 	}
+	if err := f.canaryDelivery(ctx); err != nil {
+		return err
+	}
 	if err := f.alertsAndWebhooks(ctx); err != nil {
 		return err
 	}

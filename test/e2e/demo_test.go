@@ -32,6 +32,7 @@ func TestDemoConvergesRevertsAndRollsOut(t *testing.T) {
 	for _, want := range []string{
 		"no real node: not in a Flotilla checkout",
 		"staging        kube-apiserver and etcd only, no node",
+		"(Progressive delivery with a Canary needs the real node: skipped.)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
@@ -62,6 +63,20 @@ func TestDemoOnARealNode(t *testing.T) {
 		"Flotilla: staging: ",
 		`(Service hello/hello) -> {"app":"hello","version":"v1.1.0"`,
 		"prod-us-east   has no node",
+		// Progressive delivery (docs/demo.md): a Canary judged by a real
+		// Prometheus promotes the good release, rolls back the bad one, and
+		// its notes are in Git.
+		"Canary canary/app initialized",
+		"✔ Progressing: iteration 2/3, failed checks 0/2: request-success-rate 100%",
+		"✔ promoted: the primary runs v2.0.0, the apex Service canary/app answers v2.0.0",
+		"failed checks 1/2: request-success-rate ",
+		"✔ rolled back: the canary is scaled to zero, the apex Service canary/app still answers v2.0.0",
+		"$ git fetch origin refs/notes/flotilla:refs/notes/flotilla && git log --notes=flotilla",
+		" app: release v2.0.0\n",
+		" canary/app Succeeded weight ",
+		" app: release v2.1.0, which answers 500 to 50% of requests\n",
+		" canary/app Failed weight ",
+		"flotilla rollout history app -n canary --context staging",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
