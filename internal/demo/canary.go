@@ -399,7 +399,7 @@ func startLoad(ctx context.Context, c *cluster, services ...string) (*load, erro
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	l := &load{cancel: cancel}
-	hc := &http.Client{Timeout: 2 * time.Second}
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for i, url := range urls {
 		apex := i == 0
 		l.wg.Go(func() { l.send(ctx, hc, url, apex) })

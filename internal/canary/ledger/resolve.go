@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,8 +57,8 @@ type Target struct {
 }
 
 // Resolve finds the repository and commit of obj's ledger through the
-// cluster: the Stack that applied it, that Stack's last applied revision,
-// and its GitRepository's URL and credentials.
+// cluster: the Stack that applied it, the revision that Stack is applying or
+// last applied, and its GitRepository's URL and credentials.
 func Resolve(ctx context.Context, c client.Reader, obj *v1alpha1.Canary) (*Target, error) {
 	name := obj.Namespace + "/" + obj.Name
 	fail := func(err error) (*Target, error) { return nil, &ResolveError{Canary: name, Err: err} }
@@ -65,7 +66,10 @@ func Resolve(ctx context.Context, c client.Reader, obj *v1alpha1.Canary) (*Targe
 	if err != nil {
 		return fail(err)
 	}
-	t := &Target{Stack: client.ObjectKeyFromObject(stack), Revision: stack.Status.LastAppliedRevision}
+	// A Canary sees its target change while the Stack applies: the revision
+	// being applied (recorded before the apply starts) is the one that
+	// started the analysis, though it is not the last applied one yet.
+	t := &Target{Stack: client.ObjectKeyFromObject(stack), Revision: cmp.Or(stack.Status.LastAttemptedRevision, stack.Status.LastAppliedRevision)}
 	if t.Commit = commitOf(t.Revision); t.Commit == "" {
 		return fail(fmt.Errorf("%w: Stack %s has status.lastAppliedRevision %q, which names no commit", ErrNotApplied, t.Stack, t.Revision))
 	}
