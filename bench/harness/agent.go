@@ -54,7 +54,8 @@ func StartAgent(binary, kubeconfig, dir string, extra ...string) (*Agent, error)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := append([]string{"agent",
 		"--kubeconfig", kubeconfig, "--data-dir", filepath.Join(dir, "data"),
-		"--metrics-addr", addr, "--health-addr", "0", "--webhook-addr", "0", "--log-format", "json"}, extra...)
+		"--metrics-addr", addr, "--health-addr", "0", "--webhook-addr", "0", "--log-format", "json",
+		"--allow-file-urls"}, extra...) // some benchmarks serve their repositories from file:// URLs
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
