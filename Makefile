@@ -67,6 +67,7 @@ vet: ## Run go vet, check formatting and that go.mod is tidy.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	go vet ./...
 	@go mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; go mod tidy -diff; exit 1; }
+	@./hack/verify-tracked-sizes.sh
 
 .PHONY: test
 test: vet verify-generate ## Run every test, integration tests against a real kube-apiserver, etcd, Git servers and a real single-node cluster (as root).
