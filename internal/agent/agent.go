@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -92,14 +91,9 @@ func DefaultOptions() Options {
 	}
 }
 
-// Scheme returns a scheme with the core kinds and Flotilla's.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := errors.Join(clientgoscheme.AddToScheme(s), v1alpha1.AddToScheme(s)); err != nil {
-		panic(err) // static registrations only; a failure is a programming error
-	}
-	return s
-}
+// Scheme returns a scheme with the core kinds and Flotilla's
+// (v1alpha1.NewScheme).
+func Scheme() *runtime.Scheme { return v1alpha1.NewScheme() }
 
 // ClientOptions are the manager's client options: Secrets and ConfigMaps are
 // read when needed, never cached, so the agent holds no copy of every Secret

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/yaml"
 
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
@@ -58,7 +58,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	controlplane.Require(t, env)
-	c, err := client.NewWithWatch(env.Config, client.Options{Scheme: agent.Scheme()})
+	c, err := client.NewWithWatch(env.Config, client.Options{Scheme: v1alpha1.NewScheme()})
 	if err != nil {
 		t.Fatalf("creating a client: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/install"
 	"github.com/flotilla-io/flotilla/internal/redact"
@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options, progress func(stri
 	if err := opts.validate(); err != nil {
 		return Result{}, errors.New(red.Error(err))
 	}
-	c, err := client.New(cfg, client.Options{Scheme: agent.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: v1alpha1.NewScheme()})
 	if err != nil {
 		return Result{}, fmt.Errorf("connecting to %s: %s", cfg.Host, red.Error(err))
 	}

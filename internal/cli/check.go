@@ -107,7 +107,7 @@ func (o *CheckOptions) Run(ctx context.Context, s Streams) error {
 }
 
 func newChecker(cfg *rest.Config, namespace string) (*checker, error) {
-	scheme := agent.Scheme()
+	scheme := v1alpha1.NewScheme()
 	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,8 +17,6 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/flotilla-io/flotilla/internal/agent"
 )
 
 // DefaultNamespace is where the CLI looks for Flotilla's objects unless
@@ -149,7 +148,7 @@ func (k *KubeFlags) Client() (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: agent.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: v1alpha1.NewScheme()})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cfg.Host, err)
 	}

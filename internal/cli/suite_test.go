@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -35,7 +36,7 @@ func startAgent(t *testing.T, namespace string) {
 	t.Helper()
 	cfg := rest.CopyConfig(env.Config)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:     agent.Scheme(),
+		Scheme:     v1alpha1.NewScheme(),
 		Logger:     logr.Discard(),
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Client:     agent.ClientOptions(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 
 	"k8s.io/client-go/rest"
@@ -12,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/node"
 )
 
@@ -39,7 +39,7 @@ func startCluster(name, assets string) (*cluster, error) {
 	user, err := env.AddUser(envtest.User{Name: "flotilla-demo-admin", Groups: []string{"system:masters"}}, nil)
 	if err == nil {
 		c.config = user.Config()
-		c.client, err = client.New(c.config, client.Options{Scheme: agent.Scheme()})
+		c.client, err = client.New(c.config, client.Options{Scheme: v1alpha1.NewScheme()})
 	}
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("cluster %s: %w", name, err), env.Stop())

@@ -9,7 +9,6 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/notify"
 )
 
@@ -30,7 +29,7 @@ func (s *collectingSink) Enqueue(ev notify.Event) {
 func TestRecorderCapsEventNotes(t *testing.T) {
 	inner := events.NewFakeRecorder(1)
 	sink := &collectingSink{}
-	r := notify.NewRecorder(inner, sink, agent.Scheme())
+	r := notify.NewRecorder(inner, sink, v1alpha1.NewScheme())
 	st := &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"}}
 	long := "dry-run failed: " + strings.Repeat("ConfigMap/apps/x: field is immutable; ", 200)
 

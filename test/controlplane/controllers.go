@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 
 	"github.com/go-logr/logr"
@@ -20,7 +21,7 @@ import (
 // returned stop ends them and waits until they have.
 func RunControllers(cfg *rest.Config, opts agent.Options, reg prometheus.Registerer) (*agent.Controllers, func(), error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  agent.Scheme(),
+		Scheme:  v1alpha1.NewScheme(),
 		Logger:  logr.Discard(),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Client:  agent.ClientOptions(),

@@ -8,6 +8,7 @@ package controlplane
 import (
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"path/filepath"
 
@@ -15,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/testground"
 )
 
@@ -59,7 +59,7 @@ func Start() (*Env, error) {
 }
 
 func (env *Env) init() error {
-	c, err := client.New(env.Config, client.Options{Scheme: agent.Scheme()})
+	c, err := client.New(env.Config, client.Options{Scheme: v1alpha1.NewScheme()})
 	if err != nil {
 		return err
 	}

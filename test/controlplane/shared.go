@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,8 +15,6 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-
-	"github.com/flotilla-io/flotilla/internal/agent"
 )
 
 // SharedOptions size a Shared control plane.
@@ -182,7 +181,7 @@ func (c *Cluster) connect(ctx context.Context, dir string) error {
 	if err := os.WriteFile(c.Kubeconfig, kubeconfig, 0o600); err != nil {
 		return err
 	}
-	if c.Client, err = client.New(c.Config, client.Options{Scheme: agent.Scheme()}); err != nil {
+	if c.Client, err = client.New(c.Config, client.Options{Scheme: v1alpha1.NewScheme()}); err != nil {
 		return err
 	}
 	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {

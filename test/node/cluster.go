@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
@@ -308,7 +308,7 @@ func (c *Cluster) connect(context.Context) (err error) {
 		return &StepError{Step: "admin client", Err: err}
 	}
 	c.Config.QPS, c.Config.Burst = 200, 400
-	if c.Client, err = client.New(c.Config, client.Options{Scheme: agent.Scheme()}); err != nil {
+	if c.Client, err = client.New(c.Config, client.Options{Scheme: v1alpha1.NewScheme()}); err != nil {
 		return &StepError{Step: "admin client", Err: err}
 	}
 	return nil

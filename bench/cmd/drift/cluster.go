@@ -93,7 +93,7 @@ func (c *cluster) startAgent(safety time.Duration) (*agentProcess, error) {
 	}
 	cfg.Wrap(c.requests.Wrap)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 agent.Scheme(),
+		Scheme:                 v1alpha1.NewScheme(),
 		Logger:                 logr.Discard(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
-	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
@@ -144,7 +144,7 @@ func (f *fleet) startAgents(ctx context.Context, binary string, guard func(int) 
 			return fmt.Errorf("%s: %w", c.Name, err)
 		}
 		f.agents = append(f.agents, a)
-		w, err := client.NewWithWatch(c.Config, client.Options{Scheme: agent.Scheme()})
+		w, err := client.NewWithWatch(c.Config, client.Options{Scheme: v1alpha1.NewScheme()})
 		if err != nil {
 			return err
 		}
