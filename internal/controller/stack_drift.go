@@ -88,8 +88,9 @@ func renderDigest(objs []*unstructured.Unstructured) string {
 
 // upToDate reports whether the apply can be skipped: the same render was
 // applied within the safety interval, the Stack is Ready at this revision,
-// and the drift watch has synced, so any change to the objects since would
-// have been seen and handled.
+// the drift watch has synced, so any change to the objects since would
+// have been seen and handled, and no reconcile request is new (a request
+// re-applies, which puts back what a `drift: report` Stack left changed).
 func (r *StackReconciler) upToDate(obj *v1alpha1.Stack, revision, digest string) bool {
 	key := client.ObjectKeyFromObject(obj)
 	last, ok := r.renders.get(key)
@@ -99,7 +100,14 @@ func (r *StackReconciler) upToDate(obj *v1alpha1.Stack, revision, digest string)
 	}
 	return ok && r.Drift != nil && last.digest == digest && time.Since(last.at) < safety &&
 		obj.Status.LastAppliedRevision == revision && obj.Status.ObservedGeneration == obj.Generation &&
-		isReadyCondition(obj) && r.Drift.Synced(key)
+		isReadyCondition(obj) && r.Drift.Synced(key) && !reconcileRequested(obj)
+}
+
+// reconcileRequested reports whether the Stack carries a reconcile request
+// not handled yet.
+func reconcileRequested(obj *v1alpha1.Stack) bool {
+	at := obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
+	return at != "" && at != obj.Status.LastHandledReconcileAt
 }
 
 // driftTargets pairs each object the apply wrote (or found unchanged) with

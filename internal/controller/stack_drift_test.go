@@ -121,6 +121,16 @@ func TestDriftReportLeavesTheChange(t *testing.T) {
 	if cm, _ := getConfigMap(t, f.ns, "settings"); cm.Data["value"] != "hand-edit" {
 		t.Errorf("report must leave the change: %v", cm.Data)
 	}
+
+	// A reconcile request re-applies the Stack, as docs/drift.md says,
+	// although the render is the one already applied.
+	requestReconcile(t, &v1alpha1.Stack{}, key)
+	eventually(t, "a reconcile request to re-apply Git's value", func() error {
+		if cm, _ := getConfigMap(t, f.ns, "settings"); cm.Data["value"] != "from-git" {
+			return fmt.Errorf("value = %q", cm.Data["value"])
+		}
+		return nil
+	})
 }
 
 func TestDriftIgnoreAnnotationRespected(t *testing.T) {
