@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -95,10 +94,6 @@ func (o *BuildOptions) Run(ctx context.Context, s Streams) error {
 	return printObjects(s.Out, o.Output, objs, nil)
 }
 
-// undefinedVariable finds the variable's name in render's message for
-// ErrUndefinedVariable.
-var undefinedVariable = regexp.MustCompile(`variable ([A-Za-z_][A-Za-z0-9_]*) in .* has no value`)
-
 // buildHint is the fix, in build --path's own flags, for a render error
 // whose message names the Stack's fix (the engine speaks for the agent);
 // "" when there is nothing to add.
@@ -110,8 +105,8 @@ func buildHint(err error) string {
 		return "; if those files are in the same repository, pass --root with the repository root"
 	case errors.Is(err, render.ErrUndefinedVariable):
 		name := "NAME"
-		if m := undefinedVariable.FindStringSubmatch(err.Error()); m != nil {
-			name = m[1]
+		if ve := (*render.UndefinedVariableError)(nil); errors.As(err, &ve) {
+			name = ve.Name
 		}
 		return "; with build --path, give it with --var " + name + "=value"
 	}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,6 +40,24 @@ var (
 	// with paths made relative to the artifact root and secrets masked.
 	ErrKustomize = errors.New("kustomize build failed")
 )
+
+// UndefinedVariableError is a ${NAME} without a value or a default. It
+// wraps ErrUndefinedVariable; errors.As gives the variable's name.
+type UndefinedVariableError struct {
+	// Name of the variable.
+	Name string
+	// Field is where it appears, as the message names it.
+	Field string
+}
+
+// Error implements error; it names the variable and never a value.
+func (e *UndefinedVariableError) Error() string {
+	return fmt.Sprintf("%v: variable %s in %s has no value: add %s to the Stack's postBuild.substitute, or give it a default: ${%s:=default}",
+		ErrUndefinedVariable, e.Name, e.Field, e.Name, e.Name)
+}
+
+// Unwrap returns ErrUndefinedVariable.
+func (e *UndefinedVariableError) Unwrap() error { return ErrUndefinedVariable }
 
 // Error is a failed render. It says where: the file (relative to the
 // artifact root) and line when known, and the object when known. Its message

@@ -215,8 +215,7 @@ func fieldError(field string, err error) error {
 	var ve *varError
 	switch {
 	case errors.As(err, &ve) && ve.undefined:
-		return fmt.Errorf("%w: variable %s in %s has no value: add %s to the Stack's postBuild.substitute, or give it a default: ${%s:=default}",
-			ErrUndefinedVariable, ve.name, fieldName(field), ve.name, ve.name)
+		return &UndefinedVariableError{Name: ve.name, Field: fieldName(field)}
 	case errors.As(err, &ve) && ve.binary:
 		return fmt.Errorf("%w: variable %s in %s has a value that is not UTF-8 text: substitute text values only",
 			ErrInvalidSubstitution, ve.name, fieldName(field))

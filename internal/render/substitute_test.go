@@ -227,3 +227,14 @@ func TestSubstituteEmptyVarsStillAppliesDefaultsAndRefusesUndefined(t *testing.T
 		t.Errorf("nil vars means no substitution: %v", err)
 	}
 }
+
+func TestUndefinedVariableErrorNamesTheVariable(t *testing.T) {
+	err := substitute(yaml.MustParse("data:\n  a: ${FIRST_MISSING}\n"), map[string]string{})
+	var ve *UndefinedVariableError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want an *UndefinedVariableError", err)
+	}
+	if ve.Name != "FIRST_MISSING" || ve.Field != "field data.a" || !errors.Is(err, ErrUndefinedVariable) {
+		t.Errorf("got %+v (is ErrUndefinedVariable: %v)", ve, errors.Is(err, ErrUndefinedVariable))
+	}
+}
