@@ -150,6 +150,9 @@ type stackDiff struct {
 	objects []apply.ObjectDiff
 	// prune are the inventory's objects the render no longer has.
 	prune []apply.ObjectDiff
+	// pruneHeldBack is the agent's refusal when the prune cap holds the
+	// candidates back; "" otherwise.
+	pruneHeldBack string
 	// red knows the values substituted from Secrets.
 	red *redact.Redactor
 	// suspended is the Stack's spec.suspend: the agent applies nothing
@@ -179,7 +182,7 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 	if d.objects, err = mgr.Diff(ctx, objs); err != nil {
 		return nil, &redactedError{msg: fmt.Sprintf("Stack %s/%s: %s", st.Namespace, st.Name, red.Error(err)), err: err}
 	}
-	if d.prune, err = pruneCandidates(ctx, mgr, st, objs); err != nil {
+	if d.prune, d.pruneHeldBack, err = pruneCandidates(ctx, mgr, st, objs); err != nil {
 		return nil, &redactedError{msg: red.Error(err), err: err}
 	}
 	return d, nil
@@ -195,15 +198,28 @@ func stackApplyOptions(st *v1alpha1.Stack) apply.Options {
 
 // pruneCandidates are the objects of the Stack's inventory the render no
 // longer has, as Prune would treat them; none unless the Stack prunes.
-func pruneCandidates(ctx context.Context, mgr *apply.Manager, st *v1alpha1.Stack, objs []*unstructured.Unstructured) ([]apply.ObjectDiff, error) {
+// When the Stack's prune cap holds them back, as the agent would, each is
+// Skipped and heldBack is the agent's refusal.
+func pruneCandidates(ctx context.Context, mgr *apply.Manager, st *v1alpha1.Stack, objs []*unstructured.Unstructured) (_ []apply.ObjectDiff, heldBack string, _ error) {
 	if !st.Spec.Prune {
-		return nil, nil
+		return nil, "", nil
 	}
 	current := make([]apply.ObjMetadata, 0, len(objs))
 	for _, o := range objs {
 		current = append(current, apply.MetadataOf(o))
 	}
-	return mgr.DiffPrune(ctx, apply.Diff(stackspec.FromInventory(st.Status.Inventory), current))
+	inventory := stackspec.FromInventory(st.Status.Inventory)
+	stale := apply.Diff(inventory, current)
+	cands, err := mgr.DiffPrune(ctx, stale)
+	if pc := stackspec.PruneCapOf(st); err == nil && pc.HoldsBack(len(stale), len(inventory)) {
+		for i := range cands {
+			if cands[i].Action == apply.Deleted {
+				cands[i].Action, cands[i].Note = apply.Skipped, fmt.Sprintf("held back by maxPrunePercent %d%%", pc.Percent)
+			}
+		}
+		heldBack = pc.Refusal(len(stale), len(inventory))
+	}
+	return cands, heldBack, err
 }
 
 // count returns how many objects would be created, changed and pruned.
@@ -254,6 +270,9 @@ func (d *stackDiff) print(w io.Writer, p palette) error {
 		} else {
 			fmt.Fprintf(w, "would not be pruned: %s (%s)\n", o.Object, o.Note)
 		}
+	}
+	if d.pruneHeldBack != "" {
+		fmt.Fprintln(w, p.Yellow("prune held back, as the agent would: "+d.pruneHeldBack))
 	}
 	create, change, prune := d.count()
 	_, err := fmt.Fprintf(w, "%d to create, %d to change, %d to prune\n", create, change, prune)

@@ -170,6 +170,27 @@ func TestDiffPruneCandidate(t *testing.T) {
 	}
 }
 
+func TestDiffPruneHeldBackByTheCapAsTheAgentWould(t *testing.T) {
+	f := newDiffFixture(t, "prune-cap")
+	files := map[string]string{}
+	for i := range 12 {
+		files[fmt.Sprintf("cm-%02d.yaml", i)] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-%02d\n", i)
+	}
+	f.applyAsAgent(t, writeRepo(t, files))
+	for i := range 7 { // 7 of 12 is over the default 50%
+		delete(files, fmt.Sprintf("cm-%02d.yaml", i))
+	}
+
+	out, code, err := f.diff(t, writeRepo(t, files))
+	if code != 0 || err != nil {
+		t.Fatalf("exit %d (%v), want 0: a held-back prune changes nothing", code, err)
+	}
+	wantLines(t, out,
+		"would not be pruned: ConfigMap/"+f.target+"/cm-00 (held back by maxPrunePercent 50%)",
+		"prune held back, as the agent would: refusing to prune 7 of the 12 objects of the inventory in one pass (more than maxPrunePercent 50%): the rest of the revision is applied; if this is intended, raise spec.maxPrunePercent (100 turns the cap off)",
+		"0 to create, 0 to change, 0 to prune")
+}
+
 func TestDiffSecretChangedShowsTheKeyNotTheValue(t *testing.T) {
 	f := newDiffFixture(t, "secret")
 	files := diffFiles()

@@ -46,12 +46,10 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 	}
 	inventory := current
 	stale := apply.Diff(old, current)
-	if obj.Spec.Prune && tooManyToPrune(obj, len(stale), len(old)) {
+	if pc := stackspec.PruneCapOf(obj); obj.Spec.Prune && pc.HoldsBack(len(stale), len(old)) {
 		obj.Status.Inventory = stackspec.ToInventory(union(current, stale))
 		obj.Status.LastChange = summarize(changes)
-		return changes, stalled(v1alpha1.ReasonPruneFailed, fmt.Sprintf(
-			"refusing to prune %d of the %d objects of the inventory in one pass (more than maxPrunePercent %d%%): the rest of the revision is applied; if this is intended, raise spec.maxPrunePercent (100 turns the cap off)",
-			len(stale), len(old), maxPrunePercent(obj)))
+		return changes, stalled(v1alpha1.ReasonPruneFailed, pc.Refusal(len(stale), len(old)))
 	}
 	if obj.Spec.Prune {
 		pruned, err := mgr.Prune(ctx, stale)
@@ -66,22 +64,6 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 	obj.Status.Inventory = stackspec.ToInventory(inventory)
 	obj.Status.LastChange = summarize(changes)
 	return changes, nil
-}
-
-// minCappedInventory is the inventory size from which the prune cap applies.
-const minCappedInventory = 10
-
-func maxPrunePercent(obj *v1alpha1.Stack) int {
-	if obj.Spec.MaxPrunePercent <= 0 {
-		return 50
-	}
-	return obj.Spec.MaxPrunePercent
-}
-
-// tooManyToPrune reports a prune above the Stack's cap.
-func tooManyToPrune(obj *v1alpha1.Stack, stale, inventory int) bool {
-	pct := maxPrunePercent(obj)
-	return pct < 100 && inventory >= minCappedInventory && stale*100 > inventory*pct
 }
 
 func applyFailure(err error, red *redact.Redactor) *failure {
