@@ -245,7 +245,7 @@ func (p *planner) add(cp *ClusterPlan, b, h side) {
 		sp.Status = StackRemoved
 		if b.ok() {
 			sp.Removed = compareObjects(b.objs, nil, nil).removed
-			sw.removed(st, sp.Removed)
+			sw.removed(st, sp.Removed, 0)
 		}
 	case h.status == StackFailed:
 		sp.Status, sp.Reason = StackFailed, h.reason
@@ -284,7 +284,7 @@ func (p *planner) compareSides(sp *StackPlan, sw *stackWarner, b, h side) {
 	default:
 		sp.Status = StackUnchanged
 	}
-	sw.removed(h.stack, c.removed)
+	sw.removed(h.stack, c.removed, len(before))
 	old := indexObjects(before)
 	for _, ch := range c.changed {
 		if fields := immutableChanges(old[ch.Object.key()], ch); len(fields) > 0 {

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,6 +83,35 @@ func TestPlanPruneWarns(t *testing.T) {
 		}
 	}
 	golden(t, "example-prune.txt", outputs(t, res)["text"])
+}
+
+func TestPlanPruneHeldBackByTheCapAsTheAgentWould(t *testing.T) {
+	files := exampleFleet(t)
+	const k = "apps/base/hello/kustomization.yaml"
+	original := files[k]
+	var extra strings.Builder
+	for i := range 10 {
+		name := fmt.Sprintf("apps/base/hello/extra-%02d.yaml", i)
+		files[name] = fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra-%02d\n  namespace: hello\n", i)
+		fmt.Fprintf(&extra, "  - extra-%02d.yaml\n", i)
+	}
+	files[k] = edit(t, files, k, "  - sealedsecret.yaml\n", "  - sealedsecret.yaml\n"+extra.String())
+	// Head drops the ten: more than half of each apps Stack's objects.
+	res := planRepo(t, repoWith(t, files, map[string]string{k: original}), "HEAD~1", "HEAD")
+	capped := map[string]string{}
+	for _, w := range res.AllWarnings() {
+		switch {
+		case w.Kind == WarnPruneCap:
+			capped[w.Cluster] = w.Message
+		case w.Kind == WarnPrune && strings.Contains(w.Object, "extra-"):
+			t.Errorf("%s: %s %s: the cap holds it back, it must not be listed as deleted", w.Cluster, w.Object, w.Message)
+		}
+	}
+	for _, c := range []string{"staging", "prod-us-east", "prod-eu-west"} {
+		if !strings.Contains(capped[c], "refusing to prune 10 of the 16 objects") {
+			t.Errorf("cluster %s: prune-cap warning = %q", c, capped[c])
+		}
+	}
 }
 
 func TestPlanBrokenOverlayNamesClusterFileAndLine(t *testing.T) {

@@ -167,6 +167,7 @@ type WarningKind string
 // The kinds of warnings.
 const (
 	WarnPrune       WarningKind = "prune"        // an object will be deleted
+	WarnPruneCap    WarningKind = "prune-cap"    // the prune cap holds the removals back
 	WarnOrphan      WarningKind = "orphan"       // an object leaves Git but stays in the cluster
 	WarnImmutable   WarningKind = "immutable"    // a change the API server refuses without force
 	WarnNamespace   WarningKind = "namespace"    // a Namespace, and all in it, will be deleted

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // stackWarner collects the warnings of one Stack of one cluster.
@@ -19,7 +20,15 @@ func (w *stackWarner) add(kind WarningKind, object, msg string) {
 
 // removed warns about objects that leave the Stack: pruned with prune:
 // true, left behind otherwise; a Namespace or a CRD takes what it holds.
-func (w *stackWarner) removed(st *v1alpha1.Stack, refs []ObjectRef) {
+// inventory is how many objects the Stack held before (the base render),
+// or 0 when the Stack itself goes (its deletion prunes everything): when
+// the Stack's prune cap would hold the removals back, as the agent does,
+// one warning says so instead.
+func (w *stackWarner) removed(st *v1alpha1.Stack, refs []ObjectRef, inventory int) {
+	if pc := stackspec.PruneCapOf(st); st.Spec.Prune && pc.HoldsBack(len(refs), inventory) {
+		w.add(WarnPruneCap, "", "nothing will be pruned: the agent would be "+pc.Refusal(len(refs), inventory))
+		return
+	}
 	for _, ref := range refs {
 		obj := ref.String()
 		if !st.Spec.Prune {
