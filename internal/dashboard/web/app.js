@@ -19,6 +19,9 @@ const state = {
   planHead: '', // the branch chosen on the plan page
   planBusy: false,
   closedNamespaces: new Set(), // inventory namespaces the user collapsed
+  actionNote: '', // the last action's outcome on the Stack page (HTML, escaped)
+  swallowSlash: false, // the "/" that focused the search must not be typed into it
+  wantSearch: false, // focus the search once the matrix is drawn
   fetchSeq: 0, // drops answers to requests a newer one replaced
 };
 
@@ -146,11 +149,22 @@ async function getJSON(url) {
   return r.json();
 }
 
-function debounce(fn, ms) {
+/**
+ * debounce calls fn once calls stop for ms, and at least every maxWait while
+ * they go on: a cluster that changes every 100 ms still refreshes its page.
+ */
+function debounce(fn, ms, maxWait = 1000) {
   let t = 0;
+  let first = 0;
   return (...a) => {
+    const now = Date.now();
+    if (!first) first = now;
     clearTimeout(t);
-    t = setTimeout(() => fn(...a), ms);
+    const wait = Math.max(0, Math.min(ms, first + maxWait - now));
+    t = setTimeout(() => {
+      first = 0;
+      fn(...a);
+    }, wait);
   };
 }
 
@@ -191,6 +205,7 @@ function onRoute() {
   switch (state.route.view) {
     case 'stack':
       state.detail = null;
+      state.actionNote = '';
       renderStackShell();
       loadStack();
       break;
@@ -403,6 +418,10 @@ function renderFleet() {
   <p id="matrix-empty" class="empty" hidden></p>
   <p class="hint">Arrow keys move between cells, Enter opens a Stack, <kbd>/</kbd> searches, <kbd>Esc</kbd> comes back here.</p>
 </section>`;
+  $('#search').addEventListener('beforeinput', (e) => {
+    if (state.swallowSlash && e.data === '/') e.preventDefault();
+    state.swallowSlash = false;
+  });
   $('#search').addEventListener('input', (e) => {
     state.query = e.target.value;
     renderMatrix();
@@ -430,6 +449,10 @@ function renderFleet() {
   t.addEventListener('focusin', onMatrixFocus);
   t.addEventListener('click', onMatrixClick);
   renderMatrix();
+  if (state.wantSearch) {
+    state.wantSearch = false;
+    $('#search').focus();
+  }
 }
 
 function renderSummary() {
@@ -684,7 +707,7 @@ function renderStackBody(d) {
     ${revisionHTML(d)}
     <p class="source">Source <code>${esc(d.source)}</code>${d.path ? `, path <code>${esc(d.path)}</code>` : ''}${s.lastChange ? ` \u00B7 Ready changed ${timeHTML(s.lastChange)}` : ''}</p>
     ${actionsHTML(d)}
-    <div id="stack-error"></div>
+    <div id="stack-error">${state.actionNote}</div>
   </div>
   <div class="panels">
     <section class="panel" aria-labelledby="h-cond"><h2 id="h-cond">Conditions</h2><ul id="conditions" class="rows">${(d.conditions || []).map(conditionHTML).join('') || '<li class="none">none</li>'}</ul></section>
@@ -728,9 +751,19 @@ function actionsHTML(d) {
   </div>`;
 }
 
+/** ABNORMAL are condition types that are bad when True (Reconciling is in progress). */
+const ABNORMAL = { Stalled: 'fail', Reconciling: 'wait' };
+
+function conditionBadge(c) {
+  const bad = ABNORMAL[c.type];
+  if (!bad) return badge(readyClass(c.status), { True: '\u2713', False: '\u2715' }[c.status] || '\u2026', c.status);
+  if (c.status === 'True') return badge(bad, bad === 'fail' ? '\u2715' : '\u21BB', c.status);
+  return badge('neutral', '\u2022', c.status);
+}
+
 function conditionHTML(c) {
   return `<li data-type="${esc(c.type)}" data-status="${esc(c.status)}">` +
-    `<span class="ctype">${esc(c.type)}</span>${badge(readyClass(c.status), { True: '\u2713', False: '\u2715' }[c.status] || '\u2026', c.status)}` +
+    `<span class="ctype">${esc(c.type)}</span>${conditionBadge(c)}` +
     `<span class="reason">${esc(c.reason)}</span>${timeHTML(c.lastTransitionTime)}` +
     (c.message ? `<span class="message">${esc(c.message)}</span>` : '') + '</li>';
 }
@@ -811,7 +844,6 @@ function confirmAction(d, action) {
 }
 
 async function runAction(cluster, namespace, name, action) {
-  const box = $('#stack-error');
   const buttons = $$('button[data-action]');
   buttons.forEach((b) => (b.disabled = true));
   try {
@@ -820,11 +852,13 @@ async function runAction(cluster, namespace, name, action) {
       headers: { 'X-Flotilla-Token': state.fleet.token || '' },
     });
     if (!r.ok) throw new Error(await errorText(r));
-    if (box) box.innerHTML = `<p class="note" role="status">${esc(action)} requested on ${esc(cluster)}.</p>`;
+    state.actionNote = `<p class="note" role="status">${esc(action)} requested on ${esc(cluster)}.</p>`;
     refetchStack();
   } catch (e) {
-    if (box) box.innerHTML = `<p class="error" role="alert">${esc(action)} failed: ${esc(e.message)}</p>`;
+    state.actionNote = `<p class="error" role="alert">${esc(action)} failed: ${esc(e.message)}</p>`;
   } finally {
+    const now = $('#stack-error');
+    if (now) now.innerHTML = state.actionNote;
     buttons.forEach((b) => (b.disabled = false));
   }
 }
@@ -1134,13 +1168,17 @@ function onGlobalKey(e) {
   if (e.key === '/' && !typing(document.activeElement)) {
     e.preventDefault();
     if (state.route.view !== 'fleet') location.hash = '#/';
-    requestAnimationFrame(() => {
+    state.swallowSlash = true;
+    setTimeout(() => (state.swallowSlash = false), 300);
+    const focus = () => {
       const s = $('#search');
       if (s) {
         s.focus();
         s.select();
       }
-    });
+    };
+    if (state.route.view === 'fleet') focus();
+    else state.wantSearch = true; // renderFleet focuses it
   } else if (e.key === 'Escape' && state.route.view !== 'fleet') {
     e.preventDefault();
     location.hash = '#/';
