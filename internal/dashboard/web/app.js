@@ -215,6 +215,7 @@ function onRoute() {
       break;
     case 'plan':
       renderPlan();
+      refreshRepo();
       break;
     default:
       renderFleet();
@@ -718,8 +719,9 @@ function renderStackBody(d) {
   </div>`;
   for (const det of $$('#tree details', body)) {
     det.addEventListener('toggle', () => {
-      if (det.open) state.closedNamespaces.delete(det.dataset.namespace);
-      else state.closedNamespaces.add(det.dataset.namespace);
+      const key = treeKey(det.dataset.namespace);
+      if (det.open) state.closedNamespaces.delete(key);
+      else state.closedNamespaces.add(key);
     });
   }
   for (const b of $$('button[data-action]', body)) b.addEventListener('click', () => confirmAction(d, b.dataset.action));
@@ -780,13 +782,19 @@ function objectName(o) {
   return `<span class="kind" title="${esc((o.group ? o.group + '/' : '') + o.version)}">${esc(gk)}</span> <span class="oname">${esc(o.name)}</span>`;
 }
 
+/** treeKey names a namespace of this Stack's inventory, to remember it collapsed. */
+function treeKey(namespace) {
+  const r = state.route;
+  return JSON.stringify([r.cluster, r.namespace, r.name, namespace]);
+}
+
 function treeHTML(tree) {
   if (tree.length === 0) return '<p class="none">The inventory is empty.</p>';
   return tree.map((ns) => {
     const objs = ns.objects || [];
     const bad = objs.filter((o) => o.health !== 'Current').length;
     const label = ns.namespace || 'cluster-scoped';
-    const open = state.closedNamespaces.has(ns.namespace) ? '' : ' open';
+    const open = state.closedNamespaces.has(treeKey(ns.namespace)) ? '' : ' open';
     return `<details data-namespace="${esc(ns.namespace)}"${open}><summary><span class="nsname">${esc(label)}</span> <span class="count">${objs.length}</span>` +
       (bad ? ` <span class="badge warn">${bad} not current</span>` : '') + `</summary><ul>` +
       objs.map((o) => {
@@ -966,10 +974,22 @@ function updatesHTML(list) {
 
 // ---------------------------------------------------------------- plan
 
+/** refreshRepo rereads the fleet for its repository: branches pushed since the page loaded. */
+async function refreshRepo() {
+  try {
+    const f = await getJSON('/api/fleet');
+    if (!state.fleet || state.route.view !== 'plan') return;
+    state.fleet.repo = f.repo;
+    if (branchesChanged()) renderPlan();
+  } catch (e) {
+    /* the plan page keeps the branches it has */
+  }
+}
+
 function branchesChanged() {
   const sel = $('#plan-head');
   const want = (state.fleet.repo && state.fleet.repo.branches) || [];
-  if (!sel) return want.length > 0;
+  if (!sel) return want.length > 0 || !!$('#plan-form') !== !!state.fleet.repo;
   return JSON.stringify(Array.from(sel.options).map((o) => o.value)) !== JSON.stringify(want);
 }
 
@@ -997,6 +1017,7 @@ function renderPlan() {
 </section>`;
   const f = $('#plan-form');
   if (f) {
+    $('#plan-head').addEventListener('change', (e) => (state.planHead = e.target.value));
     f.addEventListener('submit', (e) => {
       e.preventDefault();
       runPlan($('#plan-head').value);
@@ -1043,6 +1064,11 @@ function drawPlanResult() {
   box.innerHTML = planHTML(p);
 }
 
+/** shortRev shortens a full commit hash; a branch name stays as it is. */
+function shortRev(r) {
+  return /^[0-9a-f]{40}$/.test(r || '') ? r.slice(0, 7) : r || '';
+}
+
 function revText(r) {
   if (!r) return '';
   return r.description && r.description !== r.name ? `${r.name} (${r.description})` : r.name;
@@ -1059,7 +1085,7 @@ export function planHTML(p) {
   const failures = [].concat(...clusters.map((c) => c.failures || []));
   let h = `<p class="headline" data-changed="${changed + failed}" data-clusters="${clusters.length}"><strong>${changed + failed} of ${clusters.length} clusters change</strong>` +
     (failed ? ` <span class="badge fail"><span aria-hidden="true">\u2715</span> ${failed} would fail to render</span>` : '') + `, ${unchanged} unchanged</p>` +
-    `<p class="revs">Base <code>${esc(p.base || '')}</code> ${esc(revText(res.base))} \u2192 head <code>${esc(p.head || '')}</code> ${esc(revText(res.head))}</p>`;
+    `<p class="revs">Base <code title="${esc(p.base)}">${esc(shortRev(p.base))}</code> ${esc(revText(res.base))} \u2192 head <code>${esc(p.head || '')}</code> ${esc(revText(res.head))}</p>`;
   if (warnings.length) {
     h += `<section class="panel warn-panel" aria-labelledby="h-warn"><h2 id="h-warn">Warnings (${warnings.length})</h2><ul class="warnings">` +
       warnings.map((w) => `<li data-kind="${esc(w.kind)}"><span aria-hidden="true">\u26A0</span> <span class="badge warn">${esc(w.kind)}</span> ` +
