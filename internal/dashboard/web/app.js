@@ -494,10 +494,10 @@ function clusterHeadHTML(c) {
   let extra = '';
   if (!c.reachable) {
     extra = `<span class="badge fail unreachable"><span aria-hidden="true">\u26A0</span> unreachable</span>` +
-      `<span class="cerr">${esc(c.error || 'the API server does not answer')}</span>` +
+      `<span class="cerr" title="${esc(c.error)}">${esc(c.error || 'the API server does not answer')}</span>` +
       (c.lastSeen ? `<span class="cseen">last seen ${timeHTML(c.lastSeen, 'ago plain')}</span>` : '<span class="cseen">never seen</span>');
   } else if (c.error) {
-    extra = `<span class="badge warn" title="${esc(c.error)}"><span aria-hidden="true">\u26A0</span> partial</span><span class="cerr">${esc(c.error)}</span>`;
+    extra = `<span class="badge warn"><span aria-hidden="true">\u26A0</span> partial</span><span class="cerr" title="${esc(c.error)}">${esc(c.error)}</span>`;
   }
   return `<th scope="row" class="cluster"><span class="cname">${esc(c.name)}</span><span class="server">${esc(c.server)}</span>${extra}</th>`;
 }
