@@ -1069,9 +1069,15 @@ function shortRev(r) {
   return /^[0-9a-f]{40}$/.test(r || '') ? r.slice(0, 7) : r || '';
 }
 
-function revText(r) {
-  if (!r) return '';
-  return r.description && r.description !== r.name ? `${r.name} (${r.description})` : r.name;
+/** revHTML is a plan's side: what was asked (a branch, a hash) and the commit it resolved to. */
+function revHTML(asked, r) {
+  const name = (r && r.name) || '';
+  const short = shortRev(asked);
+  let h = `<code title="${esc(asked)}">${esc(short || name)}</code>`;
+  if (name && name !== short) h += ` at <code>${esc(name)}</code>`;
+  const d = r && r.description;
+  if (d && d !== name && d !== asked && d !== short) h += ` (${esc(d)})`;
+  return h;
 }
 
 /** planHTML presents a fleet.Result as the CLI's markdown report does. */
@@ -1085,7 +1091,7 @@ export function planHTML(p) {
   const failures = [].concat(...clusters.map((c) => c.failures || []));
   let h = `<p class="headline" data-changed="${changed + failed}" data-clusters="${clusters.length}"><strong>${changed + failed} of ${clusters.length} clusters change</strong>` +
     (failed ? ` <span class="badge fail"><span aria-hidden="true">\u2715</span> ${failed} would fail to render</span>` : '') + `, ${unchanged} unchanged</p>` +
-    `<p class="revs">Base <code title="${esc(p.base)}">${esc(shortRev(p.base))}</code> ${esc(revText(res.base))} \u2192 head <code>${esc(p.head || '')}</code> ${esc(revText(res.head))}</p>`;
+    `<p class="revs">Base ${revHTML(p.base, res.base)} \u2192 head ${revHTML(p.head, res.head)}</p>`;
   if (warnings.length) {
     h += `<section class="panel warn-panel" aria-labelledby="h-warn"><h2 id="h-warn">Warnings (${warnings.length})</h2><ul class="warnings">` +
       warnings.map((w) => `<li data-kind="${esc(w.kind)}"><span aria-hidden="true">\u26A0</span> <span class="badge warn">${esc(w.kind)}</span> ` +
