@@ -300,7 +300,10 @@ function connect() {
   if (!window.EventSource) return;
   const es = new EventSource('/api/events');
   es.onopen = () => setLive(true);
-  es.onerror = () => setLive(false); // EventSource reconnects by itself
+  es.onerror = () => {
+    setLive(false); // EventSource reconnects by itself, unless the server refused the stream
+    if (es.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+  };
   es.addEventListener('fleet', (e) => {
     setLive(true);
     applyFleet(JSON.parse(e.data));
@@ -1221,6 +1224,10 @@ function onGlobalKey(e) {
 
 function start() {
   initTheme();
+  $('.skip').addEventListener('click', (e) => {
+    e.preventDefault(); // the hash is the route
+    main().focus();
+  });
   window.addEventListener('hashchange', onRoute);
   document.addEventListener('keydown', onGlobalKey);
   onRoute();
