@@ -20,6 +20,7 @@ const state = {
   planBusy: false,
   closedNamespaces: new Set(), // inventory namespaces the user collapsed
   actionNote: '', // the last action's outcome on the Stack page (HTML, escaped)
+  stackError: '', // why the last read of the Stack failed (HTML, escaped)
   swallowSlash: false, // the "/" that focused the search must not be typed into it
   wantSearch: false, // focus the search once the matrix is drawn
   fetchSeq: 0, // drops answers to requests a newer one replaced
@@ -206,6 +207,7 @@ function onRoute() {
     case 'stack':
       state.detail = null;
       state.actionNote = '';
+      state.stackError = '';
       renderStackShell();
       loadStack();
       break;
@@ -678,18 +680,13 @@ async function loadStack() {
   const body = $('#stack-body');
   if (!body) return;
   $('#stack').removeAttribute('aria-busy');
-  if (err) {
-    const keep = state.detail ? '<p class="note">The last answer stays below.</p>' : '';
-    const box = `<p class="error" role="alert">Cannot read this Stack: ${esc(err.message)}</p>${keep}`;
-    if (!state.detail) body.innerHTML = box;
-    else {
-      const old = $('#stack-error');
-      if (old) old.innerHTML = box;
-    }
+  state.stackError = err ? `<p class="error" role="alert">Cannot read this Stack: ${esc(err.message)}${state.detail ? ' (the last answer stays below)' : ''}</p>` : '';
+  if (err && !state.detail) {
+    body.innerHTML = state.stackError;
     return;
   }
-  state.detail = d;
-  renderStackBody(d);
+  if (d) state.detail = d;
+  renderStackBody(state.detail); // again on an error: the cluster may have become unreachable
 }
 
 function clusterOf(name) {
@@ -711,7 +708,7 @@ function renderStackBody(d) {
     ${revisionHTML(d)}
     <p class="source">Source <code>${esc(d.source)}</code>${d.path ? `, path <code>${esc(d.path)}</code>` : ''}${s.lastChange ? ` \u00B7 Ready changed ${timeHTML(s.lastChange)}` : ''}</p>
     ${actionsHTML(d)}
-    <div id="stack-error">${state.actionNote}</div>
+    <div id="stack-error">${state.stackError}${state.actionNote}</div>
   </div>
   <div class="panels">
     <section class="panel" aria-labelledby="h-cond"><h2 id="h-cond">Conditions</h2><ul id="conditions" class="rows">${(d.conditions || []).map(conditionHTML).join('') || '<li class="none">none</li>'}</ul></section>
@@ -869,7 +866,7 @@ async function runAction(cluster, namespace, name, action) {
     state.actionNote = `<p class="error" role="alert">${esc(action)} failed: ${esc(e.message)}</p>`;
   } finally {
     const now = $('#stack-error');
-    if (now) now.innerHTML = state.actionNote;
+    if (now) now.innerHTML = state.stackError + state.actionNote;
     buttons.forEach((b) => (b.disabled = false));
   }
 }
