@@ -219,7 +219,7 @@ func newBuildStackCommand(s Streams) *cobra.Command {
 	}
 	o.Kube.Bind(cmd.Flags())
 	_ = cmd.Flags().MarkHidden("all-namespaces")
-	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of the local checkout of the Stack's repository (default the current directory)")
+	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of a local checkout of the Stack's repository, or the Stack's own directory in it as flux diff --path takes it (default the current directory)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
 	cmd.Flags().StringVar(&o.DecryptionKeys, "decryption-keys", o.DecryptionKeys, decryptionKeysUsage+" (default: the Stack's decryption Secret, read from the cluster)")
 	return cmd
@@ -263,10 +263,7 @@ func readStack(ctx context.Context, c client.Client, k KubeFlags, name string) (
 // cluster). The redactor knows the values read from Secrets; the error, if
 // any, is already redacted.
 func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo, keysFile string) ([]*unstructured.Unstructured, *redact.Redactor, error) {
-	if repo == "" {
-		repo = "."
-	}
-	root, err := filepath.Abs(repo)
+	root, path, err := stackCheckout(repo, st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -275,6 +272,7 @@ func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo,
 		return nil, red, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
 	opts := stackspec.RenderOptions(st, root, vars)
+	opts.Path = path
 	keys, err := stackKeys(ctx, c, st, keysFile)
 	if err != nil {
 		return nil, red, err
@@ -282,9 +280,9 @@ func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo,
 	stackspec.SetDecryption(&opts, keys)
 	objs, err := render.Build(ctx, opts)
 	if err != nil {
-		msg := fmt.Sprintf("building Stack %s/%s (path %q of %s): %s", st.Namespace, st.Name, st.Spec.Path, root, red.Error(err))
+		msg := fmt.Sprintf("building Stack %s/%s (path %q of %s): %s", st.Namespace, st.Name, path, root, red.Error(err))
 		if errors.Is(err, render.ErrNotFound) && !isDir(filepath.Join(root, opts.Path)) {
-			msg += " or --path (the repository root of a local checkout)"
+			msg += " or --path (the root of a local checkout of the repository, or the Stack's own directory in it)"
 		}
 		return nil, red, &redactedError{msg: msg, err: err}
 	}

@@ -287,7 +287,7 @@ func TestBuildStackErrors(t *testing.T) {
 	}{
 		{"a mistyped name", "no-variablez", "Stack " + ns + "/no-variablez not found; did you mean no-variables?"},
 		{"a missing substituteFrom Secret", "no-variables", "postBuild.substituteFrom Secret " + ns + "/variables: not found"},
-		{"a path not in the checkout", "elsewhere", "check the Stack's path or --path (the repository root of a local checkout)"},
+		{"a path not in the checkout", "elsewhere", "check the Stack's path or --path (the root of a local checkout of the repository, or the Stack's own directory in it)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

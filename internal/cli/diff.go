@@ -117,7 +117,7 @@ func newDiffStackCommand(s Streams) *cobra.Command {
 	})
 	o.Kube.Bind(cmd.Flags())
 	_ = cmd.Flags().MarkHidden("all-namespaces")
-	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of the local checkout of the Stack's repository (default the current directory)")
+	cmd.Flags().StringVar(&o.Path, "path", o.Path, "root of a local checkout of the Stack's repository, or the Stack's own directory in it as flux diff --path takes it (default the current directory)")
 	cmd.Flags().StringVar(&o.DecryptionKeys, "decryption-keys", o.DecryptionKeys, decryptionKeysUsage+" (default: the Stack's decryption Secret, read from the cluster)")
 	return cmd
 }
