@@ -243,7 +243,7 @@ func policySelector(obj *v1alpha1.ImageUpdate) (labels.Selector, error) {
 func (r *ImageUpdateReconciler) gate(run *imageUpdateRun) (time.Duration, bool) {
 	obj, now := run.obj, time.Now()
 	changed := !maps.Equal(obj.Status.ObservedPolicies, run.observed)
-	requested := obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation] != obj.Status.LastHandledReconcileAt
+	requested := v1alpha1.ReconcileRequested(obj, obj.Status.LastHandledReconcileAt)
 	if !changed && !requested && obj.Status.ObservedGeneration == obj.Generation && conditions.IsReady(obj) {
 		if last := obj.Status.LastAutomationRunTime; last != nil && now.Sub(last.Time) < obj.Spec.Interval.Duration {
 			return obj.Spec.Interval.Duration - now.Sub(last.Time), true
@@ -403,7 +403,7 @@ func (r *ImageUpdateReconciler) requestSourceReconcile(ctx context.Context, src 
 	if src.Annotations == nil {
 		src.Annotations = map[string]string{}
 	}
-	src.Annotations[v1alpha1.ReconcileRequestAnnotation] = time.Now().UTC().Format(time.RFC3339Nano)
+	src.Annotations[v1alpha1.ReconcileRequestAnnotation] = v1alpha1.ReconcileRequestValue(time.Now())
 	if err := r.Patch(ctx, src, patch); err != nil {
 		log.FromContext(ctx).Info("could not request a reconcile of the GitRepository", "error", err.Error())
 	}

@@ -100,14 +100,7 @@ func (r *StackReconciler) upToDate(obj *v1alpha1.Stack, revision, digest string)
 	}
 	return ok && r.Drift != nil && last.digest == digest && time.Since(last.at) < safety &&
 		obj.Status.LastAppliedRevision == revision && obj.Status.ObservedGeneration == obj.Generation &&
-		isReadyCondition(obj) && r.Drift.Synced(key) && !reconcileRequested(obj)
-}
-
-// reconcileRequested reports whether the Stack carries a reconcile request
-// not handled yet.
-func reconcileRequested(obj *v1alpha1.Stack) bool {
-	at := obj.GetAnnotations()[v1alpha1.ReconcileRequestAnnotation]
-	return at != "" && at != obj.Status.LastHandledReconcileAt
+		isReadyCondition(obj) && r.Drift.Synced(key) && !v1alpha1.ReconcileRequested(obj, obj.Status.LastHandledReconcileAt)
 }
 
 // driftTargets pairs each object the apply wrote (or found unchanged) with

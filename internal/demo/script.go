@@ -220,8 +220,7 @@ func (f *fleet) requestFetches(ctx context.Context) error {
 // or `flotilla reconcile source` does.
 func requestFetch(ctx context.Context, c *cluster) error {
 	src := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: sourceName}}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
-	return c.client.Patch(ctx, src, client.RawPatch(types.MergePatchType, []byte(patch)))
+	return c.client.Patch(ctx, src, v1alpha1.ReconcileRequestPatch(v1alpha1.ReconcileRequestValue(time.Now())))
 }
 
 // showGreetings reads the value the commit added on every cluster: one

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -57,9 +56,7 @@ func (a *AnnotationRequester) annotate(ctx context.Context, obj *metav1.PartialO
 	if a.Now != nil {
 		now = a.Now
 	}
-	value := now().UTC().Format(time.RFC3339Nano)
-	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, value)
-	if err := a.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
+	if err := a.Client.Patch(ctx, obj, v1alpha1.ReconcileRequestPatch(v1alpha1.ReconcileRequestValue(now()))); err != nil {
 		return fmt.Errorf("requesting a reconcile of %s %s/%s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil

@@ -221,9 +221,8 @@ func readyMessage(conds []metav1.Condition) string {
 // requestReconcile sets the reconcile-request annotation of obj to a fresh
 // value and returns it.
 func (c *cluster) requestReconcile(ctx context.Context, obj client.Object) (string, error) {
-	at := time.Now().UTC().Format(time.RFC3339Nano)
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, at)
-	if err := c.env.Client.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+	at := v1alpha1.ReconcileRequestValue(time.Now())
+	if err := c.env.Client.Patch(ctx, obj, v1alpha1.ReconcileRequestPatch(at)); err != nil {
 		return "", fmt.Errorf("requesting a reconcile of %s: %w", client.ObjectKeyFromObject(obj), err)
 	}
 	return at, nil

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
@@ -99,9 +98,8 @@ func (f *fleet) createSync(ctx context.Context, i int, opts ...client.CreateOpti
 // requestReconcile sets the reconcile-request annotation of cluster i's
 // GitRepository, as a webhook receiver does on a push.
 func (f *fleet) requestReconcile(ctx context.Context, i int) error {
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, time.Now().Format(time.RFC3339Nano))
 	repo := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: syncNamespace, Name: syncName}}
-	if err := f.shared.Clusters[i].Client.Patch(ctx, repo, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+	if err := f.shared.Clusters[i].Client.Patch(ctx, repo, v1alpha1.ReconcileRequestPatch(v1alpha1.ReconcileRequestValue(time.Now()))); err != nil {
 		return fmt.Errorf("requesting a reconcile of GitRepository %s/%s: %w", syncNamespace, syncName, err)
 	}
 	return nil

@@ -119,8 +119,7 @@ func (r *Rollback) quarantine(ctx context.Context, key client.ObjectKey, tag str
 	}
 	p := &v1alpha1.ImagePolicy{}
 	p.Namespace, p.Name = key.Namespace, key.Name
-	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.ReconcileRequestAnnotation, now.Format(time.RFC3339Nano)+" quarantine "+tag)
-	if err := r.client.Patch(ctx, p, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+	if err := r.client.Patch(ctx, p, v1alpha1.ReconcileRequestPatch(v1alpha1.ReconcileRequestValue(now.Time)+" quarantine "+tag)); err != nil {
 		return fmt.Errorf("requesting a reconcile of ImagePolicy %s after quarantining %s: %w", key, tag, err)
 	}
 	return nil
