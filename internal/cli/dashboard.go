@@ -71,7 +71,10 @@ func (o *DashboardOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
-	ctrllog.SetLogger(o.Log) // the watchers' informers log through controller-runtime
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
+	ctrllog.SetLogger(opts.Log) // the watchers' informers log through controller-runtime
 	srv, err := dashboard.New(opts)
 	if err != nil {
 		return err

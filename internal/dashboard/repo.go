@@ -34,7 +34,10 @@ type repoReader struct {
 
 // openRepo opens the clone at dir and reads its default branch.
 func openRepo(dir string) (*repoReader, error) {
-	g, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	g, err := git.PlainOpen(dir) // a bare repository, or a clone's top level
+	if err != nil {
+		g, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the fleet repository %s: %w (give --repo a clone of it, bare or not)", dir, err)
 	}
