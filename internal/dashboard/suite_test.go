@@ -68,13 +68,19 @@ func startServer(t *testing.T, o Options) (*Server, *httptest.Server) {
 		defer close(done)
 		s.Run(ctx)
 	}()
-	ts := httptest.NewServer(s.Handler())
+	ts := httptestServer(t, s)
 	t.Cleanup(func() {
 		cancel()
-		ts.Close()
 		<-done
 	})
 	return s, ts
+}
+
+// httptestServer serves s's handler until the test ends.
+func httptestServer(t *testing.T, s *Server) *httptest.Server {
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts
 }
 
 // cluster names an env for a Server.
