@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ const (
 	// kindRetry is how often a kind that could not be watched (forbidden,
 	// CRD missing) is tried again.
 	kindRetry = 30 * time.Second
+	// agingInterval is how often the rows are recomputed without an
+	// event, for the drift counts of the last hour.
+	agingInterval = time.Minute
 )
 
 // scheme knows the core kinds and Flotilla's.
@@ -161,10 +165,16 @@ func (w *watcher) run(ctx context.Context) {
 	}()
 	t := time.NewTicker(w.env.ping)
 	defer t.Stop()
+	lastRebuild := time.Now()
 	for {
 		reachable := w.probe(ctx)
 		if reachable {
 			w.startInformers(ctx)
+		}
+		if time.Since(lastRebuild) >= agingInterval {
+			// drift records age out of the last hour without an event
+			w.rebuildIfChanged()
+			lastRebuild = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -312,7 +322,20 @@ func (w *watcher) event(plural string, obj any, deleted bool) {
 
 // rebuild recomputes the cluster's state from the caches and tells the
 // hub, with a new version.
-func (w *watcher) rebuild() {
+func (w *watcher) rebuild() { w.publish(w.rows(), true) }
+
+// rebuildIfChanged publishes the cluster's state only when its rows
+// changed: the periodic rebuild does not wake the browsers for nothing.
+func (w *watcher) rebuildIfChanged() { w.publish(w.rows(), false) }
+
+// clusterRows is what rebuild computes from the caches.
+type clusterRows struct {
+	stacks            []StackRow
+	canaries, updates int
+}
+
+// rows reads the caches.
+func (w *watcher) rows() clusterRows {
 	ctx := context.Background()
 	var stacks []v1alpha1.Stack
 	var sources []v1alpha1.GitRepository
@@ -329,10 +352,21 @@ func (w *watcher) rebuild() {
 	if l := (&v1alpha1.ImageUpdateList{}); w.list(ctx, kindImageUpdates, l) {
 		updates = len(l.Items)
 	}
-	rows := stackRows(stacks, sources, w.env.behind, time.Now())
+	return clusterRows{stacks: stackRows(stacks, sources, w.env.behind, time.Now()), canaries: canaries, updates: updates}
+}
+
+// publish stores the rows with a new version and tells the hub; unless
+// forced, only when they differ from the stored ones.
+func (w *watcher) publish(r clusterRows, force bool) {
 	w.mu.Lock()
-	w.state.Stacks, w.state.Canaries, w.state.ImageUpdates = rows, canaries, updates
-	w.state.Error = w.errorLocked()
+	errs := w.errorLocked()
+	same := reflect.DeepEqual(w.state.Stacks, r.stacks) && w.state.Canaries == r.canaries &&
+		w.state.ImageUpdates == r.updates && w.state.Error == errs
+	if same && !force {
+		w.mu.Unlock()
+		return
+	}
+	w.state.Stacks, w.state.Canaries, w.state.ImageUpdates, w.state.Error = r.stacks, r.canaries, r.updates, errs
 	w.state.Version = w.env.seq.Add(1)
 	w.mu.Unlock()
 	w.env.changed(w.name)
