@@ -416,20 +416,19 @@ func (w *watcher) snapshot() Cluster {
 	return c
 }
 
-// cachedStack reads a Stack from the cache; false when the cache does not
-// have it (or does not watch Stacks).
-func (w *watcher) cachedStack(ctx context.Context, key client.ObjectKey) (*v1alpha1.Stack, bool) {
+// get reads an object of a watched kind from the cache once it synced,
+// else from the API server while it answers.
+func (w *watcher) get(ctx context.Context, plural string, key client.ObjectKey, obj client.Object) error {
 	w.mu.Lock()
-	inf := w.informers[kindStacks]
+	inf, reachable := w.informers[plural], w.state.Reachable
 	w.mu.Unlock()
-	if inf == nil || !inf.HasSynced() {
-		return nil, false
+	if inf != nil && inf.HasSynced() {
+		return w.cache.Get(ctx, key, obj)
 	}
-	st := &v1alpha1.Stack{}
-	if err := w.cache.Get(ctx, key, st); err != nil {
-		return nil, false
+	if !reachable {
+		return fmt.Errorf("%s %s: the cluster %s is unreachable", plural, key, w.name)
 	}
-	return st, true
+	return w.direct.Get(ctx, key, obj)
 }
 
 // stackRows builds the matrix cells of a cluster, sorted by namespace and

@@ -194,7 +194,10 @@ func TestStoppedClusterIsMarkedUnreachableAndKeepsItsRows(t *testing.T) {
 	defer envC.Stop()
 	ns := newNamespace(t, envA, envC)
 	createStack(t, envA.Client, &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "apps"}, Spec: stackSpec()})
-	createStack(t, envC.Client, &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge"}, Spec: stackSpec()})
+	createStack(t, envC.Client, &v1alpha1.Stack{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge"}, Spec: stackSpec(),
+		Status: v1alpha1.StackStatus{Inventory: []v1alpha1.InventoryEntry{{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: "a"}}},
+	})
 	s, _ := startServer(t, Options{Clusters: []ClusterConfig{cluster("prod", envA), cluster("edge", envC)}})
 	waitFor(t, "both clusters' rows", func() (bool, string) {
 		f := s.Fleet()
@@ -219,6 +222,13 @@ func TestStoppedClusterIsMarkedUnreachableAndKeepsItsRows(t *testing.T) {
 	}
 	if _, ok := rowOf(f, "edge", ns, "edge"); !ok {
 		t.Errorf("edge lost its rows when it stopped: %+v", edge.Stacks)
+	}
+	d, err := s.StackDetail(context.Background(), "edge", ns, "edge")
+	if err != nil {
+		t.Fatalf("the Stack page of an unreachable cluster: %v; want its last state from the cache", err)
+	}
+	if len(d.Tree) != 1 || d.Tree[0].Objects[0].Health != "Unknown" {
+		t.Errorf("tree of an unreachable cluster = %+v, want its object's health Unknown", d.Tree)
 	}
 	if prod, _ := clusterOf(f, "prod"); !prod.Reachable || prod.Error != "" {
 		t.Errorf("prod: reachable %t, error %q: want the other cluster unaffected", prod.Reachable, prod.Error)
