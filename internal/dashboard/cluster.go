@@ -101,6 +101,7 @@ type watcher struct {
 
 	mu        sync.Mutex
 	state     Cluster
+	probed    bool // the probe answered or failed at least once
 	pingErr   string
 	kindErrs  map[string]string
 	informers map[string]toolscache.ResourceEventHandlerRegistration
@@ -196,6 +197,7 @@ func (w *watcher) probe(ctx context.Context) bool {
 	now := time.Now().UTC()
 	w.mu.Lock()
 	was, wasErr := w.state.Reachable, w.pingErr
+	w.probed = true
 	w.state.Reachable = err == nil
 	w.pingErr = ""
 	if err == nil {
@@ -403,6 +405,13 @@ func (w *watcher) errorLocked() string {
 	return strings.Join(parts, "; ")
 }
 
+// unreachable says whether the last probe failed; false before the first.
+func (w *watcher) unreachable() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.probed && !w.state.Reachable
+}
+
 // snapshot returns a copy of the cluster's state.
 func (w *watcher) snapshot() Cluster {
 	w.mu.Lock()
@@ -420,12 +429,12 @@ func (w *watcher) snapshot() Cluster {
 // else from the API server while it answers.
 func (w *watcher) get(ctx context.Context, plural string, key client.ObjectKey, obj client.Object) error {
 	w.mu.Lock()
-	inf, reachable := w.informers[plural], w.state.Reachable
+	inf := w.informers[plural]
 	w.mu.Unlock()
 	if inf != nil && inf.HasSynced() {
 		return w.cache.Get(ctx, key, obj)
 	}
-	if !reachable {
+	if w.unreachable() {
 		return fmt.Errorf("%s %s: the cluster %s is unreachable", plural, key, w.name)
 	}
 	return w.direct.Get(ctx, key, obj)

@@ -91,11 +91,11 @@ func (s *Server) StackDetail(ctx context.Context, cluster, namespace, name strin
 	for _, c := range st.Status.Conditions {
 		d.Conditions = append(d.Conditions, conditionOf(c))
 	}
-	if w.snapshot().Reachable {
+	if w.unreachable() {
+		d.Tree, d.Events = unreadTree(st.Status.Inventory), []Event{}
+	} else {
 		d.Tree = w.tree(ctx, st.Status.Inventory)
 		d.Events = w.events(ctx, st)
-	} else {
-		d.Tree, d.Events = unreadTree(st.Status.Inventory), []Event{}
 	}
 	if s.repo != nil {
 		d.Commit = s.repo.commit(st.Status.LastAppliedRevision)
