@@ -70,7 +70,7 @@ func (s *Server) refuseAction(r *http.Request) (int, string) {
 // sets the reconcile-requested-at annotation, suspend and resume
 // spec.suspend (resume also requests a reconcile, as `flotilla resume`).
 func actionPatch(action string, now time.Time) ([]byte, error) {
-	at := now.UTC().Format(time.RFC3339Nano)
+	at := v1alpha1.ReconcileRequestValue(now)
 	annotations := map[string]any{"annotations": map[string]string{v1alpha1.ReconcileRequestAnnotation: at}}
 	var patch map[string]any
 	switch action {
