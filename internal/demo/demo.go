@@ -56,6 +56,10 @@ type Options struct {
 	ShowFleet func(ctx context.Context, kubeconfig string, w io.Writer) error
 	// ShowDiff runs `flotilla diff stack` on a checkout; nil skips it.
 	ShowDiff diffFunc
+	// DashboardAddress is where the fleet dashboard is served while the
+	// demo runs (DefaultDashboardAddress in the CLI, another free port when
+	// that one is taken); "" or "off" serves none.
+	DashboardAddress string
 }
 
 // fleet is what Run started, stopped in reverse on the way out.
@@ -70,6 +74,8 @@ type fleet struct {
 	images images
 	// stops end what script steps started (Prometheus), at teardown.
 	stops []func() error
+	// dashboardURL is the dashboard's page, "" when none is served.
+	dashboardURL string
 }
 
 // Run starts the fleet in a box and runs the script; with Keep, it then
@@ -140,7 +146,10 @@ func (f *fleet) start(ctx context.Context) error {
 	if err := f.giveDecryptionKey(ctx); err != nil {
 		return err
 	}
-	return f.startAgents()
+	if err := f.startAgents(); err != nil {
+		return err
+	}
+	return f.startDashboard(ctx)
 }
 
 func (f *fleet) makeDir() error {
