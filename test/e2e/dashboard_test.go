@@ -34,7 +34,7 @@ import (
 // the demo runs outside a checkout), and a third cluster the test starts
 // and stops mid-test.
 const (
-	dashNamespace = "flotilla-system"
+	dashNamespace  = "flotilla-system"
 	dashLabCluster = "lab"
 	// driftLiveness is the bound: a drift record shows in the page
 	// within 2 s of the Stack's status gaining it.
