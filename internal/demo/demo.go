@@ -169,6 +169,10 @@ func (f *fleet) makeDir() error {
 // The first cluster gets a real node when this machine allows it.
 func (f *fleet) startClusters(ctx context.Context, assets string) error {
 	withNode, why := nodeSupport(assets)
+	if withNode && f.o.Clusters[0] != DefaultClusters[0] {
+		// The fleet's image automation and Canary are staging's.
+		withNode, why = false, "the real node is staging's, and --clusters starts without it"
+	}
 	f.o.Report.Waiting("starting %d clusters (the first with a real node: %t)", len(f.o.Clusters), withNode)
 	start := time.Now()
 	f.clusters = make([]*cluster, len(f.o.Clusters))
