@@ -34,7 +34,12 @@ type repoReader struct {
 
 // openRepo opens the clone at dir and reads its default branch.
 func openRepo(dir string) (*repoReader, error) {
-	g, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	// go-git's DetectDotGit finds no bare repository: open dir as it is
+	// first, then look upwards for a .git.
+	g, err := git.PlainOpen(dir)
+	if err != nil {
+		g, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the fleet repository %s: %w (give --repo a clone of it, bare or not)", dir, err)
 	}
