@@ -50,7 +50,7 @@ func NewDemoCommand(s Streams) *cobra.Command {
 	f.BoolVar(&o.Keep, "keep", false, "keep the fleet running after the script until Ctrl-C")
 	f.DurationVar(&o.Wait, "timeout", 3*time.Minute, "longest wait for each step")
 	f.StringSliceVar(&o.Clusters, "clusters", nil, "clusters to start, each a clusters/<name> of examples/fleet (default staging,prod-us-east,prod-eu-west)")
-	f.StringVar(&o.DashboardAddress, "dashboard-address", demo.DefaultDashboardAddress, `where to serve the fleet dashboard while the demo runs (a free port when taken); "off" serves none`)
+	f.StringVar(&o.DashboardAddress, "dashboard-address", DefaultDashboardAddress, `where to serve the fleet dashboard while the demo runs (a free port when taken); "off" serves none`)
 	return cmd
 }
 

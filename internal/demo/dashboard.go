@@ -12,10 +12,6 @@ import (
 	"github.com/flotilla-io/flotilla/internal/dashboard"
 )
 
-// DefaultDashboardAddress is where `flotilla demo` serves the dashboard
-// unless told otherwise; when the port is taken it takes a free one.
-const DefaultDashboardAddress = "127.0.0.1:9400"
-
 // dashboardOff is the --dashboard-address value that serves no dashboard.
 const dashboardOff = "off"
 

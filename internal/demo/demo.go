@@ -57,8 +57,9 @@ type Options struct {
 	// ShowDiff runs `flotilla diff stack` on a checkout; nil skips it.
 	ShowDiff diffFunc
 	// DashboardAddress is where the fleet dashboard is served while the
-	// demo runs (DefaultDashboardAddress in the CLI, another free port when
-	// that one is taken); "" or "off" serves none.
+	// demo runs (the CLI's default is `flotilla dashboard`'s, 127.0.0.1:9400;
+	// a free port of the same host when that one is taken); "" or "off"
+	// serves none.
 	DashboardAddress string
 }
 
