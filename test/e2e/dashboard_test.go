@@ -557,8 +557,13 @@ func assertPlan(t *testing.T, b *browser.Browser, demoDir string) {
 		s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); return s.value === %q })()`, planBranch, planBranch)) {
 		t.Fatalf("choosing branch %s in select#plan-head did not take", planBranch)
 	}
-	if err := b.Poll(`document.querySelector("#plan-result")?.innerText.includes("prod-us-east")`, time.Minute); err != nil {
-		t.Fatalf("#plan-result does not name the changed cluster prod-us-east within a minute: %v\n%s", err, b.Text("#plan-result"))
+	b.Click("button#plan-run")
+	changed := `#plan-result .plan-cluster[data-cluster="prod-us-east"][data-status="changed"]`
+	if err := b.Poll(fmt.Sprintf("document.querySelector(%q)", changed), time.Minute); err != nil {
+		t.Fatalf("#plan-result does not show prod-us-east changed within a minute: %v\n%s", err, b.Text("#plan-result"))
+	}
+	if got := b.Attr(`#plan-result .plan-cluster[data-cluster="prod-eu-west"]`, "data-status"); got != "unchanged" {
+		t.Errorf("#plan-result shows prod-eu-west %q, want unchanged: the branch changes prod-us-east only\n%s", got, b.Text("#plan-result"))
 	}
 	b.Screenshot("plan")
 }
