@@ -10,6 +10,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/flotilla-io/flotilla/internal/dashboard"
 )
 
@@ -69,6 +71,10 @@ func (o *DashboardOptions) Run(ctx context.Context, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if opts.Log.GetSink() == nil {
+		opts.Log = logr.Discard()
+	}
+	ctrllog.SetLogger(opts.Log) // the watchers' informers log through controller-runtime
 	srv, err := dashboard.New(opts)
 	if err != nil {
 		return err

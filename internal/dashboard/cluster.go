@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ const (
 	// kindRetry is how often a kind that could not be watched (forbidden,
 	// CRD missing) is tried again.
 	kindRetry = 30 * time.Second
+	// agingInterval is how often the rows are recomputed without an
+	// event, for the drift counts of the last hour.
+	agingInterval = time.Minute
 )
 
 // scheme knows the core kinds and Flotilla's.
@@ -97,6 +101,7 @@ type watcher struct {
 
 	mu        sync.Mutex
 	state     Cluster
+	probed    bool // the probe answered or failed at least once
 	pingErr   string
 	kindErrs  map[string]string
 	informers map[string]toolscache.ResourceEventHandlerRegistration
@@ -161,10 +166,16 @@ func (w *watcher) run(ctx context.Context) {
 	}()
 	t := time.NewTicker(w.env.ping)
 	defer t.Stop()
+	lastRebuild := time.Now()
 	for {
 		reachable := w.probe(ctx)
 		if reachable {
 			w.startInformers(ctx)
+		}
+		if time.Since(lastRebuild) >= agingInterval {
+			// drift records age out of the last hour without an event
+			w.rebuildIfChanged()
+			lastRebuild = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -186,6 +197,7 @@ func (w *watcher) probe(ctx context.Context) bool {
 	now := time.Now().UTC()
 	w.mu.Lock()
 	was, wasErr := w.state.Reachable, w.pingErr
+	w.probed = true
 	w.state.Reachable = err == nil
 	w.pingErr = ""
 	if err == nil {
@@ -312,7 +324,20 @@ func (w *watcher) event(plural string, obj any, deleted bool) {
 
 // rebuild recomputes the cluster's state from the caches and tells the
 // hub, with a new version.
-func (w *watcher) rebuild() {
+func (w *watcher) rebuild() { w.publish(w.rows(), true) }
+
+// rebuildIfChanged publishes the cluster's state only when its rows
+// changed: the periodic rebuild does not wake the browsers for nothing.
+func (w *watcher) rebuildIfChanged() { w.publish(w.rows(), false) }
+
+// clusterRows is what rebuild computes from the caches.
+type clusterRows struct {
+	stacks            []StackRow
+	canaries, updates int
+}
+
+// rows reads the caches.
+func (w *watcher) rows() clusterRows {
 	ctx := context.Background()
 	var stacks []v1alpha1.Stack
 	var sources []v1alpha1.GitRepository
@@ -329,10 +354,21 @@ func (w *watcher) rebuild() {
 	if l := (&v1alpha1.ImageUpdateList{}); w.list(ctx, kindImageUpdates, l) {
 		updates = len(l.Items)
 	}
-	rows := stackRows(stacks, sources, w.env.behind, time.Now())
+	return clusterRows{stacks: stackRows(stacks, sources, w.env.behind, time.Now()), canaries: canaries, updates: updates}
+}
+
+// publish stores the rows with a new version and tells the hub; unless
+// forced, only when they differ from the stored ones.
+func (w *watcher) publish(r clusterRows, force bool) {
 	w.mu.Lock()
-	w.state.Stacks, w.state.Canaries, w.state.ImageUpdates = rows, canaries, updates
-	w.state.Error = w.errorLocked()
+	errs := w.errorLocked()
+	same := reflect.DeepEqual(w.state.Stacks, r.stacks) && w.state.Canaries == r.canaries &&
+		w.state.ImageUpdates == r.updates && w.state.Error == errs
+	if same && !force {
+		w.mu.Unlock()
+		return
+	}
+	w.state.Stacks, w.state.Canaries, w.state.ImageUpdates, w.state.Error = r.stacks, r.canaries, r.updates, errs
 	w.state.Version = w.env.seq.Add(1)
 	w.mu.Unlock()
 	w.env.changed(w.name)
@@ -369,6 +405,13 @@ func (w *watcher) errorLocked() string {
 	return strings.Join(parts, "; ")
 }
 
+// unreachable says whether the last probe failed; false before the first.
+func (w *watcher) unreachable() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.probed && !w.state.Reachable
+}
+
 // snapshot returns a copy of the cluster's state.
 func (w *watcher) snapshot() Cluster {
 	w.mu.Lock()
@@ -382,20 +425,19 @@ func (w *watcher) snapshot() Cluster {
 	return c
 }
 
-// cachedStack reads a Stack from the cache; false when the cache does not
-// have it (or does not watch Stacks).
-func (w *watcher) cachedStack(ctx context.Context, key client.ObjectKey) (*v1alpha1.Stack, bool) {
+// get reads an object of a watched kind from the cache once it synced,
+// else from the API server while it answers.
+func (w *watcher) get(ctx context.Context, plural string, key client.ObjectKey, obj client.Object) error {
 	w.mu.Lock()
-	inf := w.informers[kindStacks]
+	inf := w.informers[plural]
 	w.mu.Unlock()
-	if inf == nil || !inf.HasSynced() {
-		return nil, false
+	if inf != nil && inf.HasSynced() {
+		return w.cache.Get(ctx, key, obj)
 	}
-	st := &v1alpha1.Stack{}
-	if err := w.cache.Get(ctx, key, st); err != nil {
-		return nil, false
+	if w.unreachable() {
+		return fmt.Errorf("%s %s: the cluster %s is unreachable", plural, key, w.name)
 	}
-	return st, true
+	return w.direct.Get(ctx, key, obj)
 }
 
 // stackRows builds the matrix cells of a cluster, sorted by namespace and

@@ -235,6 +235,11 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 			writeError(w, http.StatusMisdirectedRequest, fmt.Sprintf("host %q is not the address the dashboard listens on: open it through localhost or 127.0.0.1", r.Host))
 			return
 		}
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY") // no other page may frame the actions' buttons
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
 }

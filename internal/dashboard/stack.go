@@ -74,12 +74,9 @@ func (s *Server) StackDetail(ctx context.Context, cluster, namespace, name strin
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	key := client.ObjectKey{Namespace: namespace, Name: name}
-	st, ok := w.cachedStack(ctx, key)
-	if !ok {
-		st = &v1alpha1.Stack{}
-		if err := w.direct.Get(ctx, key, st); err != nil {
-			return StackDetail{}, fmt.Errorf("reading Stack %s in %s: %w", key, cluster, err)
-		}
+	st := &v1alpha1.Stack{}
+	if err := w.get(ctx, kindStacks, key, st); err != nil {
+		return StackDetail{}, fmt.Errorf("reading Stack %s in %s: %w", key, cluster, err)
 	}
 	srcNS, srcName := st.SourceKey()
 	d := StackDetail{
@@ -94,8 +91,12 @@ func (s *Server) StackDetail(ctx context.Context, cluster, namespace, name strin
 	for _, c := range st.Status.Conditions {
 		d.Conditions = append(d.Conditions, conditionOf(c))
 	}
-	d.Tree = w.tree(ctx, st.Status.Inventory)
-	d.Events = w.events(ctx, st)
+	if w.unreachable() {
+		d.Tree, d.Events = unreadTree(st.Status.Inventory), []Event{}
+	} else {
+		d.Tree = w.tree(ctx, st.Status.Inventory)
+		d.Events = w.events(ctx, st)
+	}
 	if s.repo != nil {
 		d.Commit = s.repo.commit(st.Status.LastAppliedRevision)
 	}
@@ -106,7 +107,7 @@ func (s *Server) StackDetail(ctx context.Context, cluster, namespace, name strin
 // has none or cannot be read.
 func (w *watcher) sourceRevision(ctx context.Context, namespace, name string) string {
 	src := &v1alpha1.GitRepository{}
-	if err := w.direct.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, src); err != nil || src.Status.Artifact == nil {
+	if err := w.get(ctx, kindSources, client.ObjectKey{Namespace: namespace, Name: name}, src); err != nil || src.Status.Artifact == nil {
 		return ""
 	}
 	return src.Status.Artifact.Revision
@@ -118,14 +119,8 @@ func (w *watcher) dependencies(ctx context.Context, st *v1alpha1.Stack) []Depend
 	for _, ref := range st.Spec.DependsOn {
 		d := Dependency{Namespace: cmp.Or(ref.Namespace, st.Namespace), Name: ref.Name, Ready: string(metav1.ConditionUnknown)}
 		key := client.ObjectKey{Namespace: d.Namespace, Name: d.Name}
-		dep, ok := w.cachedStack(ctx, key)
-		if !ok {
-			dep = &v1alpha1.Stack{}
-			if err := w.direct.Get(ctx, key, dep); err != nil {
-				dep = nil
-			}
-		}
-		if dep != nil {
+		dep := &v1alpha1.Stack{}
+		if err := w.get(ctx, kindStacks, key, dep); err == nil {
 			d.Ready, _ = readyOf(dep.Status.Conditions)
 		}
 		deps = append(deps, d)
@@ -147,17 +142,33 @@ func driftOf(records []v1alpha1.DriftRecord) []Drift {
 // and groups them by namespace (cluster-scoped objects under "").
 func (w *watcher) tree(ctx context.Context, inventory []v1alpha1.InventoryEntry) []NamespaceNode {
 	objs := stackspec.FromInventory(inventory)
-	nodes := make([]ObjectNode, len(objs))
+	health := make([][2]string, len(objs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(healthReaders)
 	for i, m := range objs {
 		g.Go(func() error {
-			nodes[i] = ObjectNode{Group: m.Group, Version: m.Version, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
-			nodes[i].Health, nodes[i].Message = w.health(ctx, m)
+			health[i][0], health[i][1] = w.health(ctx, m)
 			return nil
 		})
 	}
 	_ = g.Wait() // every read reports its own error in its node
+	return groupByNamespace(nodesOf(objs, func(i int) (string, string) { return health[i][0], health[i][1] }))
+}
+
+// nodesOf makes the objects' nodes, with the health health gives the
+// i-th.
+func nodesOf(objs []apply.ObjMetadata, health func(i int) (string, string)) []ObjectNode {
+	nodes := make([]ObjectNode, len(objs))
+	for i, m := range objs {
+		nodes[i] = ObjectNode{Group: m.Group, Version: m.Version, Kind: m.Kind, Namespace: m.Namespace, Name: m.Name}
+		nodes[i].Health, nodes[i].Message = health(i)
+	}
+	return nodes
+}
+
+// groupByNamespace sorts nodes by namespace, kind and name and groups
+// them by namespace (cluster-scoped objects under "").
+func groupByNamespace(nodes []ObjectNode) []NamespaceNode {
 	slices.SortFunc(nodes, func(a, b ObjectNode) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
@@ -170,6 +181,14 @@ func (w *watcher) tree(ctx context.Context, inventory []v1alpha1.InventoryEntry)
 		last.Objects = append(last.Objects, n)
 	}
 	return tree
+}
+
+// unreadTree is the tree of a cluster that does not answer: every
+// object's health Unknown, without a read that would only time out.
+func unreadTree(inventory []v1alpha1.InventoryEntry) []NamespaceNode {
+	return groupByNamespace(nodesOf(stackspec.FromInventory(inventory), func(int) (string, string) {
+		return status.UnknownStatus.String(), "the cluster is unreachable"
+	}))
 }
 
 // health reads one object and returns kstatus's verdict (with the apply

@@ -20,6 +20,7 @@ const state = {
   planBusy: false,
   closedNamespaces: new Set(), // inventory namespaces the user collapsed
   actionNote: '', // the last action's outcome on the Stack page (HTML, escaped)
+  stackError: '', // why the last read of the Stack failed (HTML, escaped)
   swallowSlash: false, // the "/" that focused the search must not be typed into it
   wantSearch: false, // focus the search once the matrix is drawn
   fetchSeq: 0, // drops answers to requests a newer one replaced
@@ -206,6 +207,7 @@ function onRoute() {
     case 'stack':
       state.detail = null;
       state.actionNote = '';
+      state.stackError = '';
       renderStackShell();
       loadStack();
       break;
@@ -300,7 +302,10 @@ function connect() {
   if (!window.EventSource) return;
   const es = new EventSource('/api/events');
   es.onopen = () => setLive(true);
-  es.onerror = () => setLive(false); // EventSource reconnects by itself
+  es.onerror = () => {
+    setLive(false); // EventSource reconnects by itself, unless the server refused the stream
+    if (es.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+  };
   es.addEventListener('fleet', (e) => {
     setLive(true);
     applyFleet(JSON.parse(e.data));
@@ -675,18 +680,13 @@ async function loadStack() {
   const body = $('#stack-body');
   if (!body) return;
   $('#stack').removeAttribute('aria-busy');
-  if (err) {
-    const keep = state.detail ? '<p class="note">The last answer stays below.</p>' : '';
-    const box = `<p class="error" role="alert">Cannot read this Stack: ${esc(err.message)}</p>${keep}`;
-    if (!state.detail) body.innerHTML = box;
-    else {
-      const old = $('#stack-error');
-      if (old) old.innerHTML = box;
-    }
+  state.stackError = err ? `<p class="error" role="alert">Cannot read this Stack: ${esc(err.message)}${state.detail ? ' (the last answer stays below)' : ''}</p>` : '';
+  if (err && !state.detail) {
+    body.innerHTML = state.stackError;
     return;
   }
-  state.detail = d;
-  renderStackBody(d);
+  if (d) state.detail = d;
+  renderStackBody(state.detail); // again on an error: the cluster may have become unreachable
 }
 
 function clusterOf(name) {
@@ -708,7 +708,7 @@ function renderStackBody(d) {
     ${revisionHTML(d)}
     <p class="source">Source <code>${esc(d.source)}</code>${d.path ? `, path <code>${esc(d.path)}</code>` : ''}${s.lastChange ? ` \u00B7 Ready changed ${timeHTML(s.lastChange)}` : ''}</p>
     ${actionsHTML(d)}
-    <div id="stack-error">${state.actionNote}</div>
+    <div id="stack-error">${state.stackError}${state.actionNote}</div>
   </div>
   <div class="panels">
     <section class="panel" aria-labelledby="h-cond"><h2 id="h-cond">Conditions</h2><ul id="conditions" class="rows">${(d.conditions || []).map(conditionHTML).join('') || '<li class="none">none</li>'}</ul></section>
@@ -866,7 +866,7 @@ async function runAction(cluster, namespace, name, action) {
     state.actionNote = `<p class="error" role="alert">${esc(action)} failed: ${esc(e.message)}</p>`;
   } finally {
     const now = $('#stack-error');
-    if (now) now.innerHTML = state.actionNote;
+    if (now) now.innerHTML = state.stackError + state.actionNote;
     buttons.forEach((b) => (b.disabled = false));
   }
 }
@@ -1069,9 +1069,15 @@ function shortRev(r) {
   return /^[0-9a-f]{40}$/.test(r || '') ? r.slice(0, 7) : r || '';
 }
 
-function revText(r) {
-  if (!r) return '';
-  return r.description && r.description !== r.name ? `${r.name} (${r.description})` : r.name;
+/** revHTML is a plan's side: what was asked (a branch, a hash) and the commit it resolved to. */
+function revHTML(asked, r) {
+  const name = (r && r.name) || '';
+  const short = shortRev(asked);
+  let h = `<code title="${esc(asked)}">${esc(short || name)}</code>`;
+  if (name && name !== short) h += ` at <code>${esc(name)}</code>`;
+  const d = r && r.description;
+  if (d && d !== name && d !== asked && d !== short) h += ` (${esc(d)})`;
+  return h;
 }
 
 /** planHTML presents a fleet.Result as the CLI's markdown report does. */
@@ -1085,7 +1091,7 @@ export function planHTML(p) {
   const failures = [].concat(...clusters.map((c) => c.failures || []));
   let h = `<p class="headline" data-changed="${changed + failed}" data-clusters="${clusters.length}"><strong>${changed + failed} of ${clusters.length} clusters change</strong>` +
     (failed ? ` <span class="badge fail"><span aria-hidden="true">\u2715</span> ${failed} would fail to render</span>` : '') + `, ${unchanged} unchanged</p>` +
-    `<p class="revs">Base <code title="${esc(p.base)}">${esc(shortRev(p.base))}</code> ${esc(revText(res.base))} \u2192 head <code>${esc(p.head || '')}</code> ${esc(revText(res.head))}</p>`;
+    `<p class="revs">Base ${revHTML(p.base, res.base)} \u2192 head ${revHTML(p.head, res.head)}</p>`;
   if (warnings.length) {
     h += `<section class="panel warn-panel" aria-labelledby="h-warn"><h2 id="h-warn">Warnings (${warnings.length})</h2><ul class="warnings">` +
       warnings.map((w) => `<li data-kind="${esc(w.kind)}"><span aria-hidden="true">\u26A0</span> <span class="badge warn">${esc(w.kind)}</span> ` +
@@ -1215,6 +1221,10 @@ function onGlobalKey(e) {
 
 function start() {
   initTheme();
+  $('.skip').addEventListener('click', (e) => {
+    e.preventDefault(); // the hash is the route
+    main().focus();
+  });
   window.addEventListener('hashchange', onRoute);
   document.addEventListener('keydown', onGlobalKey);
   onRoute();
