@@ -3,6 +3,8 @@ package apply
 import (
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -35,6 +37,27 @@ func ComputeStatus(u *unstructured.Unstructured) (*status.Result, error) {
 		return rule(u, res), nil
 	}
 	return res, nil
+}
+
+// Health is the verdict on an object read with err, in kstatus's words,
+// and unless it is Current, its message: NotFound when the object or its
+// kind is gone, Unknown when it could not be read, else ComputeStatus's.
+// `flotilla tree` and the dashboard show it.
+func Health(u *unstructured.Unstructured, err error) (string, string) {
+	switch {
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		return status.NotFoundStatus.String(), ""
+	case err != nil:
+		return status.UnknownStatus.String(), Reason(err)
+	}
+	res, err := ComputeStatus(u)
+	if err != nil {
+		return status.UnknownStatus.String(), err.Error()
+	}
+	if res.Status == status.CurrentStatus {
+		return res.Status.String(), ""
+	}
+	return res.Status.String(), res.Message
 }
 
 // conditionRule reads the condition of type condType: True is Current

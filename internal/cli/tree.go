@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -252,23 +250,12 @@ func newTreeNode(m apply.ObjMetadata) *TreeNode {
 // message: for Flotilla's own kinds the one `flotilla get` shows (see
 // ownHealth), for every other kind kstatus's.
 func health(u *unstructured.Unstructured, err error) (string, string) {
-	switch {
-	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
-		return status.NotFoundStatus.String(), ""
-	case err != nil:
-		return status.UnknownStatus.String(), apply.Reason(err)
+	if err == nil {
+		if rule, ok := ownHealth[u.GroupVersionKind().GroupKind()]; ok {
+			return rule(u)
+		}
 	}
-	if rule, ok := ownHealth[u.GroupVersionKind().GroupKind()]; ok {
-		return rule(u)
-	}
-	res, err := apply.ComputeStatus(u)
-	if err != nil {
-		return status.UnknownStatus.String(), err.Error()
-	}
-	if res.Status == status.CurrentStatus {
-		return res.Status.String(), ""
-	}
-	return res.Status.String(), res.Message
+	return apply.Health(u, err)
 }
 
 // statusSuspended is the health of a suspended Flotilla object whose Ready

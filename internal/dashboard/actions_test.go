@@ -103,27 +103,8 @@ func TestActionsNeedAllowActionsAndTheToken(t *testing.T) {
 func TestActionForbiddenByRBACIsA403WithTheAPIServersMessage(t *testing.T) {
 	controlplane.Require(t, envA)
 	ns := newNamespace(t, envA)
-	ctx := context.Background()
 	createStack(t, envA.Client, &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "apps"}, Spec: stackSpec()})
-	user := "reader-" + ns
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}}},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}
-	for _, obj := range []client.Object{role, binding} {
-		if err := envA.Client.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, err := envA.AddUser(user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := userWithRules(t, envA, "reader-"+ns, []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}}})
 	s, ts := startServer(t, Options{Clusters: []ClusterConfig{{Name: "prod", Config: cfg}}, AllowActions: true})
 	code, body := post(t, ts, "/api/clusters/prod/stacks/"+ns+"/apps/suspend", s.token)
 	var e apiError

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -52,13 +51,8 @@ func TestEventStreamStartsWithTheFleetAndEndsWithTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.hub.keepAlive = 10 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Run(ctx)
-	}()
 	ts := httptestServer(t, s)
+	stop := runServer(t, s)
 	events := readEvents(t, ts)
 	if ev := <-events; ev.name != "fleet" || !strings.Contains(ev.data, `"clusters":[]`) {
 		t.Errorf("first event = %s %s, want the fleet", ev.name, ev.data)
@@ -66,8 +60,7 @@ func TestEventStreamStartsWithTheFleetAndEndsWithTheServer(t *testing.T) {
 	if ev := <-events; ev.name != "comment" {
 		t.Errorf("second event = %s %s, want a keep-alive comment", ev.name, ev.data)
 	}
-	cancel()
-	<-done
+	stop()
 	for range events { // the stream ends: the channel closes
 	}
 }

@@ -253,30 +253,11 @@ func TestUnreachableClusterAtStartDoesNotHoldBackTheOthers(t *testing.T) {
 func TestKindForbiddenByRBACIsNamedAndStacksStillShow(t *testing.T) {
 	controlplane.Require(t, envA)
 	ns := newNamespace(t, envA)
-	ctx := context.Background()
 	createStack(t, envA.Client, &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "apps"}, Spec: stackSpec()})
-	user := "viewer-" + ns
-	role := &rbacv1.ClusterRole{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{v1alpha1.GroupVersion.Group}, Verbs: []string{"get", "list", "watch"},
-			Resources: []string{"stacks", "gitrepositories", "imagepolicies", "imageupdates"}, // not canaries
-		}},
-	}
-	binding := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
-	}
-	for _, obj := range []client.Object{role, binding} {
-		if err := envA.Client.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, err := envA.AddUser(user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := userWithRules(t, envA, "viewer-"+ns, []rbacv1.PolicyRule{{
+		APIGroups: []string{v1alpha1.GroupVersion.Group}, Verbs: []string{"get", "list", "watch"},
+		Resources: []string{"stacks", "gitrepositories", "imagepolicies", "imageupdates"}, // not canaries
+	}})
 	s, _ := startServer(t, Options{Clusters: []ClusterConfig{{Name: "prod", Config: cfg}}})
 	waitFor(t, "canaries named as forbidden, and the Stack", func() (bool, string) {
 		f := s.Fleet()

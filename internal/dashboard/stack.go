@@ -11,8 +11,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -195,21 +193,7 @@ func unreadTree(inventory []v1alpha1.InventoryEntry) []NamespaceNode {
 // engine's per-kind rules) and, unless Current, its message. A Secret is
 // read as metadata only: its values never reach the dashboard.
 func (w *watcher) health(ctx context.Context, m apply.ObjMetadata) (string, string) {
-	u, err := w.readObject(ctx, m)
-	switch {
-	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
-		return status.NotFoundStatus.String(), ""
-	case err != nil:
-		return status.UnknownStatus.String(), apply.Reason(err)
-	}
-	res, err := apply.ComputeStatus(u)
-	if err != nil {
-		return status.UnknownStatus.String(), err.Error()
-	}
-	if res.Status == status.CurrentStatus {
-		return res.Status.String(), ""
-	}
-	return res.Status.String(), res.Message
+	return apply.Health(w.readObject(ctx, m))
 }
 
 func (w *watcher) readObject(ctx context.Context, m apply.ObjMetadata) (*unstructured.Unstructured, error) {

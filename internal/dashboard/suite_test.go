@@ -8,13 +8,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -62,18 +65,28 @@ func startServer(t *testing.T, o Options) (*Server, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts := httptestServer(t, s)
+	runServer(t, s)
+	return s, ts
+}
+
+// runServer runs s until stop is called or the test ends.
+func runServer(t *testing.T, s *Server) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		s.Run(ctx)
 	}()
-	ts := httptestServer(t, s)
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return s, ts
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // httptestServer serves s's handler until the test ends.
@@ -208,4 +221,26 @@ func readEvents(t *testing.T, ts *httptest.Server) <-chan sseEvent {
 		}
 	}()
 	return out
+}
+
+// userWithRules binds a ClusterRole of rules to a new user of env and
+// returns a config that authenticates as that user.
+func userWithRules(t *testing.T, env *controlplane.Env, user string, rules []rbacv1.PolicyRule) *rest.Config {
+	t.Helper()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: user}, Rules: rules}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: user},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}},
+	}
+	for _, obj := range []client.Object{role, binding} {
+		if err := env.Client.Create(context.Background(), obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := env.AddUser(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
