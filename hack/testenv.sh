@@ -18,6 +18,8 @@
 # - the Sealed Secrets controller and kubeseal are built from their Go module
 #   in test/sealedsecrets, the External Secrets operator in
 #   test/externalsecrets;
+# - Chromium comes from Debian's chromium package: the dashboard's browser
+#   tests drive it headless with chromedp (test/browser);
 # - the real node's runtime comes from Debian: containerd, runc, the CNI
 #   plugins, iptables and conntrack, and the OCI registry (docker-registry).
 #
@@ -215,6 +217,14 @@ ensure_externalsecrets() {
   echo "$stamp" >"$dir/externalsecrets.stamp"
 }
 
+# ensure_chromium installs Debian's chromium for the dashboard's browser
+# tests (test/browser drives /usr/bin/chromium headless with chromedp).
+ensure_chromium() {
+  dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed" && return
+  log "installing Debian's chromium (the dashboard's browser tests)"
+  apt_install chromium
+}
+
 ensure_etcd
 ensure_kube
 ensure_node_packages
@@ -224,4 +234,5 @@ ensure_prometheus
 ensure_traefik
 ensure_sealedsecrets
 ensure_externalsecrets
+ensure_chromium
 echo "$dir"

@@ -35,9 +35,12 @@ func NewDemoCommand(s Streams) *cobra.Command {
 			"answering through their Service. The prod clusters are a kube-apiserver and etcd each,\n" +
 			"with no node: their agents run beside them and their Deployments get no Pods.\n" +
 			"Ctrl-C stops everything the demo started; --keep leaves the fleet running after the\n" +
-			"script so you can try the CLI on it.",
+			"script so you can try the CLI on it.\n\n" +
+			"While it runs, the fleet dashboard (docs/dashboard.md) serves the three clusters live on\n" +
+			"--dashboard-address, actions allowed; the demo prints its URL.",
 		Example: "  make demo                 # from a checkout: prepares the binaries, then runs this\n" +
-			"  flotilla demo --keep      # keep the fleet running; Ctrl-C stops it",
+			"  flotilla demo --keep      # keep the fleet running; Ctrl-C stops it\n" +
+			"  flotilla demo --keep --clusters prod-us-east,prod-eu-west --dashboard-address off",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd.Context(), s) },
 	}
@@ -46,6 +49,8 @@ func NewDemoCommand(s Streams) *cobra.Command {
 	f.StringVar(&o.Dir, "dir", "", "directory for kubeconfigs, agent data and logs (default: a temporary one, removed at the end)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the fleet running after the script until Ctrl-C")
 	f.DurationVar(&o.Wait, "timeout", 3*time.Minute, "longest wait for each step")
+	f.StringSliceVar(&o.Clusters, "clusters", nil, "clusters to start, each a clusters/<name> of examples/fleet (default staging,prod-us-east,prod-eu-west)")
+	f.StringVar(&o.DashboardAddress, "dashboard-address", DefaultDashboardAddress, `where to serve the fleet dashboard while the demo runs (a free port when taken); "off" serves none`)
 	return cmd
 }
 

@@ -56,6 +56,11 @@ type Options struct {
 	ShowFleet func(ctx context.Context, kubeconfig string, w io.Writer) error
 	// ShowDiff runs `flotilla diff stack` on a checkout; nil skips it.
 	ShowDiff diffFunc
+	// DashboardAddress is where the fleet dashboard is served while the
+	// demo runs (the CLI's default is `flotilla dashboard`'s, 127.0.0.1:9400;
+	// a free port of the same host when that one is taken); "" or "off"
+	// serves none.
+	DashboardAddress string
 }
 
 // fleet is what Run started, stopped in reverse on the way out.
@@ -70,6 +75,8 @@ type fleet struct {
 	images images
 	// stops end what script steps started (Prometheus), at teardown.
 	stops []func() error
+	// dashboardURL is the dashboard's page, "" when none is served.
+	dashboardURL string
 }
 
 // Run starts the fleet in a box and runs the script; with Keep, it then
@@ -140,7 +147,10 @@ func (f *fleet) start(ctx context.Context) error {
 	if err := f.giveDecryptionKey(ctx); err != nil {
 		return err
 	}
-	return f.startAgents()
+	if err := f.startAgents(); err != nil {
+		return err
+	}
+	return f.startDashboard(ctx)
 }
 
 func (f *fleet) makeDir() error {
@@ -160,6 +170,10 @@ func (f *fleet) makeDir() error {
 // The first cluster gets a real node when this machine allows it.
 func (f *fleet) startClusters(ctx context.Context, assets string) error {
 	withNode, why := nodeSupport(assets)
+	if withNode && f.o.Clusters[0] != DefaultClusters[0] {
+		// The fleet's image automation and Canary are staging's.
+		withNode, why = false, "the real node is staging's, and --clusters starts without it"
+	}
 	f.o.Report.Waiting("starting %d clusters (the first with a real node: %t)", len(f.o.Clusters), withNode)
 	start := time.Now()
 	f.clusters = make([]*cluster, len(f.o.Clusters))

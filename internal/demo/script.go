@@ -256,7 +256,7 @@ func (f *fleet) showFleet(ctx context.Context) {
 func (f *fleet) tryIt() {
 	fmt.Fprintf(f.o.Out, "\nThe fleet's kubeconfig has a context per cluster: %s\n", strings.Join(f.o.Clusters, ", "))
 	if !f.o.Keep {
-		fmt.Fprintln(f.o.Out, "Run `flotilla demo --keep` to keep it running and try the CLI on it.")
+		fmt.Fprintln(f.o.Out, "Run `flotilla demo --keep` to keep it running and try the CLI and the dashboard on it.")
 		return
 	}
 	fmt.Fprintf(f.o.Out, "In another terminal:\n  export KUBECONFIG=%s\n", f.kubeconfig)
@@ -267,6 +267,9 @@ func (f *fleet) tryIt() {
 		"flotilla reconcile stack apps --with-source --context " + f.o.Clusters[0],
 	} {
 		fmt.Fprintf(f.o.Out, "  %s\n", cmd)
+	}
+	if f.dashboardURL != "" {
+		fmt.Fprintf(f.o.Out, "%s\n", f.dashboardLine())
 	}
 	fmt.Fprintf(f.o.Out, "Agent logs are in %s.\n", f.dir)
 }

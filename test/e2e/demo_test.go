@@ -133,6 +133,10 @@ func assertDemoScript(t *testing.T, text string) {
 		// The demo's Alerts select the Stack apps: one message per cluster.
 		"✔ a failure message from each cluster (3 in all)",
 		"✔ a resolved message from each cluster (3 in all)",
+		// The dashboard serves the fleet while the script runs
+		// (docs/dashboard.md); test/dashboard drives it in Chromium.
+		"Dashboard: http://127.0.0.1:", "/ (the fleet, live)",
+		"Run `flotilla demo --keep` to keep it running and try the CLI and the dashboard on it.",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, text)
