@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"k8s.io/client-go/discovery"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/test/controlplane"
+)
+
+// watchMetric is kube-apiserver's gauge of the long-running requests it
+// serves, by verb, group and resource: its WATCH series of Flotilla's
+// group count the watches open on Flotilla's kinds.
+const watchMetric = "apiserver_longrunning_requests"
+
+// watches are the watch requests open on Flotilla's kinds, summed over
+// the clusters, by resource (stacks, gitrepositories, ...).
+type watches map[string]int
+
+// total is every watch.
+func (w watches) total() int {
+	n := 0
+	for _, v := range w {
+		n += v
+	}
+	return n
+}
+
+// String renders "canaries 50, gitrepositories 50, ...".
+func (w watches) String() string {
+	var parts []string
+	for r, n := range w {
+		parts = append(parts, fmt.Sprintf("%s %d", r, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
+
+// countWatches reads every cluster's metrics (at once) and sums the watch
+// requests open on Flotilla's group. The benchmark itself opens none: its
+// own requests are creates and patches.
+func countWatches(ctx context.Context, clusters []*controlplane.Cluster) (watches, error) {
+	per := make([]watches, len(clusters))
+	errs := make([]error, len(clusters))
+	var wg sync.WaitGroup
+	for i, c := range clusters {
+		wg.Go(func() {
+			d, err := discovery.NewDiscoveryClientForConfig(c.Config)
+			if err == nil {
+				var body []byte
+				if body, err = d.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err == nil {
+					per[i], err = parseWatches(string(body))
+				}
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("reading the metrics of %s: %w", c.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	sum := watches{}
+	for _, w := range per {
+		for r, n := range w {
+			sum[r] += n
+		}
+	}
+	return sum, nil
+}
+
+// parseWatches reads watchMetric's WATCH series of Flotilla's group from a
+// Prometheus text exposition.
+func parseWatches(text string) (watches, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		return nil, err
+	}
+	mf, ok := families[watchMetric]
+	if !ok {
+		return nil, fmt.Errorf("no %s in the metrics", watchMetric)
+	}
+	w := watches{}
+	for _, m := range mf.GetMetric() {
+		l := labels(m)
+		if l["verb"] == "WATCH" && l["group"] == v1alpha1.GroupVersion.Group {
+			w[l["resource"]] += int(m.GetGauge().GetValue())
+		}
+	}
+	return w, nil
+}
+
+// labels are a metric's labels by name.
+func labels(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
