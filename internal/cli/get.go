@@ -15,8 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -185,39 +183,13 @@ func (o *GetOptions) contexts() ([]string, bool, error) {
 		return []string{raw.CurrentContext}, false, nil
 	}
 	if o.AllContexts {
-		raw, err := rawKubeconfig(o.Kube.Kubeconfig)
+		names, err := allContexts(o.Kube.Kubeconfig)
 		if err != nil {
-			return nil, false, err
+			return nil, false, fmt.Errorf("--all-contexts: %w", err)
 		}
-		if len(raw.Contexts) == 0 {
-			return nil, false, errors.New("--all-contexts: the kubeconfig has no contexts")
-		}
-		names := make([]string, 0, len(raw.Contexts))
-		for name := range raw.Contexts {
-			names = append(names, name)
-		}
-		slices.Sort(names)
 		return names, true, nil
 	}
-	var names []string
-	for name := range strings.SplitSeq(o.Kube.Context, ",") {
-		if name = strings.TrimSpace(name); name != "" && !slices.Contains(names, name) {
-			names = append(names, name)
-		}
-	}
-	return names, true, nil
-}
-
-// rawKubeconfig loads the kubeconfig as kubectl does (the path, else
-// $KUBECONFIG, else ~/.kube/config), unresolved, for its context names.
-func rawKubeconfig(path string) (clientcmdapi.Config, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = path
-	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
-	if err != nil {
-		return raw, fmt.Errorf("loading kubeconfig: %w", err)
-	}
-	return raw, nil
+	return splitContexts(o.Kube.Context), true, nil
 }
 
 // collected is what get read from its contexts.

@@ -52,6 +52,7 @@ func NewRootCommand(s Streams) *cobra.Command {
 		NewRolloutCommand(s),
 		NewPromoteCommand(s),
 		NewAbortCommand(s),
+		NewDashboardCommand(s),
 	)
 	return root
 }

@@ -63,6 +63,21 @@ func OpenRepo(dir string) (*Repo, error) {
 	return &Repo{git: g, top: top, dir: abs, prefix: prefix, blobs: map[plumbing.Hash][]byte{}}, nil
 }
 
+// OpenBare opens a bare repository whose top level is the fleet
+// directory. Its commits can be planned (CommitSnapshot, Snapshots with a
+// head revision); its working tree cannot, as it has none.
+func OpenBare(dir string) (*Repo, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	g, err := git.PlainOpen(abs)
+	if err != nil {
+		return nil, fmt.Errorf("opening the Git repository %s: %w", dir, err)
+	}
+	return &Repo{git: g, top: abs, dir: abs, blobs: map[plumbing.Hash][]byte{}}, nil
+}
+
 // Dir is the fleet directory on disk.
 func (r *Repo) Dir() string { return r.dir }
 
