@@ -224,7 +224,7 @@ func (r report) intro(p *harness.Printer) {
 	if r.browser() {
 		p.Printf(", and when the page's cell shows the new `data-ready` and `data-revision` (noted by the recorder's MutationObserver, in the machine's clock)")
 	}
-	p.Printf(".\n- **watch requests**: kube-apiserver's `%s` gauge, its `WATCH` series of group `flotilla.io`, summed over the clusters, read once the fleet shows, again with the event streams open, and again with the page open too.\n\n", watchMetric)
+	p.Printf(".\n- **watch requests**: kube-apiserver's `%s` gauge, its `WATCH` series of group `flotilla.io`, summed over the clusters: once the fleet shows and the count has stayed the same for %d reads %s apart (the server starts each kind's informer without waiting for the others), again with the event streams open, and again with the page open too.\n\n", watchMetric, steadyReads, steadyInterval)
 }
 
 // notes are the details that qualify the figures.

@@ -98,7 +98,7 @@ func runOnce(ctx context.Context, o options, f *fleet, binary, dir string, r int
 	if res.fleetBytes, res.fleetRead, err = timeFleetReads(ctx, s); err != nil {
 		return res, err
 	}
-	if res.idle, err = countWatches(ctx, f.shared.Clusters); err != nil {
+	if res.idle, err = steadyWatches(ctx, f.shared.Clusters, o.timeout); err != nil {
 		return res, err
 	}
 	obs, closeAll, err := connect(ctx, o, s, &res, f, log)
@@ -147,7 +147,7 @@ func connect(ctx context.Context, o options, s *server, res *runResult, f *fleet
 	if res.withStreams, err = countWatches(ctx, f.shared.Clusters); err != nil {
 		return obs, closeAll, err
 	}
-	log.Printf("watches on Flotilla's kinds: %d with no client, %d with %d event streams", res.idle.total(), res.withStreams.total(), o.streams)
+	log.Printf("watches on Flotilla's kinds: %d with no client (%s), %d with %d event streams", res.idle.total(), res.idle, res.withStreams.total(), o.streams)
 	if o.chromium == "" {
 		return obs, closeAll, nil
 	}

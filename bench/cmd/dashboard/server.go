@@ -41,7 +41,7 @@ type server struct {
 // dashboardArgs are the flags the benchmark starts the dashboard with:
 // every context of kubeconfig, a free loopback port, read-only.
 func dashboardArgs(kubeconfig string) []string {
-	return []string{"dashboard", "--kubeconfig", kubeconfig, "--addr", "127.0.0.1:0"}
+	return []string{"dashboard", "--kubeconfig", kubeconfig, "--address", "127.0.0.1:0"}
 }
 
 // urlPattern finds the URL the dashboard prints once it listens.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -77,6 +78,42 @@ func countWatches(ctx context.Context, clusters []*controlplane.Cluster) (watche
 		}
 	}
 	return sum, nil
+}
+
+// steadyReads is how many equal counts in a row, steadyInterval apart,
+// make the watches steady.
+const (
+	steadyReads    = 3
+	steadyInterval = 500 * time.Millisecond
+)
+
+// steadyWatches counts the watches until the count stays the same for
+// steadyReads reads: the server starts each kind's informer without
+// waiting for the others, so a fleet that shows its Stacks may still be
+// listing its Canaries.
+func steadyWatches(ctx context.Context, clusters []*controlplane.Cluster, timeout time.Duration) (watches, error) {
+	deadline := time.Now().Add(timeout)
+	var last watches
+	same := 0
+	for {
+		w, err := countWatches(ctx, clusters)
+		if err != nil {
+			return nil, err
+		}
+		if last != nil && w.String() == last.String() {
+			same++
+		} else {
+			same = 1
+		}
+		if last = w; same >= steadyReads || time.Now().After(deadline) {
+			return w, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(steadyInterval):
+		}
+	}
 }
 
 // parseWatches reads watchMetric's WATCH series of Flotilla's group from a
