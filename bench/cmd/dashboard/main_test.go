@@ -199,8 +199,8 @@ func TestIncomplete(t *testing.T) {
 func TestURLPatternFindsTheDashboardsLine(t *testing.T) {
 	for line, want := range map[string]string{
 		"Dashboard: http://127.0.0.1:40123 (50 clusters; Ctrl-C stops it)": "http://127.0.0.1:40123",
-		"Dashboard: http://localhost:9400/ (1 cluster)":                     "http://localhost:9400/",
-		"connecting to https://10.0.0.1:6443":                               "",
+		"Dashboard: http://localhost:9400/ (1 cluster)":                    "http://localhost:9400/",
+		"connecting to https://10.0.0.1:6443":                              "",
 	} {
 		if got := urlPattern.FindString(line); got != want {
 			t.Errorf("in %q found %q, want %q", line, got, want)

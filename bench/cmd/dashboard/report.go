@@ -110,7 +110,7 @@ func (r report) resourceFigures() []figure {
 	)
 }
 
-func formatKiB(b float64) string  { return fmt.Sprintf("%.0f KiB", b/1024) }
+func formatKiB(b float64) string   { return fmt.Sprintf("%.0f KiB", b/1024) }
 func formatCount(n float64) string { return fmt.Sprintf("%.0f", n) }
 
 // command reproduces the figures.
