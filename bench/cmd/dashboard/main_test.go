@@ -160,7 +160,9 @@ apiserver_longrunning_requests{component="apiserver",group="flotilla.io",resourc
 apiserver_longrunning_requests{component="apiserver",group="flotilla.io",resource="canaries",scope="cluster",subresource="log",verb="CONNECT",version="v1alpha1"} 4
 apiserver_longrunning_requests{component="apiserver",group="",resource="configmaps",scope="cluster",subresource="",verb="WATCH",version="v1"} 7
 `
-	got, err := parseWatches(text)
+	other := "# HELP apiserver_request_total Counter of apiserver requests.\n# TYPE apiserver_request_total counter\n" +
+		`apiserver_request_total{group="flotilla.io",resource="stacks",verb="WATCH"} 9` + "\n"
+	got, err := readWatches(strings.NewReader(other + text + other))
 	if err != nil {
 		t.Fatal(err)
 	}

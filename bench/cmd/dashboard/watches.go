@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -57,9 +59,10 @@ func countWatches(ctx context.Context, clusters []*controlplane.Cluster) (watche
 		wg.Go(func() {
 			d, err := discovery.NewDiscoveryClientForConfig(c.Config)
 			if err == nil {
-				var body []byte
-				if body, err = d.RESTClient().Get().AbsPath("/metrics").DoRaw(ctx); err == nil {
-					per[i], err = parseWatches(string(body))
+				var body io.ReadCloser
+				if body, err = d.RESTClient().Get().AbsPath("/metrics").Stream(ctx); err == nil {
+					per[i], err = readWatches(body)
+					body.Close()
 				}
 			}
 			if err != nil {
@@ -114,6 +117,26 @@ func steadyWatches(ctx context.Context, clusters []*controlplane.Cluster, timeou
 		case <-time.After(steadyInterval):
 		}
 	}
+}
+
+// readWatches reads a kube-apiserver's metrics, keeping the lines of
+// watchMetric only (the whole exposition is megabytes of histograms), and
+// parses them with parseWatches.
+func readWatches(r io.Reader) (watches, error) {
+	var kept strings.Builder
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		name := strings.TrimPrefix(strings.TrimPrefix(line, "# TYPE "), "# HELP ")
+		if strings.HasPrefix(name, watchMetric+" ") || strings.HasPrefix(name, watchMetric+"{") {
+			kept.WriteString(line + "\n")
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return parseWatches(kept.String())
 }
 
 // parseWatches reads watchMetric's WATCH series of Flotilla's group from a
