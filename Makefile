@@ -133,7 +133,7 @@ bench-fleet: ## Measure fleets of 10 and 50 clusters, an agent each, converging 
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/fleet -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-dashboard
-bench-dashboard: ## Measure flotilla dashboard on 50 clusters x 20 Stacks: start, change latency to event streams and to headless Chromium, watches, memory (about 10 min, 12 GiB of RAM); update the Dashboard section of BENCHMARKS.md.
+bench-dashboard: ## Measure flotilla dashboard on 50 clusters x 20 Stacks: start, change latency to event streams and to headless Chromium, watches, memory (about 15 min on 2 CPUs, 14 GiB of RAM); update the Dashboard section of BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/dashboard -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-node
