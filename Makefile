@@ -94,7 +94,7 @@ BENCH_HEADLINES ?= $(HOME)/.cache/flotilla/bench/headlines
 BENCH_SMOKE_HEADLINES ?= $(HOME)/.cache/flotilla/bench/smoke-headlines
 
 .PHONY: bench
-bench: ## Run every benchmark at full size (about 25 min on 2 CPUs, 12 GiB of RAM free); print the summary and rewrite BENCHMARKS.md.
+bench: ## Run every benchmark at full size (about 40 min on 2 CPUs, 14 GiB of RAM free); print the summary and rewrite BENCHMARKS.md.
 	rm -rf "$(BENCH_HEADLINES)"
 	$(MAKE) bench-apply bench-fleet bench-drift bench-plan bench-node bench-imagescan bench-imagedelay bench-dashboard
 	go run ./bench/cmd/summary -dir "$(BENCH_HEADLINES)" -update BENCHMARKS.md
