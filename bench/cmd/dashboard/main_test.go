@@ -134,14 +134,17 @@ func TestStreamNotesEachRowStateOnce(t *testing.T) {
 	if again, _ := s.when(cellKey("cluster-00", namespace+"/monitoring", "main@sha1:aaa", "True")); !again.Equal(first) {
 		t.Errorf("a row seen again moved its time from %s to %s", first, again)
 	}
-	if err := s.handle("cluster", `{"name":"cluster-00","stacks":[{"namespace":"flotilla-system","name":"monitoring","ready":"False","revision":"main@sha1:bbb"}]}`); err != nil {
+	if err := s.handle("cluster", `{"name":"cluster-00","reachable":true,"stacks":[{"namespace":"flotilla-system","name":"monitoring","ready":"False","revision":"main@sha1:bbb"}]}`); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := s.when(cellKey("cluster-00", namespace+"/monitoring", "main@sha1:bbb", "False")); !ok {
 		t.Error("the cluster event's row was not noted")
 	}
-	if fleets, clusters := s.counts(); fleets != 2 || clusters != 1 {
-		t.Errorf("counts %d fleet and %d cluster events, want 2 and 1", fleets, clusters)
+	if err := s.handle("cluster", `{"name":"cluster-00","reachable":false,"error":"unreachable: the API server did not answer /readyz within 2s","stacks":[]}`); err != nil {
+		t.Fatal(err)
+	}
+	if fleets, clusters, unreachable := s.counts(); fleets != 2 || clusters != 2 || unreachable != 1 {
+		t.Errorf("counts %d fleet, %d cluster and %d unreachable events, want 2, 2 and 1", fleets, clusters, unreachable)
 	}
 	if err := s.handle("cluster", "{not json"); err == nil {
 		t.Error("a cluster event that is not JSON gave no error")

@@ -25,7 +25,7 @@ type report struct {
 	o                  options
 	machine            harness.Machine
 	runs               []runResult
-	load               string // 1-minute load average when the runs started
+	load, loadEnd      string // 1-minute load average when the runs started and ended
 	started, populated time.Duration
 	elapsed            time.Duration
 }
@@ -289,10 +289,11 @@ func (r report) notes(p *harness.Printer) {
 	last := r.runs[len(r.runs)-1]
 	p.Printf("Notes:\n\n")
 	p.Printf("- Watches by resource in the last run, with every client open: %s.\n", orNone(last.withBrowser.String(), last.withStreams.String()))
-	p.Printf("- The server coalesces the changes of a cluster into at most one `cluster` event per 100 ms; the first stream received %d `cluster` events over the last run's %d changes.\n", last.clusterEvents, r.o.changes)
+	p.Printf("- The server coalesces the changes of a cluster into at most one `cluster` event per 100 ms; the first stream received %d `cluster` events during the last run's %d changes, %d of which marked a cluster unreachable: its `/readyz` probe (every 2 s, 2 s timeout) failed, and the next one brought it back. Every other cluster event carries a change of the benchmark's or a probe's.\n",
+		last.clusterEvents, r.o.changes, last.unreachableEvents)
 	p.Printf("- Starting etcd and the %d kube-apiservers (%d at a time, with Flotilla's CRDs) took %s, and writing the %d Stacks and %d GitRepositories with their statuses %s; neither is part of any figure.\n",
 		r.o.clusters, r.o.parallel, harness.FormatSeconds(r.started.Seconds()), r.cells(), r.o.clusters, harness.FormatSeconds(r.populated.Seconds()))
-	p.Printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the dashboard, Chromium and the benchmark. The 1-minute load average was %s when the runs started.\n", r.machine.CPUs, r.load)
+	p.Printf("- Everything runs on the same %d CPUs: etcd, the kube-apiservers, the dashboard, Chromium and the benchmark. The 1-minute load average was %s when the runs started and %s when they ended: the machine may have been running other work, which shows in the spread between min and median.\n", r.machine.CPUs, r.load, orNone(r.loadEnd, "unknown"))
 }
 
 // orNone is s, or else when s is empty.

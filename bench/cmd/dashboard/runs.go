@@ -40,8 +40,10 @@ type runResult struct {
 	cpu, changesCPU time.Duration
 	// peakRSS is the server's VmHWM at the end of the run.
 	peakRSS uint64
-	// clusterEvents counts the cluster events the first stream received.
-	clusterEvents int
+	// clusterEvents counts the cluster events the first stream received
+	// during the changes; unreachableEvents those that marked their
+	// cluster unreachable.
+	clusterEvents, unreachableEvents int
 }
 
 // run starts the fleet, measures o.runs dashboard processes on it, then
@@ -79,7 +81,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err := f.stop(); err != nil {
 		return err
 	}
-	rep.elapsed = log.Elapsed()
+	rep.elapsed, rep.loadEnd = log.Elapsed(), harness.LoadAverage()
 	return harness.Publish(harness.Report{Section: "Dashboard", Write: rep.write, Headlines: rep.headlines()}, stdout, o.headlines, o.update, log)
 }
 
@@ -106,6 +108,7 @@ func runOnce(ctx context.Context, o options, f *fleet, binary, dir string, r int
 	if err != nil {
 		return res, err
 	}
+	_, events0, unreachable0 := obs.streams[0].counts()
 	before, err := s.usage()
 	if err != nil {
 		return res, err
@@ -120,7 +123,8 @@ func runOnce(ctx context.Context, o options, f *fleet, binary, dir string, r int
 		return res, err
 	}
 	res.changesCPU, res.cpu, res.peakRSS = after.CPU-before.CPU, after.CPU, after.PeakRSS
-	_, res.clusterEvents = obs.streams[0].counts()
+	_, events, unreachable := obs.streams[0].counts()
+	res.clusterEvents, res.unreachableEvents = events-events0, unreachable-unreachable0
 	log.Printf("changes: stream p50 %s, page p50 %s; server CPU %s, peak RSS %d MiB",
 		harness.Percentile(res.first, 50), harness.Percentile(res.page, 50), res.cpu, res.peakRSS>>20)
 	return res, nil

@@ -22,10 +22,11 @@ type stream struct {
 	mu   sync.Mutex
 	// seen maps a cellKey to when an event first carried it.
 	seen map[string]time.Time
-	// fleets and clusters count the events of each type.
-	fleets, clusters int
-	err              error
-	done             chan struct{}
+	// fleets and clusters count the events of each type; unreachable
+	// the cluster events that marked their cluster unreachable.
+	fleets, clusters, unreachable int
+	err                           error
+	done                          chan struct{}
 }
 
 // cellKey names a Stack row in one state: cluster, namespace/name,
@@ -93,6 +94,9 @@ func (s *stream) handle(event, data string) error {
 		s.fleets++
 	} else {
 		s.clusters++
+		if !clusters[0].Reachable {
+			s.unreachable++
+		}
 	}
 	for _, c := range clusters {
 		for _, r := range c.Stacks {
@@ -113,11 +117,12 @@ func (s *stream) when(key string) (time.Time, bool) {
 	return t, ok
 }
 
-// counts are the events of each type the stream received.
-func (s *stream) counts() (fleets, clusters int) {
+// counts are the events of each type the stream received, and the
+// cluster events that marked their cluster unreachable.
+func (s *stream) counts() (fleets, clusters, unreachable int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fleets, s.clusters
+	return s.fleets, s.clusters, s.unreachable
 }
 
 // ended is nil while the stream is open, and why it ended once it has.
