@@ -125,3 +125,19 @@ func ServerVersion(cfg *rest.Config) (string, error) {
 	}
 	return v.GitVersion, nil
 }
+
+// MemoryGuard returns a check, run before the process what of the i-th of
+// n clusters starts (name(i) names the cluster), that refuses the start
+// when less than floor bytes of memory are available: a fleet that does not
+// fit fails with the number of clusters it reached instead of swapping or
+// meeting the OOM killer.
+func MemoryGuard(floor uint64, n int, what string, name func(int) string) func(int) error {
+	return func(i int) error {
+		avail, err := MemAvailable()
+		if err != nil || avail >= floor {
+			return err
+		}
+		return fmt.Errorf("not starting the %s of %s: MemAvailable is %d MiB, under -min-available %d MiB, with %d of %d clusters started: the fleet does not fit in memory",
+			what, name(i), avail>>20, floor>>20, i, n)
+	}
+}

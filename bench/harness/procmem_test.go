@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"k8s.io/client-go/rest"
@@ -76,5 +77,16 @@ func TestServerVersion(t *testing.T) {
 	got, err := ServerVersion(&rest.Config{Host: srv.URL})
 	if err != nil || got != "v1.37.2" {
 		t.Errorf("ServerVersion = %q, %v; want v1.37.2", got, err)
+	}
+}
+
+func TestMemoryGuard(t *testing.T) {
+	name := func(i int) string { return "cluster-" + string(rune('a'+i)) }
+	if err := MemoryGuard(0, 3, "kube-apiserver", name)(1); err != nil {
+		t.Errorf("a floor of 0 refused a start: %v", err)
+	}
+	err := MemoryGuard(1<<62, 3, "kube-apiserver", name)(1)
+	if err == nil || !strings.Contains(err.Error(), "not starting the kube-apiserver of cluster-b") || !strings.Contains(err.Error(), "1 of 3 clusters started") {
+		t.Errorf("a floor above any memory gave %v, want a refusal naming cluster-b and 1 of 3", err)
 	}
 }

@@ -64,7 +64,7 @@ func startFleet(ctx context.Context, o options, n int, binary string, log *harne
 	log.Printf("starting etcd and %d kube-apiservers (%d at a time)", n, o.parallel)
 	t0 := time.Now()
 	f.shared, err = controlplane.StartShared(ctx, controlplane.SharedOptions{
-		Clusters: n, Parallel: o.parallel, BeforeStart: memoryGuard(uint64(o.minAvailable)<<20, n, "kube-apiserver"),
+		Clusters: n, Parallel: o.parallel, BeforeStart: harness.MemoryGuard(uint64(o.minAvailable)<<20, n, "kube-apiserver", controlplane.ClusterName),
 	})
 	if err != nil {
 		return f, "", err
@@ -74,20 +74,7 @@ func startFleet(ctx context.Context, o options, n int, binary string, log *harne
 	if revision, err = f.publish(o.objects); err != nil {
 		return f, "", err
 	}
-	return f, revision, f.startAgents(ctx, binary, memoryGuard(uint64(o.minAvailable)<<20, n, "agent"), log)
-}
-
-// memoryGuard refuses to start the process what of the i-th of n clusters
-// when less than floor bytes of memory are available.
-func memoryGuard(floor uint64, n int, what string) func(int) error {
-	return func(i int) error {
-		avail, err := harness.MemAvailable()
-		if err != nil || avail >= floor {
-			return err
-		}
-		return fmt.Errorf("not starting the %s of %s: MemAvailable is %d MiB, under -min-available %d MiB, with %d of %d clusters started: the fleet does not fit in memory",
-			what, controlplane.ClusterName(i), avail>>20, floor>>20, i, n)
-	}
+	return f, revision, f.startAgents(ctx, binary, harness.MemoryGuard(uint64(o.minAvailable)<<20, n, "agent", controlplane.ClusterName), log)
 }
 
 // publish serves the fleet repository over smart HTTP and pushes its

@@ -15,7 +15,7 @@ import (
 )
 
 // order is the order of the sections in BENCHMARKS.md.
-var order = []string{"apply", "drift", "fleet", "plan", "real node", "image scan", "image delay"}
+var order = []string{"apply", "drift", "fleet", "plan", "real node", "image scan", "image delay", "dashboard"}
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
