@@ -34,15 +34,14 @@ func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
 // inventory: everything applied, plus anything a failed prune kept.
 func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) (apply.ChangeSet, *failure) {
 	old := stackspec.FromInventory(obj.Status.Inventory)
-	changes, err := mgr.Apply(ctx, objs)
-	if err != nil {
-		// Whatever was written is owned now: keep it and the old inventory.
-		obj.Status.Inventory = stackspec.ToInventory(union(old, changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)))
-		return changes, applyFailure(err, red)
-	}
 	current := make([]apply.ObjMetadata, 0, len(objs))
 	for _, o := range objs {
 		current = append(current, apply.MetadataOf(o))
+	}
+	changes, err := mgr.Apply(ctx, objs)
+	if err != nil {
+		obj.Status.Inventory = stackspec.ToInventory(union(old, mayHaveWritten(err, changes, current)))
+		return changes, applyFailure(err, red)
 	}
 	inventory := current
 	stale := apply.Diff(old, current)
@@ -66,6 +65,21 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 	obj.Status.Inventory = stackspec.ToInventory(inventory)
 	obj.Status.LastChange = summarize(changes)
 	return changes, nil
+}
+
+// mayHaveWritten returns the objects a failed apply may have written, which
+// the inventory must keep. A set refused by its dry-run wrote only what the
+// change set reports. Any other failure keeps every object of the set: a
+// write that failed in transit (a connection reset, a timeout, a 503 from a
+// proxy) may have reached the API server all the same, and an object left
+// out of the inventory would be orphaned.
+func mayHaveWritten(err error, changes apply.ChangeSet, current []apply.ObjMetadata) []apply.ObjMetadata {
+	written := changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)
+	var ve *apply.ValidationError
+	if errors.As(err, &ve) {
+		return written
+	}
+	return union(written, current)
 }
 
 // minCappedInventory is the inventory size from which the prune cap applies.
