@@ -113,7 +113,7 @@ func New(upstream *rest.Config) (*Proxy, error) {
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:       func(r *httputil.ProxyRequest) { r.SetURL(u); r.Out.Host = u.Host },
 		Transport:     rt,
-		FlushInterval: -1, // watches stream
+		FlushInterval: -1,                         // watches stream
 		ErrorLog:      log.New(io.Discard, "", 0), // a client that gives up is no news
 	}
 	// HTTP/1.1 only (httptest enables HTTP/2 only when asked), so a fault
