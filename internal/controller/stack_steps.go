@@ -127,8 +127,16 @@ func (r *StackReconciler) wait(ctx context.Context, obj *v1alpha1.Stack, mgr *ap
 		timeout = time.Until(deadline) // what is left of the Stack's timeout
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go r.cancelOnNewRevision(ctx, obj, cancel)
+	// The watcher gets copies: obj changes once the wait is over (the final
+	// status patch decodes into it), possibly before the watcher returns.
+	ns, name := obj.SourceKey()
+	source, attempted := client.ObjectKey{Namespace: ns, Name: name}, obj.Status.LastAttemptedRevision
+	watched := make(chan struct{})
+	defer func() { cancel(nil); <-watched }()
+	go func() {
+		defer close(watched)
+		r.cancelOnNewRevision(ctx, source, attempted, cancel)
+	}()
 	if err := mgr.Wait(ctx, targets, timeout); err != nil {
 		var superseded *supersededError
 		if errors.As(context.Cause(ctx), &superseded) {
@@ -149,8 +157,7 @@ func (e *supersededError) Error() string {
 // cancelOnNewRevision cancels a health wait once the source moves on: the
 // objects of the old revision may never become ready, and the new one may
 // fix them.
-func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, obj *v1alpha1.Stack, cancel context.CancelCauseFunc) {
-	ns, name := obj.SourceKey()
+func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, source client.ObjectKey, attempted string, cancel context.CancelCauseFunc) {
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
@@ -160,10 +167,10 @@ func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, obj *v1alpha1
 		case <-ticker.C:
 		}
 		var repo v1alpha1.GitRepository
-		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &repo); err != nil || repo.Status.Artifact == nil {
+		if err := r.Get(ctx, source, &repo); err != nil || repo.Status.Artifact == nil {
 			continue
 		}
-		if rev := repo.Status.Artifact.Revision; rev != obj.Status.LastAttemptedRevision {
+		if rev := repo.Status.Artifact.Revision; rev != attempted {
 			cancel(&supersededError{revision: rev})
 			return
 		}
