@@ -238,7 +238,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-changed:
-			p.forward(w, r, &rec)
+			if r.Context().Err() == nil { // a client that is gone gets nothing forwarded
+				p.forward(w, r, &rec)
+			}
 		}
 	case rule.Fault == Reset:
 		reset(w)
