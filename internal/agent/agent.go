@@ -30,8 +30,8 @@ import (
 	"github.com/flotilla-io/flotilla/internal/drift"
 	"github.com/flotilla-io/flotilla/internal/metrics"
 	"github.com/flotilla-io/flotilla/internal/notify"
-	gitsource "github.com/flotilla-io/flotilla/internal/source/git"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
+	gitsource "github.com/flotilla-io/flotilla/internal/source/git"
 )
 
 // LeaderElectionID names the Lease that agent replicas compete for.
