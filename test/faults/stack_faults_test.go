@@ -141,6 +141,7 @@ func TestStackApplyMeetsAPIServerFaults(t *testing.T) {
 				return nil
 			})
 			ready := readyCondition(failing)
+			t.Logf("Ready during the fault: %s: %s", ready.Reason, ready.Message)
 			if tc.reason != "" && ready.Reason != tc.reason {
 				t.Errorf("Ready reason = %s, want %s (%s)", ready.Reason, tc.reason, ready.Message)
 			}
