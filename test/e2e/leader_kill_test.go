@@ -3,20 +3,19 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/faultproxy"
 	"github.com/flotilla-io/flotilla/test/gitserver"
@@ -89,11 +88,11 @@ func TestLeaderKilledMidApply(t *testing.T) {
 	holderB := waitForLeaseHolder(t, ns, holderA)
 	s := waitStackReady(t, client.ObjectKey{Namespace: ns, Name: "app"}, rev)
 
-	if got := inventoryConfigMaps(s); !slices.Equal(got, want) {
+	if got := controlplane.InventoryNames(s, "ConfigMap"); !slices.Equal(got, want) {
 		t.Errorf("inventory = %v, want the %d ConfigMaps of Git", got, objects)
 	}
 	after := ownedUIDs(t, ns)
-	if got := slices.Sorted(keys(after)); !slices.Equal(got, want) {
+	if got := slices.Sorted(maps.Keys(after)); !slices.Equal(got, want) {
 		t.Errorf("owned ConfigMaps = %v, want the %d of Git: nothing orphaned, nothing missing", got, objects)
 	}
 	for name, uid := range beforeKill {
@@ -154,36 +153,11 @@ func writesTo(recs []faultproxy.Record, ns string) []string {
 // ownedUIDs returns the UID of each ConfigMap Stack "app" owns in ns.
 func ownedUIDs(t *testing.T, ns string) map[string]types.UID {
 	t.Helper()
-	var list corev1.ConfigMapList
-	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{apply.OwnerNameLabel: "app"}); err != nil {
+	uids, err := controlplane.OwnedConfigMaps(context.Background(), env.Client, ns, "app")
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]types.UID{}
-	for _, cm := range list.Items {
-		out[cm.Name] = cm.UID
-	}
-	return out
-}
-
-func keys(m map[string]types.UID) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-func inventoryConfigMaps(s *v1alpha1.Stack) []string {
-	var out []string
-	for _, e := range s.Status.Inventory {
-		if e.Kind == "ConfigMap" {
-			out = append(out, e.Name)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return uids
 }
 
 // waitStackReady waits for the Stack to be Ready with rev applied.

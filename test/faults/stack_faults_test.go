@@ -3,19 +3,18 @@ package faults
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/internal/apply"
+	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/faultproxy"
 )
 
@@ -173,7 +172,7 @@ func TestStackApplyMeetsAPIServerFaults(t *testing.T) {
 			after := uids(t, f.ns)
 			want := append(slices.Clone(kept), added...)
 			slices.Sort(want)
-			if got := slices.Sorted(mapsKeys(after)); !slices.Equal(got, want) {
+			if got := slices.Sorted(maps.Keys(after)); !slices.Equal(got, want) {
 				t.Errorf("ConfigMaps after convergence = %v, want %v", got, want)
 			}
 			if got := inventoryNames(done); !slices.Equal(got, want) {
@@ -198,40 +197,17 @@ func readyCondition(s *v1alpha1.Stack) metav1.Condition {
 	return metav1.Condition{}
 }
 
-// uids returns the UID of each ConfigMap the Stack owns in ns, by name.
+// uids returns the UID of each ConfigMap Stack "app" owns in ns, by name.
 func uids(t *testing.T, ns string) map[string]types.UID {
 	t.Helper()
-	var list corev1.ConfigMapList
-	if err := env.Client.List(context.Background(), &list, client.InNamespace(ns), client.MatchingLabels{apply.OwnerNameLabel: "app"}); err != nil {
+	out, err := controlplane.OwnedConfigMaps(context.Background(), env.Client, ns, "app")
+	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]types.UID{}
-	for _, cm := range list.Items {
-		out[cm.Name] = cm.UID
-	}
 	return out
 }
 
-func mapsKeys(m map[string]types.UID) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-func inventoryNames(s *v1alpha1.Stack) []string {
-	var out []string
-	for _, e := range s.Status.Inventory {
-		if e.Kind == "ConfigMap" {
-			out = append(out, e.Name)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
+func inventoryNames(s *v1alpha1.Stack) []string { return controlplane.InventoryNames(s, "ConfigMap") }
 
 // assertInInventory fails for an owned object the Stack's inventory does
 // not list: an orphan.
