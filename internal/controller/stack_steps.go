@@ -67,21 +67,6 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 	return changes, nil
 }
 
-// mayHaveWritten returns the objects a failed apply may have written, which
-// the inventory must keep. A set refused by its dry-run wrote only what the
-// change set reports. Any other failure keeps every object of the set: a
-// write that failed in transit (a connection reset, a timeout, a 503 from a
-// proxy) may have reached the API server all the same, and an object left
-// out of the inventory would be orphaned.
-func mayHaveWritten(err error, changes apply.ChangeSet, current []apply.ObjMetadata) []apply.ObjMetadata {
-	written := changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)
-	var ve *apply.ValidationError
-	if errors.As(err, &ve) {
-		return written
-	}
-	return union(written, current)
-}
-
 // minCappedInventory is the inventory size from which the prune cap applies.
 const minCappedInventory = 10
 
@@ -104,6 +89,21 @@ func applyFailure(err error, red *redact.Redactor) *failure {
 		return failed(v1alpha1.ReasonValidationFailed, red.Error(err))
 	}
 	return failed(v1alpha1.ReasonApplyFailed, red.Error(err))
+}
+
+// mayHaveWritten returns the objects a failed apply may have written, which
+// the inventory must keep. A set refused by its dry-run wrote only what the
+// change set reports. Any other failure keeps every object of the set: a
+// write that failed in transit (a connection reset, a timeout, a 503 from a
+// proxy) may have reached the API server all the same, and an object left
+// out of the inventory would be orphaned.
+func mayHaveWritten(err error, changes apply.ChangeSet, current []apply.ObjMetadata) []apply.ObjMetadata {
+	written := changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)
+	var ve *apply.ValidationError
+	if errors.As(err, &ve) {
+		return written
+	}
+	return union(written, current)
 }
 
 // wait checks health: every applied object with wait, or the healthChecks.
