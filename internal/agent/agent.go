@@ -30,6 +30,7 @@ import (
 	"github.com/flotilla-io/flotilla/internal/metrics"
 	"github.com/flotilla-io/flotilla/internal/notify"
 	"github.com/flotilla-io/flotilla/internal/source/artifact"
+	gitsource "github.com/flotilla-io/flotilla/internal/source/git"
 )
 
 // LeaderElectionID names the Lease that agent replicas compete for.
@@ -70,6 +71,8 @@ type Options struct {
 	// AllowFileURLs lets GitRepositories use file:// URLs, which read the
 	// agent's own file system; off by default.
 	AllowFileURLs bool
+	// MaxFetchSize caps the bytes one Git fetch may bring (the packfile).
+	MaxFetchSize int64
 	// Lockdown are the multi-tenant settings of Stacks.
 	Lockdown controller.Lockdown
 }
@@ -88,6 +91,7 @@ func DefaultOptions() Options {
 		Apply:                   apply.DefaultOptions(),
 		WebhookAddr:             DefaultWebhookAddr,
 		Notify:                  notify.DefaultOptions(),
+		MaxFetchSize:            gitsource.DefaultMaxFetchSize,
 	}
 }
 
@@ -206,6 +210,7 @@ func SetupControllers(mgr ctrl.Manager, cfg *rest.Config, opts Options, reg prom
 		Metrics:  rec,
 
 		AllowFileURLs: opts.AllowFileURLs,
+		MaxFetchSize:  opts.MaxFetchSize,
 	}
 	if err := git.SetupWithManager(mgr, opts.Concurrency); err != nil {
 		return nil, fmt.Errorf("setting up the GitRepository controller: %w", err)

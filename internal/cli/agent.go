@@ -45,6 +45,7 @@ func NewAgentCommand(s Streams) *cobra.Command {
 	f.StringVar(&o.WebhookCertFile, "webhook-tls-cert", "", "PEM certificate of the webhook server; with --webhook-tls-key it serves TLS")
 	f.StringVar(&o.WebhookKeyFile, "webhook-tls-key", "", "PEM private key of the webhook server")
 	f.BoolVar(&o.AllowFileURLs, "allow-file-urls", false, "accept GitRepositories with file:// URLs, which read the agent's own file system (single-tenant setups and tests)")
+	f.Int64Var(&o.MaxFetchSize, "max-fetch-size", o.MaxFetchSize, "bytes one Git fetch may bring (the packfile); a larger fetch fails naming the GitRepository, and its last artifact stays in use")
 	f.BoolVar(&o.Lockdown.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse references across namespaces (a Stack's sourceRef and dependsOn, an Alert's event sources): each tenant stays in its namespace")
 	f.StringVar(&o.Lockdown.DefaultServiceAccount, "default-service-account", "", "ServiceAccount (in the Stack's namespace) that Stacks without serviceAccountName apply as; empty: the agent's own identity")
 	f.StringVar(&o.LogLevel, "log-level", o.LogLevel, "debug, info or error")
@@ -56,6 +57,9 @@ func NewAgentCommand(s Streams) *cobra.Command {
 func (o *AgentOptions) Run(cmd *cobra.Command, s Streams) error {
 	if o.Concurrency < 1 {
 		return fmt.Errorf("--concurrency must be at least 1, got %d", o.Concurrency)
+	}
+	if o.MaxFetchSize < 1 {
+		return fmt.Errorf("--max-fetch-size must be at least 1 byte, got %d", o.MaxFetchSize)
 	}
 	var level zapcore.Level
 	if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {

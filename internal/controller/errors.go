@@ -2,6 +2,7 @@ package controller
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/source/git"
@@ -76,6 +77,9 @@ func failureHint(obj *v1alpha1.GitRepository, err error) string {
 		return "check the credentials in " + secret
 	case errors.Is(err, git.ErrRefNotFound):
 		return "check spec.ref"
+	case errors.Is(err, git.ErrTooLarge):
+		return fmt.Sprintf("GitRepository %s/%s brings more than the agent's cap (--max-fetch-size): keep large files out of the repository, or raise the cap; retrying every %s",
+			obj.Namespace, obj.Name, obj.Spec.Interval.Duration)
 	case errors.Is(err, git.ErrUnreachable), errors.Is(err, git.ErrRepositoryNotFound):
 		return "check spec.url and that the server is reachable; retrying every " + obj.Spec.Interval.Duration.String()
 	}

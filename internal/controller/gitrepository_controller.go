@@ -48,6 +48,9 @@ type GitRepositoryReconciler struct {
 	Metrics *metrics.Recorder
 	// AllowFileURLs accepts file:// URLs (tests, single-tenant setups).
 	AllowFileURLs bool
+	// MaxFetchSize caps the bytes one fetch may bring; 0 means
+	// git.DefaultMaxFetchSize.
+	MaxFetchSize int64
 
 	written writtenVersions
 }
@@ -155,6 +158,7 @@ func (r *GitRepositoryReconciler) reconcileSource(ctx context.Context, obj, base
 		Ref:         toGitRef(obj.EffectiveRef()),
 		Credentials: creds,
 		CacheDir:    filepath.Join(r.CacheDir, obj.Namespace, obj.Name),
+		MaxSize:     r.MaxFetchSize,
 	})
 	if err != nil {
 		return r.fail(ctx, obj, err, red)

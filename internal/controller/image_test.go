@@ -398,8 +398,9 @@ func TestImagePolicyNeverMovesBackwardsUnlessThePolicyChanges(t *testing.T) {
 	if err := get(t, polKey, pol); err != nil {
 		t.Fatal(err)
 	}
+	polPatch := client.MergeFrom(pol.DeepCopy()) // the controller writes its status meanwhile
 	pol.Spec.Policy.SemVer.Range = "<1.5"
-	if err := env.Client.Update(context.Background(), pol); err != nil {
+	if err := env.Client.Patch(context.Background(), pol, polPatch); err != nil {
 		t.Fatal(err)
 	}
 	pol = waitLatest(t, polKey, "1.2.0")
@@ -414,8 +415,9 @@ func setExclusion(t *testing.T, key client.ObjectKey, patterns ...string) {
 	if err := get(t, key, repo); err != nil {
 		t.Fatal(err)
 	}
+	patch := client.MergeFrom(repo.DeepCopy()) // the controller writes its status meanwhile
 	repo.Spec.ExclusionList = patterns
-	if err := env.Client.Update(context.Background(), repo); err != nil {
+	if err := env.Client.Patch(context.Background(), repo, patch); err != nil {
 		t.Fatal(err)
 	}
 	waitCondition(t, key, repo, "rescanned", readyIs(metav1.ConditionTrue, ""))

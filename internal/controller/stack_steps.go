@@ -34,15 +34,14 @@ func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
 // inventory: everything applied, plus anything a failed prune kept.
 func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) (apply.ChangeSet, *failure) {
 	old := stackspec.FromInventory(obj.Status.Inventory)
-	changes, err := mgr.Apply(ctx, objs)
-	if err != nil {
-		// Whatever was written is owned now: keep it and the old inventory.
-		obj.Status.Inventory = stackspec.ToInventory(union(old, changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)))
-		return changes, applyFailure(err, red)
-	}
 	current := make([]apply.ObjMetadata, 0, len(objs))
 	for _, o := range objs {
 		current = append(current, apply.MetadataOf(o))
+	}
+	changes, err := mgr.Apply(ctx, objs)
+	if err != nil {
+		obj.Status.Inventory = stackspec.ToInventory(union(old, mayHaveWritten(err, changes, current)))
+		return changes, applyFailure(err, red)
 	}
 	inventory := current
 	stale := apply.Diff(old, current)
@@ -74,6 +73,21 @@ func applyFailure(err error, red *redact.Redactor) *failure {
 	return failed(v1alpha1.ReasonApplyFailed, red.Error(err))
 }
 
+// mayHaveWritten returns the objects a failed apply may have written, which
+// the inventory must keep. A set refused by its dry-run wrote only what the
+// change set reports. Any other failure keeps every object of the set: a
+// write that failed in transit (a connection reset, a timeout, a 503 from a
+// proxy) may have reached the API server all the same, and an object left
+// out of the inventory would be orphaned.
+func mayHaveWritten(err error, changes apply.ChangeSet, current []apply.ObjMetadata) []apply.ObjMetadata {
+	written := changes.Objects(apply.Created, apply.Configured, apply.Recreated, apply.Unchanged)
+	var ve *apply.ValidationError
+	if errors.As(err, &ve) {
+		return written
+	}
+	return union(written, current)
+}
+
 // wait checks health: every applied object with wait, or the healthChecks.
 func (r *StackReconciler) wait(ctx context.Context, obj *v1alpha1.Stack, mgr *apply.Manager, objs []*unstructured.Unstructured, red *redact.Redactor) *failure {
 	var targets []apply.ObjMetadata
@@ -95,8 +109,16 @@ func (r *StackReconciler) wait(ctx context.Context, obj *v1alpha1.Stack, mgr *ap
 		timeout = time.Until(deadline) // what is left of the Stack's timeout
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go r.cancelOnNewRevision(ctx, obj, cancel)
+	// The watcher gets copies: obj changes once the wait is over (the final
+	// status patch decodes into it), possibly before the watcher returns.
+	ns, name := obj.SourceKey()
+	source, attempted := client.ObjectKey{Namespace: ns, Name: name}, obj.Status.LastAttemptedRevision
+	watched := make(chan struct{})
+	defer func() { cancel(nil); <-watched }()
+	go func() {
+		defer close(watched)
+		r.cancelOnNewRevision(ctx, source, attempted, cancel)
+	}()
 	if err := mgr.Wait(ctx, targets, timeout); err != nil {
 		var superseded *supersededError
 		if errors.As(context.Cause(ctx), &superseded) {
@@ -117,8 +139,7 @@ func (e *supersededError) Error() string {
 // cancelOnNewRevision cancels a health wait once the source moves on: the
 // objects of the old revision may never become ready, and the new one may
 // fix them.
-func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, obj *v1alpha1.Stack, cancel context.CancelCauseFunc) {
-	ns, name := obj.SourceKey()
+func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, source client.ObjectKey, attempted string, cancel context.CancelCauseFunc) {
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
 	for {
@@ -128,10 +149,10 @@ func (r *StackReconciler) cancelOnNewRevision(ctx context.Context, obj *v1alpha1
 		case <-ticker.C:
 		}
 		var repo v1alpha1.GitRepository
-		if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &repo); err != nil || repo.Status.Artifact == nil {
+		if err := r.Get(ctx, source, &repo); err != nil || repo.Status.Artifact == nil {
 			continue
 		}
-		if rev := repo.Status.Artifact.Revision; rev != obj.Status.LastAttemptedRevision {
+		if rev := repo.Status.Artifact.Revision; rev != attempted {
 			cancel(&supersededError{revision: rev})
 			return
 		}

@@ -56,8 +56,14 @@ func FuzzParseKeys(f *testing.F) {
 	f.Add("sops.aws-kms", []byte("aws_access_key_id: x"))
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		_, err := decrypt.ParseKeys(map[string][]byte{name: data})
-		if err != nil && len(data) > 8 && bytes.Contains([]byte(err.Error()), data) {
-			t.Fatalf("the error quotes the entry: %v", err)
+		if err == nil || len(data) <= 8 || !bytes.Contains([]byte(err.Error()), data) {
+			return
 		}
+		// The error's own text (the entry's name, the hint "AGE-SECRET-KEY-1...")
+		// may hold the data by chance: the same entry with other data says it too.
+		if _, other := decrypt.ParseKeys(map[string][]byte{name: []byte("x")}); other != nil && bytes.Contains([]byte(other.Error()), data) {
+			return
+		}
+		t.Fatalf("the error quotes the entry: %v", err)
 	})
 }

@@ -19,6 +19,9 @@ var (
 	ErrTLS = errors.New("TLS certificate not trusted (a private CA goes in the secret key ca.crt)")
 	// ErrHostKey means the ssh server's host key is not the one in known_hosts.
 	ErrHostKey = errors.New("ssh host key not trusted")
+	// ErrTooLarge means the fetch brought more bytes than its cap
+	// (FetchOptions.MaxSize); nothing of it is used.
+	ErrTooLarge = errors.New("fetch exceeds the size limit")
 )
 
 // Error is a failed Git operation on one repository. URL is already free of

@@ -28,6 +28,9 @@ type FetchOptions struct {
 	// CacheDir holds the bare clone that later fetches update incrementally.
 	// It is created when missing and reset when it belongs to another URL.
 	CacheDir string
+	// MaxSize caps the bytes (the packfile) one fetch may bring; past it
+	// the fetch fails with ErrTooLarge. 0 means DefaultMaxFetchSize.
+	MaxSize int64
 }
 
 // Result is one fetched revision.
@@ -83,7 +86,11 @@ func (f *fetcher) fetch(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, &Error{Op: "open cache", URL: f.safeURL, Err: err}
 	}
-	remote := gogit.NewRemote(repo.Storer, &config.RemoteConfig{Name: "origin", URLs: []string{f.opts.URL}})
+	maxSize := f.opts.MaxSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxFetchSize
+	}
+	remote := gogit.NewRemote(withSizeCap(repo.Storer, maxSize), &config.RemoteConfig{Name: "origin", URLs: []string{f.opts.URL}})
 	ref := f.opts.Ref
 	var name string
 	switch ref.Kind() {
@@ -270,6 +277,8 @@ func classify(ctx context.Context, err error) error {
 	msg := err.Error()
 	var noMatch gogit.NoMatchingRefSpecError
 	switch {
+	case errors.Is(err, ErrTooLarge):
+		return err
 	case ctx.Err() != nil:
 		return fmt.Errorf("%w: %v", ErrUnreachable, ctx.Err())
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
@@ -301,7 +310,7 @@ func isNetwork(msg string) bool {
 
 // isRemoteFailure reports errors that a fresh clone would not fix.
 func isRemoteFailure(err error) bool {
-	for _, e := range []error{ErrAuthentication, ErrHostKey, ErrTLS, ErrRepositoryNotFound, ErrRefNotFound, ErrUnreachable, ErrInvalidCredentials} {
+	for _, e := range []error{ErrAuthentication, ErrHostKey, ErrTLS, ErrRepositoryNotFound, ErrRefNotFound, ErrUnreachable, ErrInvalidCredentials, ErrTooLarge} {
 		if errors.Is(err, e) {
 			return true
 		}
