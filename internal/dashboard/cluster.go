@@ -99,9 +99,13 @@ type watcher struct {
 	// readyz is the discovery REST client the probe uses.
 	readyz rest.Interface
 
-	mu        sync.Mutex
-	state     Cluster
-	probed    bool // the probe answered or failed at least once
+	mu     sync.Mutex
+	state  Cluster
+	probed bool // the probe answered or failed at least once
+	// failures counts the probes failed in a row; a reachable cluster is
+	// marked unreachable from unreachableAfter of them, so one slow
+	// /readyz on a loaded API server does not flicker the whole row.
+	failures  int
 	pingErr   string
 	kindErrs  map[string]string
 	informers map[string]toolscache.ResourceEventHandlerRegistration
@@ -185,6 +189,10 @@ func (w *watcher) run(ctx context.Context) {
 	}
 }
 
+// unreachableAfter is how many probes in a row must fail before a cluster
+// that answered is shown unreachable.
+const unreachableAfter = 2
+
 // probe asks /readyz and records the answer; a change of reachability
 // rebuilds the cluster's state.
 func (w *watcher) probe(ctx context.Context) bool {
@@ -196,6 +204,12 @@ func (w *watcher) probe(ctx context.Context) bool {
 	}
 	now := time.Now().UTC()
 	w.mu.Lock()
+	if w.failures++; err == nil {
+		w.failures = 0
+	} else if w.probed && w.state.Reachable && w.failures < unreachableAfter {
+		w.mu.Unlock()
+		return false
+	}
 	was, wasErr := w.state.Reachable, w.pingErr
 	w.probed = true
 	w.state.Reachable = err == nil
