@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -173,9 +174,8 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(objs) == 0 && len(st.Status.Inventory) > 0 && !st.Spec.AllowEmpty {
-		return nil, fmt.Errorf("Stack %s/%s: path %q renders no objects; the agent refuses to prune its %d objects: fix the path, or set allowEmpty: true",
-			st.Namespace, st.Name, st.Spec.Path, len(st.Status.Inventory))
+	if err := stackspec.CheckEmptyRender(st, len(objs), "the local checkout "+cmp.Or(o.Path, ".")); err != nil {
+		return nil, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
 	mgr := apply.NewManager(c, stackApplyOptions(st))
 	d := &stackDiff{red: red, suspended: st.Spec.Suspend}

@@ -354,10 +354,8 @@ func (r *StackReconciler) render(ctx context.Context, obj *v1alpha1.Stack, src *
 		}
 		r.built.set(key, inputs, objs)
 	}
-	if len(objs) == 0 && len(obj.Status.Inventory) > 0 && !obj.Spec.AllowEmpty {
-		return nil, stalled(v1alpha1.ReasonBuildFailed, fmt.Sprintf(
-			"%s renders no objects at %s; refusing to prune the %d objects of the inventory: fix the path, or set allowEmpty: true to remove them",
-			pathOrRoot(obj.Spec.Path), src.Revision, len(obj.Status.Inventory)))
+	if err := stackspec.CheckEmptyRender(obj, len(objs), src.Revision); err != nil {
+		return nil, stalled(v1alpha1.ReasonBuildFailed, err.Error())
 	}
 	return objs, nil
 }
@@ -374,16 +372,9 @@ func (r *StackReconciler) build(ctx context.Context, obj *v1alpha1.Stack, src *s
 		return nil, decryptionFailure(obj, src.Revision, red.Error(err), err)
 	}
 	if err != nil {
-		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+pathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
+		return nil, failed(v1alpha1.ReasonBuildFailed, "building "+stackspec.PathOrRoot(obj.Spec.Path)+" at "+src.Revision+" failed, nothing was applied: "+red.Error(err))
 	}
 	return objs, nil
-}
-
-func pathOrRoot(p string) string {
-	if p == "" || p == "." || p == "./" {
-		return "the repository root"
-	}
-	return "path " + p
 }
 
 // finalize prunes what the Stack owns when it prunes, then lets it go.

@@ -32,7 +32,7 @@ func (r *StackReconciler) decryptionKeys(ctx context.Context, obj *v1alpha1.Stac
 // hand, an encrypted patch) needs a new commit or spec, so the Stack is
 // Stalled until then. msg is already redacted.
 func decryptionFailure(obj *v1alpha1.Stack, revision, msg string, err error) *failure {
-	msg = "decrypting " + pathOrRoot(obj.Spec.Path) + " at " + revision + " failed, nothing was applied: " + msg
+	msg = "decrypting " + stackspec.PathOrRoot(obj.Spec.Path) + " at " + revision + " failed, nothing was applied: " + msg
 	if errors.Is(err, decrypt.ErrNoMatchingKey) || errors.Is(err, decrypt.ErrUnsupportedKey) {
 		return failed(v1alpha1.ReasonDecryptionFailed, msg)
 	}

@@ -42,3 +42,40 @@ func (c PruneCap) Refusal(stale, inventory int) string {
 		"the rest of the revision is applied; if this is intended, raise spec.maxPrunePercent (100 turns the cap off)",
 		stale, inventory, c.Percent)
 }
+
+// EmptyRenderError refuses a render with no objects for a Stack that owns
+// some and does not set allowEmpty: pruning them all is far more often a
+// broken path than an intent.
+type EmptyRenderError struct {
+	// Path is the Stack's spec.path.
+	Path string
+	// Revision is the source revision rendered.
+	Revision string
+	// Inventory is how many objects the Stack owns.
+	Inventory int
+}
+
+// Error implements error.
+func (e *EmptyRenderError) Error() string {
+	return fmt.Sprintf("%s renders no objects at %s; refusing to prune the %d objects of the inventory: fix the path, or set allowEmpty: true to remove them",
+		PathOrRoot(e.Path), e.Revision, e.Inventory)
+}
+
+// CheckEmptyRender returns an *EmptyRenderError when a render of n objects
+// at revision would prune the whole inventory of a Stack without
+// allowEmpty, nil otherwise. The agent stalls on it; diff refuses with it.
+func CheckEmptyRender(obj *v1alpha1.Stack, n int, revision string) error {
+	if n > 0 || len(obj.Status.Inventory) == 0 || obj.Spec.AllowEmpty {
+		return nil
+	}
+	return &EmptyRenderError{Path: obj.Spec.Path, Revision: revision, Inventory: len(obj.Status.Inventory)}
+}
+
+// PathOrRoot names a Stack's path in a message: "path ./apps", or "the
+// repository root".
+func PathOrRoot(p string) string {
+	if p == "" || p == "." || p == "./" {
+		return "the repository root"
+	}
+	return "path " + p
+}

@@ -40,3 +40,36 @@ func TestPruneCapRefusalNamesCountsAndFix(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckEmptyRenderRefusesToEmptyAnInventory(t *testing.T) {
+	owning := &v1alpha1.Stack{Spec: v1alpha1.StackSpec{Path: "./apps"},
+		Status: v1alpha1.StackStatus{Inventory: make([]v1alpha1.InventoryEntry, 3)}}
+	allowed := owning.DeepCopy()
+	allowed.Spec.AllowEmpty = true
+	tests := []struct {
+		name  string
+		stack *v1alpha1.Stack
+		n     int
+		want  string
+	}{
+		{"an-empty-render-of-an-owning-stack", owning, 0, "path ./apps renders no objects at main@sha1:abc; refusing to prune the 3 objects of the inventory: fix the path, or set allowEmpty: true to remove them"},
+		{"objects-rendered", owning, 1, ""},
+		{"allow-empty", allowed, 0, ""},
+		{"nothing-owned", &v1alpha1.Stack{}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckEmptyRender(tt.stack, tt.n, "main@sha1:abc")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("CheckEmptyRender = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if PathOrRoot("./") != "the repository root" {
+		t.Errorf("PathOrRoot(./) = %q", PathOrRoot("./"))
+	}
+}
