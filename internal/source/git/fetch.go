@@ -90,7 +90,7 @@ func (f *fetcher) fetch(ctx context.Context) (*Result, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxFetchSize
 	}
-	remote := gogit.NewRemote(withSizeCap(repo.Storer, maxSize), &config.RemoteConfig{Name: "origin", URLs: []string{f.opts.URL}})
+	remote := gogit.NewRemote(withSizeCap(repo.Storer, maxSize, f.isFile()), &config.RemoteConfig{Name: "origin", URLs: []string{f.opts.URL}})
 	ref := f.opts.Ref
 	var name string
 	switch ref.Kind() {
