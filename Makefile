@@ -81,7 +81,7 @@ test-race: ## Run the packages that run controllers and goroutines under the rac
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go test -race -count=1 -timeout 40m $(RACE_PACKAGES)
 
 .PHONY: fuzz
-fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each.
+fuzz: ## Run every fuzz target for FUZZTIME each (default 3000x, a count of inputs; a duration such as 1m works too).
 	./hack/fuzz.sh
 
 .PHONY: test-short
