@@ -46,6 +46,9 @@ type Options struct {
 	MetricsAddr string
 	// HealthAddr serves /healthz and /readyz; "0" disables.
 	HealthAddr string
+	// PprofAddr serves Go's profiles (/debug/pprof/); "" or "0" disables,
+	// the default: profiles show the agent's internals to whoever reaches them.
+	PprofAddr string
 	// LeaderElect makes replicas elect one active leader.
 	LeaderElect bool
 	// LeaderElectionNamespace holds the Lease out of cluster.
@@ -157,6 +160,7 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.HealthAddr,
+		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElect,
 		LeaderElectionID:        LeaderElectionID,
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,

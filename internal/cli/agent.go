@@ -35,6 +35,7 @@ func NewAgentCommand(s Streams) *cobra.Command {
 	f.StringVar(&o.DataDir, "data-dir", o.DataDir, "directory for artifacts and Git caches")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", o.MetricsAddr, `address of the Prometheus metrics endpoint ("0" disables)`)
 	f.StringVar(&o.HealthAddr, "health-addr", o.HealthAddr, `address of /healthz and /readyz ("0" disables)`)
+	f.StringVar(&o.PprofAddr, "pprof-addr", "", `address of Go's profiles at /debug/pprof/ (off by default; "0" also disables); keep it on loopback`)
 	f.BoolVar(&o.LeaderElect, "leader-elect", false, "elect one active replica (required for more than one)")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", o.LeaderElectionNamespace, "namespace of the leader Lease when out of cluster")
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "objects of one kind reconciled at once")

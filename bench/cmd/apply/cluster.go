@@ -41,6 +41,10 @@ type cluster struct {
 	agent *harness.Agent
 	// agents counts the agents started, to give each its own directory.
 	agents int
+	// objects and run name the profiles of -profile; pprofAddr is where
+	// the running agent serves them.
+	objects, run int
+	pprofAddr    string
 }
 
 // startCluster starts a control plane (with Flotilla's CRDs installed)
@@ -102,7 +106,11 @@ func (c *cluster) startAgent(ctx context.Context, extra ...string) error {
 		// keeps its volume: the artifacts are there. The last --data-dir wins.
 		flags = append(flags, "--data-dir", filepath.Join(c.dir, "agent-1", "data"))
 	}
-	flags = append(flags, extra...)
+	pprof, err := c.pprofFlags()
+	if err != nil {
+		return err
+	}
+	flags = append(append(flags, pprof...), extra...)
 	a, err := harness.StartAgent(c.bin, c.env.Kubeconfig, dir, flags...)
 	if err != nil {
 		return err

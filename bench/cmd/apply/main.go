@@ -53,6 +53,7 @@ type options struct {
 	update      string        // a file whose apply section gets the markdown
 	headlines   string        // a directory for the summary headline figures
 	rateLimit   string        // rateLimitBench or rateLimitAgent
+	profile     string        // a directory for the agent's CPU and heap profiles of each phase
 	quick       bool
 }
 
@@ -98,6 +99,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the apply markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.rateLimit, "rate-limit", rateLimitBench, `client rate limit of the agent and the floor: "bench" (QPS 1000, burst 2000) or "agent" (the defaults of flotilla agent: --kube-api-qps 50, --kube-api-burst 300)`)
+	fs.StringVar(&o.profile, "profile", "", "write the agent's CPU profile of the initial apply and of the prune, and its heap after each, into this directory (go tool pprof FILE)")
 	fs.BoolVar(&o.quick, "quick", false, "N=100 only, one run: a smoke run (explicit flags still win)")
 	if err := harness.ParseFlags(fs, args, &o.quick, quickOptions); err != nil {
 		return o, err

@@ -67,6 +67,7 @@ func runOnce(ctx context.Context, o options, bin string, i, n int, log *harness.
 			err = fmt.Errorf("%w\n(the agents' logs and data are kept in %s)", err, c.dir)
 		}
 	}()
+	c.objects, c.run = n, i
 	if m.KubeVersion == "" {
 		if m.KubeVersion, err = harness.ServerVersion(c.env.Config); err != nil {
 			return res, err
@@ -138,10 +139,12 @@ func measureInitial(ctx context.Context, c *cluster, n int, rev string, res *siz
 		return err
 	}
 	start := time.Now()
-	if err := c.createStack(ctx); err != nil {
-		return err
-	}
-	if err := c.waitStack(ctx, rev, ""); err != nil {
+	if err := c.profiled(ctx, "initial", func() error {
+		if err := c.createStack(ctx); err != nil {
+			return err
+		}
+		return c.waitStack(ctx, rev, "")
+	}); err != nil {
 		return err
 	}
 	res.flotilla = time.Since(start)

@@ -80,25 +80,31 @@ func measurePrune(ctx context.Context, c *cluster, files map[string]string, log 
 		return 0, 0, err
 	}
 	start := time.Now()
-	repo := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: repoName}}
-	if _, err := c.requestReconcile(ctx, repo); err != nil {
-		return 0, 0, err
-	}
-	if err := c.waitStack(ctx, rev, ""); err != nil {
-		return 0, 0, err
-	}
-	if err := c.poll(ctx, c.o.timeout, fmt.Sprintf("the %d removed objects to be gone", len(refs)), func() error {
-		left, err := c.present(ctx, refs)
-		if err != nil || left == 0 {
-			return err
-		}
-		return fmt.Errorf("%d left", left)
-	}); err != nil {
+	if err := c.profiled(ctx, "prune", func() error { return c.awaitPrune(ctx, rev, refs) }); err != nil {
 		return 0, 0, err
 	}
 	d := time.Since(start)
 	log.Printf("prune: %d objects removed in %s", len(refs), d.Round(time.Millisecond))
 	return len(refs), d, nil
+}
+
+// awaitPrune requests a reconcile of the GitRepository and waits until the
+// Stack is Ready at rev and none of refs is left.
+func (c *cluster) awaitPrune(ctx context.Context, rev string, refs []objectRef) error {
+	repo := &v1alpha1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: repoName}}
+	if _, err := c.requestReconcile(ctx, repo); err != nil {
+		return err
+	}
+	if err := c.waitStack(ctx, rev, ""); err != nil {
+		return err
+	}
+	return c.poll(ctx, c.o.timeout, fmt.Sprintf("the %d removed objects to be gone", len(refs)), func() error {
+		left, err := c.present(ctx, refs)
+		if err != nil || left == 0 {
+			return err
+		}
+		return fmt.Errorf("%d left", left)
+	})
 }
 
 // present counts the objects of refs that exist, with one metadata LIST
