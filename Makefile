@@ -141,5 +141,5 @@ bench-node: ## Measure the real single-node test cluster, as root (about 5 min):
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/node -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md
 
 .PHONY: bench-apply
-bench-apply: ## Measure a Stack's apply by the agent process at 100, 1000 and 5000 objects against a bare server-side apply floor; update the Apply section of BENCHMARKS.md.
+bench-apply: ## Measure a Stack's apply by the agent process at 100, 1000, 5000 and 10000 objects against a bare server-side apply floor; update the Apply section of BENCHMARKS.md.
 	KUBEBUILDER_ASSETS="$$(./hack/testenv.sh | tail -n 1)" go run ./bench/cmd/apply -o markdown -headlines "$(BENCH_HEADLINES)" -update BENCHMARKS.md

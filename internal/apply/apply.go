@@ -110,12 +110,13 @@ func (m *Manager) validate(ctx context.Context, plans []*plan) error {
 	missing := m.missingNamespaces(ctx, namespaces)
 	var mu sync.Mutex
 	var failures []*ObjectError
+	live := m.listOwned(ctx, dryRunnable(plans, missing))
 	errs := each(ctx, m.opts.Concurrency, plans, func(ctx context.Context, p *plan) error {
 		if missing[p.meta.Namespace] && !p.deferred {
 			p.deferred = true // its Namespace comes with the set: no dry-run can pass yet
 			return nil
 		}
-		err := m.dryRun(ctx, p)
+		err := m.dryRun(ctx, p, live)
 		waitsForSet := isNoKind(err) && crds[p.meta.GroupKind()] || namespaces[missingNamespace(err)]
 		if err != nil && waitsForSet && !p.deferred {
 			p.deferred = true
@@ -136,9 +137,33 @@ func (m *Manager) validate(ctx context.Context, plans []*plan) error {
 }
 
 // dryRun compares the live object with the dry-run result of applying p.
-func (m *Manager) dryRun(ctx context.Context, p *plan) error {
-	live := p.meta.Unstructured()
-	err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+// An object whose LIST answered without it is dry-run first: when the
+// dry-run created it, it does not exist and there is nothing to read (the
+// one request an initial apply sends per object before it writes).
+// Otherwise the live object is read first (or taken from its LIST).
+func (m *Manager) dryRun(ctx context.Context, p *plan, owned owned) error {
+	live, listed := owned.get(p.meta)
+	if listed && live == nil {
+		dry, err := m.dryRunApply(ctx, p)
+		if err == nil && dry.GetResourceVersion() == "" {
+			// A dry-run create: stored objects always have a resourceVersion.
+			p.exists, p.merged, p.action = false, dry, Created
+			return nil
+		}
+		// It exists without this Stack's labels, or the dry-run failed: read
+		// it and dry-run again, so ownership and errors are judged as always.
+	}
+	return m.dryRunFrom(ctx, p, live)
+}
+
+// dryRunFrom reads the live object unless given (nil: read it), then
+// dry-runs p against it.
+func (m *Manager) dryRunFrom(ctx context.Context, p *plan, live *unstructured.Unstructured) error {
+	var err error
+	if live == nil {
+		live = p.meta.Unstructured()
+		err = m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		p.exists, live = false, nil
@@ -153,9 +178,7 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
-	dry := p.desired.DeepCopy()
-	err = m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(dry),
-		client.FieldOwner(m.opts.FieldManager), client.ForceOwnership, client.DryRunAll)
+	dry, err := m.dryRunApply(ctx, p)
 	if fields := immutableFields(err); fields != nil {
 		return m.planRecreate(ctx, p, &ImmutableError{Fields: fields, Err: err})
 	}
@@ -173,6 +196,27 @@ func (m *Manager) dryRun(ctx context.Context, p *plan) error {
 		p.action = Configured
 	}
 	return nil
+}
+
+// dryRunApply sends p's server-side apply as a dry-run and returns the
+// object as the apply would leave it.
+func (m *Manager) dryRunApply(ctx context.Context, p *plan) (*unstructured.Unstructured, error) {
+	dry := p.desired.DeepCopy()
+	err := m.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(dry),
+		client.FieldOwner(m.opts.FieldManager), client.ForceOwnership, client.DryRunAll)
+	return dry, err
+}
+
+// dryRunnable returns the objects of plans a dry-run can reach now: those
+// whose Namespace is not missing.
+func dryRunnable(plans []*plan, missing map[string]bool) []ObjMetadata {
+	out := make([]ObjMetadata, 0, len(plans))
+	for _, p := range plans {
+		if !missing[p.meta.Namespace] {
+			out = append(out, p.meta)
+		}
+	}
+	return out
 }
 
 // reread returns the object as stored now, or live when it cannot.

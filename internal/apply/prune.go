@@ -34,9 +34,10 @@ func (m *Manager) Prune(ctx context.Context, stale []ObjMetadata) (ChangeSet, er
 	var cs ChangeSet
 	var errs []error
 	var mu sync.Mutex
+	owned := m.listOwned(ctx, stale)
 	for _, r := range ranks {
 		errs = append(errs, each(ctx, m.opts.Concurrency, groups[r], func(ctx context.Context, o ObjMetadata) error {
-			action, reason, err := m.pruneOne(ctx, o)
+			action, reason, err := m.pruneOne(ctx, o, owned)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -50,7 +51,13 @@ func (m *Manager) Prune(ctx context.Context, stale []ObjMetadata) (ChangeSet, er
 	return cs, errors.Join(errs...)
 }
 
-func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, error) {
+// pruneOne deletes o unless it must stay. Its live copy comes from its
+// LIST when the LIST found it, and is read on its own otherwise (gone, not
+// this Stack's, or a LIST that failed): the read tells which.
+func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata, owned owned) (Action, string, error) {
+	if live, _ := owned.get(o); live != nil {
+		return m.deleteUnlessKept(ctx, live)
+	}
 	live := o.Unstructured()
 	err := m.client.Get(ctx, client.ObjectKeyFromObject(live), live)
 	if apierrors.IsNotFound(err) {
@@ -74,6 +81,11 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 	if err != nil {
 		return "", "", err
 	}
+	return m.deleteUnlessKept(ctx, live)
+}
+
+// deleteUnlessKept deletes live unless keep says it stays.
+func (m *Manager) deleteUnlessKept(ctx context.Context, live *unstructured.Unstructured) (Action, string, error) {
 	if reason, release := m.keep(live); reason != "" {
 		if release {
 			return Skipped, reason, m.release(ctx, live)
@@ -84,7 +96,7 @@ func (m *Manager) pruneOne(ctx context.Context, o ObjMetadata) (Action, string, 
 	// was deleted and created again meanwhile (by someone else, with other
 	// labels), the delete fails and the next pass judges the new one.
 	uid := live.GetUID()
-	err = m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: &uid})
+	err := m.client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground), client.Preconditions{UID: &uid})
 	if apierrors.IsConflict(err) {
 		return "", "", fmt.Errorf("it was replaced while being pruned (UID %s is gone); it is judged again on the next pass: %w", uid, err)
 	}

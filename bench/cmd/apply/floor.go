@@ -62,6 +62,42 @@ func runFloor(ctx context.Context, cfg *rest.Config, o options, files map[string
 	return time.Since(start), nil
 }
 
+// runPruneFloor deletes the objects of paths in files the least a
+// program can: one DELETE per object (background propagation),
+// floorConcurrency at a time, with the agent's client rate limit. It
+// returns the time from the first request to the last response.
+func runPruneFloor(ctx context.Context, cfg *rest.Config, o options, files map[string]string, paths []string) (time.Duration, error) {
+	removed := make(map[string]string, len(paths))
+	for _, p := range paths {
+		removed[p] = files[p]
+	}
+	objs, err := decodeFiles(removed)
+	if err != nil {
+		return 0, err
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = o.qps()
+	cl, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(floorConcurrency)
+	for _, u := range objs {
+		g.Go(func() error {
+			if err := cl.Delete(gctx, u, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+				return fmt.Errorf("deleting %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
 // decodeFiles parses one object per file, in name order.
 func decodeFiles(files map[string]string) ([]*unstructured.Unstructured, error) {
 	paths := make([]string, 0, len(files))

@@ -88,7 +88,7 @@ func (s sizes) Set(v string) error {
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
-	o := options{objects: []int{100, 1000, 5000}}
+	o := options{objects: []int{100, 1000, 5000, 10000}}
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Var(sizes{&o.objects}, "objects", "comma-separated numbers of objects of the Stack, each measured on its own control plane")

@@ -48,9 +48,10 @@ type sizeResult struct {
 	cpuTotal, cpuApply time.Duration
 	// noop is nil when not measured at this size.
 	noop map[noopKind]cost
-	// pruned objects, and the time from the push to their removal.
-	pruned int
-	prune  time.Duration
+	// pruned objects, and the time from the push to their removal;
+	// pruneFloor the floor's bare deletes of as many objects.
+	pruned            int
+	prune, pruneFloor time.Duration
 }
 
 // runOnce measures every figure at n objects on a fresh control plane. Run
@@ -93,7 +94,7 @@ func runOnce(ctx context.Context, o options, bin string, i, n int, log *harness.
 			return res, fmt.Errorf("no-op reconciles: %w", err)
 		}
 	}
-	if res.pruned, res.prune, err = measurePrune(ctx, c, files, log); err != nil {
+	if err := measurePrunes(ctx, c, n, files, &res, log); err != nil {
 		return res, fmt.Errorf("prune: %w", err)
 	}
 	return res, nil

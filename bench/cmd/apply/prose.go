@@ -66,8 +66,9 @@ func (r report) noopText() prose {
 func (r report) pruneText() prose {
 	return prose{
 		markdown: fmt.Sprintf("A commit removes every other object file outside the Namespaces and the CRD (half of the other objects, in name order) and is pushed; right after the push a reconcile request on the GitRepository makes the agent fetch at once. "+
-			"The clock runs from the end of the push until the Stack is Ready at the new revision and a LIST of each kind shows none of the removed objects. The Stack sets `maxPrunePercent: %d` explicitly (the default cap is 50%%, and the prune removes just under half of the inventory).", maxPrunePercent),
-		text: "commit removing half the objects, push, GitRepository reconcile request; push to Ready at the new revision with the objects gone",
+			"The clock runs from the end of the push until the Stack is Ready at the new revision and a LIST of each kind shows none of the removed objects. The Stack sets `maxPrunePercent: %d` explicitly (the default cap is 50%%, and the prune removes just under half of the inventory). "+
+			"The Stack's time includes the fetch, the render and the dry-run of the objects that stay, as every new revision does. The **floor** deletes as many of the floor's objects (the same selection of its own set) with one DELETE each (background propagation) and nothing else, %d at a time, with the same client rate limit; the clock runs from its first request to its last response.", maxPrunePercent, floorConcurrency),
+		text: "commit removing half the objects, push, GitRepository reconcile request; push to Ready at the new revision with the objects gone; floor = bare DELETEs of as many objects",
 	}
 }
 

@@ -65,6 +65,36 @@ func refsOf(files map[string]string, paths []string) ([]objectRef, error) {
 	return refs, nil
 }
 
+// measurePrunes measures the floor's deletes and Flotilla's prune, in the
+// order of res.floorFirst.
+func measurePrunes(ctx context.Context, c *cluster, n int, files map[string]string, res *sizeResult, log *harness.Progress) error {
+	floor := func() error {
+		floorFiles := harness.Mixed(floorPrefix, floorPrefix, n, gitValue)
+		removed := pruneFiles(floorFiles, floorPrefix)
+		log.Printf("floor: deleting %d objects", len(removed))
+		d, err := runPruneFloor(ctx, c.env.Config, c.o, floorFiles, removed)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		res.pruneFloor = d
+		log.Printf("floor: %s", d.Round(time.Millisecond))
+		return nil
+	}
+	if res.floorFirst {
+		if err := floor(); err != nil {
+			return err
+		}
+	}
+	var err error
+	if res.pruned, res.prune, err = measurePrune(ctx, c, files, log); err != nil {
+		return err
+	}
+	if !res.floorFirst {
+		return floor()
+	}
+	return nil
+}
+
 // measurePrune pushes a commit without pruneFiles, requests a reconcile of
 // the GitRepository at once, and times from the push until the Stack is
 // Ready at the new revision and none of the removed objects is left.

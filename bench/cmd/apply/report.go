@@ -71,6 +71,14 @@ func ratio(res sizeResult) float64 {
 	return res.flotilla.Seconds() / res.floor.Seconds()
 }
 
+// pruneRatio is a run's prune over its floor of bare deletes.
+func pruneRatio(res sizeResult) float64 {
+	if res.pruneFloor <= 0 {
+		return 0
+	}
+	return res.prune.Seconds() / res.pruneFloor.Seconds()
+}
+
 func formatRatio(v float64) string { return fmt.Sprintf("%.1fx", v) }
 
 func formatMiB(v float64) string { return fmt.Sprintf("%.0f MiB", v/(1<<20)) }
@@ -126,12 +134,14 @@ func (r report) noopTable() harness.Table {
 }
 
 func (r report) pruneTable() harness.Table {
-	t := harness.Table{Header: []string{"objects", "removed", "push to pruned and Ready"}}
+	t := harness.Table{Header: []string{"objects", "removed", "push to pruned and Ready", "floor (deletes only)", "ratio (Flotilla / floor)"}}
 	for _, n := range r.o.objects {
 		t.Rows = append(t.Rows, []string{
 			strconv.Itoa(n),
 			r.cell(n, func(s sizeResult) float64 { return float64(s.pruned) }, formatCount),
 			r.cell(n, func(s sizeResult) float64 { return s.prune.Seconds() }, harness.FormatSeconds),
+			r.cell(n, func(s sizeResult) float64 { return s.pruneFloor.Seconds() }, harness.FormatSeconds),
+			r.cell(n, pruneRatio, formatRatio),
 		})
 	}
 	return t
@@ -170,6 +180,7 @@ func (r report) headlines() []harness.Headline {
 	}
 	for _, n := range r.o.objects {
 		add(n, fmt.Sprintf("prune half of %d objects", n), func(s sizeResult) float64 { return s.prune.Seconds() }, harness.FormatSeconds)
+		add(n, fmt.Sprintf("prune / delete floor, half of %d objects", n), pruneRatio, formatRatio)
 	}
 	return out
 }
