@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -181,13 +182,27 @@ func (c *cluster) createStack(ctx context.Context) error {
 		Spec: v1alpha1.StackSpec{
 			SourceRef:       v1alpha1.SourceReference{Kind: v1alpha1.GitRepositoryKind, Name: repoName},
 			Path:            stackPath,
-			Interval:        metav1.Duration{Duration: time.Hour},
+			Interval:        metav1.Duration{Duration: stackInterval},
 			Timeout:         &metav1.Duration{Duration: c.o.timeout},
 			Prune:           true,
 			MaxPrunePercent: maxPrunePercent,
 		},
 	}
 	return c.env.Client.Create(ctx, s)
+}
+
+// stackInterval is the Stack's interval: no interval reconcile during a
+// run, except where the no-op figures set a short one.
+const stackInterval = time.Hour
+
+// setInterval sets the Stack's spec.interval.
+func (c *cluster) setInterval(ctx context.Context, d time.Duration) error {
+	patch := fmt.Appendf(nil, `{"spec":{"interval":%q}}`, d.String())
+	s := &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: stackKey.Namespace, Name: stackKey.Name}}
+	if err := c.env.Client.Patch(ctx, s, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("setting the interval of Stack %s to %s: %w", stackKey, d, err)
+	}
+	return nil
 }
 
 // maxPrunePercent lets the prune figure remove about half of the objects.

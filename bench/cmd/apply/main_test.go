@@ -18,7 +18,7 @@ func TestParseOptions(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults-are-the-published-sizes", check: func(o options) bool {
-			return slices.Equal(o.objects, []int{100, 1000, 5000}) && o.noopObjects == 1000 && o.runs == 3 && o.timeout == 10*time.Minute && o.rateLimit == rateLimitBench && o.output == "text"
+			return slices.Equal(o.objects, []int{100, 1000, 5000, 10000}) && o.noopObjects == 1000 && o.runs == 3 && o.timeout == 10*time.Minute && o.rateLimit == rateLimitBench && o.output == "text"
 		}},
 		{name: "quick-is-100-objects-once", args: []string{"-quick"}, check: func(o options) bool {
 			return slices.Equal(o.objects, []int{100}) && o.noopObjects == 100 && o.runs == 1
@@ -164,8 +164,8 @@ func sampleReport(output string) report {
 		noopForced: {reconciles: 1, requests: map[string]float64{"GET": 1010, "PATCH": 1001}, wall: 6, cpu: 4},
 	}
 	for i, s := range []time.Duration{time.Second, 2 * time.Second} {
-		r.add(100, sizeResult{floorFirst: i == 0, flotilla: s, floor: 500 * time.Millisecond, peakRSS: 80 << 20, cpuTotal: s, cpuApply: s / 2, pruned: 49, prune: s})
-		r.add(1000, sizeResult{floorFirst: i == 0, flotilla: 4 * s, floor: 2 * time.Second, peakRSS: 120 << 20, cpuTotal: 3 * s, cpuApply: 2 * s, noop: noop, pruned: 494, prune: 3 * s})
+		r.add(100, sizeResult{floorFirst: i == 0, flotilla: s, floor: 500 * time.Millisecond, peakRSS: 80 << 20, cpuTotal: s, cpuApply: s / 2, pruned: 49, prune: s, pruneFloor: s / 4})
+		r.add(1000, sizeResult{floorFirst: i == 0, flotilla: 4 * s, floor: 2 * time.Second, peakRSS: 120 << 20, cpuTotal: 3 * s, cpuApply: 2 * s, noop: noop, pruned: 494, prune: 3 * s, pruneFloor: s})
 	}
 	return r
 }
@@ -185,9 +185,10 @@ func TestReportMarkdown(t *testing.T) {
 		"| 1000 | 4.00 s / 6.00 s | 2.00 s | 2.0x / 3.0x |",
 		"| 1000 | 120 MiB | 3.00 s / 4.50 s | 2.00 s / 3.00 s |",
 		"### No-op reconciles at 1000 objects",
-		"| steady state (reconcile request) | 1 | 0 | 1 | 0 | 0 | 0 | 900 ms | 1.10 s |",
-		"| forced full re-apply (--drift-safety-interval 1ns) | 1 | 1010 | 1001 | 0 | 0 | 0 | 6.00 s | 4.00 s |",
-		"| 1000 | 494 | 3.00 s / 4.50 s |",
+		"| steady state (interval reconcile) | 1 | 0 | 1 | 0 | 0 | 0 | 900 ms | 1.10 s |",
+		"| full re-apply (reconcile request) | 1 | 1010 | 1001 | 0 | 0 | 0 | 6.00 s | 4.00 s |",
+		"| 1000 | 494 | 3.00 s / 4.50 s | 1.00 s / 1.50 s | 3.0x |",
+		"| 100 | 49 | 1.00 s / 1.50 s | 250 ms / 375 ms | 4.0x |",
 		"Reproduce: `go run ./bench/cmd/apply -objects 100,1000 -runs 2`",
 		"Reproduce: `go run ./bench/cmd/apply -objects 1000 -runs 2`",
 		"`--kube-api-qps 1000 --kube-api-burst 2000`",

@@ -24,16 +24,16 @@ const (
 type noopKind int
 
 const (
-	noopSteady noopKind = iota // a reconcile that skips the apply
-	noopForced                 // a reconcile that re-applies everything
+	noopSteady noopKind = iota // an interval reconcile, which skips the apply
+	noopForced                 // a reconcile request, which re-applies everything
 )
 
 var noopKinds = []noopKind{noopSteady, noopForced}
 
 func (k noopKind) String() string {
 	return [...]string{
-		noopSteady: "steady state (reconcile request)",
-		noopForced: "forced full re-apply (--drift-safety-interval 1ns)",
+		noopSteady: "steady state (interval reconcile)",
+		noopForced: "full re-apply (reconcile request)",
 	}[k]
 }
 
@@ -163,30 +163,62 @@ func measureInitial(ctx context.Context, c *cluster, n int, rev string, res *siz
 // window opens.
 const quietBefore = time.Second
 
-// measureNoop measures a reconcile that finds nothing to do, then, with
-// the agent restarted with a safety interval of 1ns, one that re-applies
-// every object. Both are triggered by a reconcile request.
+// steadyInterval is the Stack's interval while the steady-state reconcile
+// is measured: short enough to wait for, long enough for a quiet second
+// before it.
+const steadyInterval = 5 * time.Second
+
+// measureNoop measures an interval reconcile that finds nothing to do,
+// then a reconcile request, which re-applies every object (and writes
+// none, as nothing changed).
 func measureNoop(ctx context.Context, c *cluster, rev string, log *harness.Progress) (map[noopKind]cost, error) {
 	out := map[noopKind]cost{}
-	log.Printf("no-op: steady-state reconcile")
+	log.Printf("no-op: steady-state interval reconcile")
 	var err error
-	if out[noopSteady], err = requestedReconcile(ctx, c, rev); err != nil {
+	if out[noopSteady], err = intervalReconcile(ctx, c, rev); err != nil {
 		return nil, err
 	}
-	log.Printf("no-op: restarting the agent with --drift-safety-interval 1ns")
-	if err := c.startAgent(ctx, "--drift-safety-interval", "1ns"); err != nil {
-		return nil, err
-	}
-	// The restart's own reconcile re-applies (the render memory is gone):
-	// a warm-up, not measured.
-	if err := c.waitReconciles(ctx, 1); err != nil {
-		return nil, err
-	}
-	log.Printf("no-op: forced full re-apply")
+	log.Printf("no-op: full re-apply on a reconcile request")
 	if out[noopForced], err = requestedReconcile(ctx, c, rev); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// intervalReconcile sets the Stack's interval to steadyInterval (a spec
+// change, so the reconcile it causes applies: not measured), waits for a
+// quiet agent, measures the next reconcile, the interval's, and sets the
+// interval back.
+func intervalReconcile(ctx context.Context, c *cluster, rev string) (cost, error) {
+	if err := c.setInterval(ctx, steadyInterval); err != nil {
+		return cost{}, err
+	}
+	if err := c.waitStack(ctx, rev, ""); err != nil {
+		return cost{}, err
+	}
+	if err := c.waitQuiet(ctx, quietBefore); err != nil {
+		return cost{}, err
+	}
+	before, err := c.probe()
+	if err != nil {
+		return cost{}, err
+	}
+	if err := c.waitReconciles(ctx, before.reconciles+1); err != nil {
+		return cost{}, err
+	}
+	// The status patch follows the reconcile count: let it land.
+	if err := c.waitQuiet(ctx, quietBefore); err != nil {
+		return cost{}, err
+	}
+	after, err := c.probe()
+	if err != nil {
+		return cost{}, err
+	}
+	w := after.since(before)
+	if w.reconciles != 1 {
+		return cost{}, fmt.Errorf("measuring one interval reconcile, the agent counted %v", w.reconciles)
+	}
+	return w, c.setInterval(ctx, stackInterval)
 }
 
 // requestedReconcile waits for a quiet agent, requests a reconcile of the
