@@ -46,7 +46,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	r := results{o: o, fixture: f, machine: describeMachine(), commit: commit(), load: harness.LoadAverage()}
 	for i := range o.runs {
-		p, err := timePlan(ctx, f, tmp)
+		p, err := profiledPlan(ctx, f, tmp, profilePath(o.profile, i))
 		if err != nil {
 			return fmt.Errorf("run %d: flotilla plan: %w", i+1, err)
 		}
