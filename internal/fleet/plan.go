@@ -90,7 +90,7 @@ func Plan(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Base: o.BaseRevision, Head: o.HeadRevision, Clusters: clusters, Warnings: []Warning{}}
-	res.Renders = RenderStats{Builds: p.r.builds.Load(), Reused: p.r.reused.Load()}
+	res.Renders = RenderStats{Builds: p.r.builds.Load(), Reused: p.r.reused.Load(), Substituted: p.r.substituted.Load()}
 	p.warnReach(res)
 	return res, nil
 }
