@@ -18,8 +18,9 @@ import (
 // values allow. Callers share the objects it returns and must not modify
 // them.
 type renderer struct {
-	tmp string // where inputs are written for render.Build
-	ph  placeholders
+	tmp        string // where inputs are written for render.Build
+	ph         placeholders
+	exhaustive bool // no cache, no shared render, the whole tree: Options.exhaustive
 
 	mu     sync.Mutex
 	cache  map[string]*renderResult
@@ -73,6 +74,11 @@ func (r *renderer) prepare(s *Snapshot, opts render.Options) job {
 
 // render runs j, or waits for the run of an equal job.
 func (r *renderer) render(ctx context.Context, j job) ([]*unstructured.Unstructured, error) {
+	if r.exhaustive {
+		r.builds.Add(1)
+		j.exact = false
+		return r.build(ctx, j)
+	}
 	return r.once(ctx, j.key, &r.reused, func() ([]*unstructured.Unstructured, error) {
 		if j.shared != nil {
 			if objs, ok := r.fromShared(ctx, j); ok {
