@@ -22,9 +22,10 @@ type renderer struct {
 	ph         placeholders
 	exhaustive bool // no cache, no shared render, the whole tree: Options.exhaustive
 
-	mu     sync.Mutex
-	cache  map[string]*renderResult
-	inputs map[string]*inputDir // by the digest of the files
+	mu       sync.Mutex
+	cache    map[string]*renderResult
+	inputs   map[string]*inputDir // by the digest of the files
+	closures map[pathAt]inputSet
 
 	builds      atomic.Int64 // render.Build runs
 	reused      atomic.Int64 // renders answered from the cache
@@ -46,7 +47,8 @@ type inputDir struct {
 }
 
 func newRenderer(tmp string) *renderer {
-	return &renderer{tmp: tmp, ph: newPlaceholders(), cache: map[string]*renderResult{}, inputs: map[string]*inputDir{}}
+	return &renderer{tmp: tmp, ph: newPlaceholders(), cache: map[string]*renderResult{}, inputs: map[string]*inputDir{},
+		closures: map[pathAt]inputSet{}}
 }
 
 // job is one render to run: its inputs, options and cache key.
@@ -63,13 +65,42 @@ type job struct {
 // prepare finds the inputs of a render of opts.Path of snapshot s and its
 // key; opts.Root is ignored. Two jobs with the same key render the same.
 func (r *renderer) prepare(s *Snapshot, opts render.Options) job {
-	files, exact := s.inputs(opts.Path)
+	in := r.inputsOf(s, opts.Path)
+	return job{s: s, opts: opts, files: in.files, exact: in.exact, digest: in.digest, key: renderKey(in.digest, opts),
+		shared: r.ph.shared(in.digest, opts)}
+}
+
+// inputSet is the inputs of one path of one snapshot.
+type inputSet struct {
+	files  []string
+	exact  bool
+	digest string
+}
+
+// pathAt names a path of a snapshot.
+type pathAt struct {
+	s    *Snapshot
+	path string
+}
+
+// inputsOf returns the inputs of path in s, found once per plan: fifty
+// clusters rendering one base ask for the same.
+func (r *renderer) inputsOf(s *Snapshot, path string) inputSet {
+	r.mu.Lock()
+	in, ok := r.closures[pathAt{s, path}]
+	r.mu.Unlock()
+	if ok {
+		return in
+	}
+	files, exact := s.inputs(path)
 	if !exact {
 		files = s.paths
 	}
-	digest := s.digest(files)
-	return job{s: s, opts: opts, files: files, exact: exact, digest: digest, key: renderKey(digest, opts),
-		shared: r.ph.shared(digest, opts)}
+	in = inputSet{files: files, exact: exact, digest: s.digest(files)}
+	r.mu.Lock()
+	r.closures[pathAt{s, path}] = in
+	r.mu.Unlock()
+	return in
 }
 
 // render runs j, or waits for the run of an equal job.
