@@ -13,9 +13,13 @@
 //
 // Renders are shared: each render is keyed by the content of the files it
 // can read (the closure of the kustomizations reachable from its path) and
-// its options, so a base shared by fifty clusters renders once per distinct
-// set of variables, and a render whose inputs did not change between the two
-// revisions is reused. Clusters are planned in parallel.
+// its options, and a render whose inputs did not change between the two
+// revisions is reused. A Stack with postBuild variables is made from a
+// shared render (shared.go): the render with a placeholder for each
+// variable, run once per revision for a base shared by fifty clusters, with
+// each cluster's values put in after, unless its values could render
+// otherwise than as text, when it renders on its own. Clusters are planned
+// in parallel.
 //
 // Secret values never reach a Result: Secrets are compared masked
 // (redact.MaskSecretPair), so a changed Secret shows which keys changed,

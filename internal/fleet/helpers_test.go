@@ -63,8 +63,9 @@ func repoWith(t *testing.T, base, head map[string]string) string {
 	return dir
 }
 
-// planRepo plans base against head of the repository at dir.
-func planRepo(t *testing.T, dir, base, head string) *Result {
+// planRepo plans base against head of the repository at dir; each of
+// with changes the Options first.
+func planRepo(t *testing.T, dir, base, head string, with ...func(*Options)) *Result {
 	t.Helper()
 	r, err := OpenRepo(dir)
 	if err != nil {
@@ -77,6 +78,9 @@ func planRepo(t *testing.T, dir, base, head string) *Result {
 	o := DefaultOptions(b, h)
 	o.BaseRevision, o.HeadRevision = br, hr
 	o.TempDir = t.TempDir()
+	for _, w := range with {
+		w(&o)
+	}
 	res, err := Plan(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,11 @@ type Options struct {
 	// agent reads them from a Secret of the cluster); nil means none, and
 	// their encrypted files cannot be planned.
 	Decryption *decrypt.Keys
+
+	// exhaustive turns every shortcut off, for the tests that check them:
+	// every Stack is rendered at both revisions, from the whole tree, with
+	// no cache and no shared render.
+	exhaustive bool
 }
 
 // DefaultOptions returns Options with the defaults filled in, for base and head.
@@ -76,6 +81,7 @@ func Plan(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer os.RemoveAll(tmp)
 	p := &planner{o: o, r: newRenderer(tmp)}
+	p.r.exhaustive = o.exhaustive
 	names := clusterNames(o.Base, o.Head)
 	clusters := make([]ClusterPlan, len(names))
 	g, gctx := errgroup.WithContext(ctx)
@@ -90,7 +96,7 @@ func Plan(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Base: o.BaseRevision, Head: o.HeadRevision, Clusters: clusters, Warnings: []Warning{}}
-	res.Renders = RenderStats{Builds: p.r.builds.Load(), Reused: p.r.reused.Load()}
+	res.Renders = RenderStats{Builds: p.r.builds.Load(), Reused: p.r.reused.Load(), Substituted: p.r.substituted.Load()}
 	p.warnReach(res)
 	return res, nil
 }
@@ -148,7 +154,9 @@ func (s side) ok() bool { return s.stack != nil && s.status == "" }
 
 // unchanged says whether both sides render the same inputs with the same
 // options: then neither needs rendering.
-func unchanged(b, h side) bool { return b.ok() && h.ok() && b.job.key == h.job.key }
+func (p *planner) unchanged(b, h side) bool {
+	return !p.o.exhaustive && b.ok() && h.ok() && b.job.key == h.job.key
+}
 
 // planCluster plans the root of a cluster, then each of its Stacks.
 func (p *planner) planCluster(ctx context.Context, name string) ClusterPlan {
@@ -168,7 +176,7 @@ func (p *planner) planCluster(ctx context.Context, name string) ClusterPlan {
 	for _, id := range orderStacks(headStacks, baseStacks) {
 		b := p.prepareStack(ctx, p.o.Base, baseStacks[id], base.objs)
 		h := p.prepareStack(ctx, p.o.Head, headStacks[id], head.objs)
-		if !unchanged(b, h) {
+		if !p.unchanged(b, h) {
 			p.run(ctx, &b)
 			p.run(ctx, &h)
 		}
@@ -255,7 +263,7 @@ func (p *planner) add(cp *ClusterPlan, b, h side) {
 		if h.status == StackCannotPlan {
 			sw.add(WarnCannotPlan, "", "cannot plan: "+h.reason)
 		}
-	case unchanged(b, h):
+	case p.unchanged(b, h):
 		sp.Status = StackUnchanged
 	default:
 		p.compareSides(&sp, &sw, b, h)

@@ -29,8 +29,11 @@ type Revision struct {
 // RenderStats count the renders of a plan.
 type RenderStats struct {
 	// Builds is how many renders ran; Reused how many were answered from
-	// the cache (a base shared by clusters, inputs unchanged between revisions).
-	Builds, Reused int64
+	// the cache (a base shared by clusters, inputs unchanged between
+	// revisions); Substituted how many were made from a shared render by
+	// putting a cluster's variables in (a base rendered once for every
+	// cluster that substitutes its own values in it).
+	Builds, Reused, Substituted int64
 }
 
 // ClusterStatus says what the change does to a cluster.

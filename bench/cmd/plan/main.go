@@ -32,6 +32,7 @@ type options struct {
 	update    string
 	headlines string
 	kustomize string
+	profile   string
 	quick     bool
 }
 
@@ -46,6 +47,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.headlines, "headlines", "", "also write the headline figures into this directory, for bench/cmd/summary")
 	fs.StringVar(&o.update, "update", "", "with -o markdown, also write the output between the plan markers of this file (BENCHMARKS.md)")
 	fs.StringVar(&o.kustomize, "kustomize", "", "the kustomize binary of the baseline (default: "+kustomizeVersion+" under ~/.cache/flotilla/tools, installed with go install when missing)")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of each plan run (never of the kustomize baseline) to this file, then FILE.2, FILE.3... for the next runs")
 	fs.BoolVar(&o.quick, "quick", false, "a small fleet (5 clusters of 40 objects, 1 run) for a smoke run; explicit flags still win")
 	if err := harness.ParseFlags(fs, args, &o.quick, map[string]string{"clusters": "5", "objects": "40", "runs": "1"}); err != nil {
 		return o, err

@@ -28,7 +28,7 @@ func TestParseOptionsRefusesNonsense(t *testing.T) {
 func TestReportShowsMinMedianAndRatio(t *testing.T) {
 	r := results{
 		o:          options{clusters: 50, objects: 200, runs: 3, output: "markdown"},
-		plans:      []planResult{{wall: 2 * time.Second, changed: 50, total: 50, builds: 150, reused: 50}, {wall: 3 * time.Second}, {wall: 4 * time.Second}},
+		plans:      []planResult{{wall: 2 * time.Second, changed: 50, total: 50, builds: 52, reused: 50, substituted: 100}, {wall: 3 * time.Second}, {wall: 4 * time.Second}},
 		kustomize:  []time.Duration{8 * time.Second, 9 * time.Second, 12 * time.Second},
 		kustomizeN: 300,
 	}
@@ -37,7 +37,7 @@ func TestReportShowsMinMedianAndRatio(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"| flotilla plan (150 renders, 50 reused) | 2.00 s | 3.00 s |",
+		"| flotilla plan (52 renders, 50 reused, 100 substituted) | 2.00 s | 3.00 s |",
 		"| kustomize build x 300, one after another | 8.00 s | 9.00 s |",
 		"| ratio (kustomize / plan) | 4.0x | 3.0x |",
 		"`go run ./bench/cmd/plan -clusters 50 -objects 200 -runs 3`",

@@ -52,6 +52,7 @@ type planResult struct {
 	wall           time.Duration
 	changed, total int
 	builds, reused int64
+	substituted    int64
 }
 
 // timePlan runs what `flotilla plan --base HEAD~1 --head HEAD` runs:
@@ -77,7 +78,7 @@ func timePlan(ctx context.Context, f fixture, tmp string) (planResult, error) {
 		return planResult{}, fmt.Errorf("the plan has render failures: %+v", fails)
 	}
 	changed, _, _ := res.Count()
-	return planResult{wall: wall, changed: changed, total: len(res.Clusters), builds: res.Renders.Builds, reused: res.Renders.Reused}, nil
+	return planResult{wall: wall, changed: changed, total: len(res.Clusters), builds: res.Renders.Builds, reused: res.Renders.Reused, substituted: res.Renders.Substituted}, nil
 }
 
 // timeKustomize runs `kustomize build` for every path of every cluster at
