@@ -115,8 +115,7 @@ func ClearDriftWatch(obj Object) {
 
 // IsReady reports whether Ready is True for the current generation.
 func IsReady(obj Object) bool {
-	c := meta.FindStatusCondition(obj.GetConditions(), v1alpha1.ReadyCondition)
-	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.GetGeneration()
+	return ReadinessOf(obj).State == StateReady
 }
 
 // IsFalse reports whether the condition typ of obj is False.
