@@ -9,9 +9,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // dependencyKey returns namespace/name of a dependency of obj.
