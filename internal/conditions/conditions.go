@@ -14,10 +14,16 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
 
-// Object is a Kubernetes object with status conditions.
-type Object interface {
+// Reader is what ReadinessOf reads: a generation and the conditions
+// observed for it.
+type Reader interface {
 	GetGeneration() int64
 	GetConditions() []metav1.Condition
+}
+
+// Object is a Kubernetes object with status conditions.
+type Object interface {
+	Reader
 	SetConditions([]metav1.Condition)
 }
 

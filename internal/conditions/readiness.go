@@ -52,7 +52,7 @@ func (r Readiness) String() string {
 // ReadinessOf reads obj's Ready and Stalled conditions. A condition
 // observed for an older generation decides nothing: the agent has not
 // handled the current spec yet.
-func ReadinessOf(obj Object) Readiness {
+func ReadinessOf(obj Reader) Readiness {
 	conds, gen := obj.GetConditions(), obj.GetGeneration()
 	if s := meta.FindStatusCondition(conds, v1alpha1.StalledCondition); s != nil &&
 		s.Status == metav1.ConditionTrue && s.ObservedGeneration == gen {
