@@ -373,6 +373,10 @@ const (
 	ReasonBuildFailed = "BuildFailed"
 	// ReasonValidationFailed means the server-side dry-run refused objects; nothing was applied.
 	ReasonValidationFailed = "ValidationFailed"
+	// ReasonAPIServerUnavailable means the API server could not answer the
+	// server-side dry-run (a 503, a timeout, a lost connection): nothing was
+	// found wrong with the objects, nothing was applied, and it is retried.
+	ReasonAPIServerUnavailable = "APIServerUnavailable"
 	// ReasonApplyFailed means an apply request failed part-way.
 	ReasonApplyFailed = "ApplyFailed"
 	// ReasonPruneFailed means some stale objects could not be deleted.

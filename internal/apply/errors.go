@@ -3,8 +3,11 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"sort"
 	"strings"
+	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
@@ -39,11 +42,17 @@ type ValidationError struct {
 	RolledBack int
 }
 
-// Error implements error.
+// Error implements error. A dry-run the API server could not answer (a
+// 503, a timeout, a lost connection) is not a refusal, and the message
+// says so: the objects may well be valid.
 func (e *ValidationError) Error() string {
 	msgs := make([]string, 0, len(e.Failures))
+	unanswered := 0
 	for _, f := range e.Failures {
 		msgs = append(msgs, f.Object.String()+": "+reasonOf(f.Err))
+		if IsUnavailable(f.Err) {
+			unanswered++
+		}
 	}
 	sort.Strings(msgs)
 	applied := "nothing was applied"
@@ -53,7 +62,28 @@ func (e *ValidationError) Error() string {
 	case e.RolledBack > 0:
 		applied = fmt.Sprintf("nothing was applied (the %d CRDs and Namespaces the dry-run needed were rolled back)", e.RolledBack)
 	}
-	return fmt.Sprintf("server-side dry-run refused %d object(s), %s: %s", len(msgs), applied, strings.Join(msgs, "; "))
+	var what string
+	switch refused := len(msgs) - unanswered; {
+	case unanswered == 0:
+		what = fmt.Sprintf("server-side dry-run refused %d object(s)", refused)
+	case refused == 0:
+		what = fmt.Sprintf("the API server could not answer the server-side dry-run of %d object(s), it is retried", unanswered)
+	default:
+		what = fmt.Sprintf("server-side dry-run refused %d object(s), and the API server could not answer it for %d more", refused, unanswered)
+	}
+	return fmt.Sprintf("%s, %s: %s", what, applied, strings.Join(msgs, "; "))
+}
+
+// Unavailable reports a dry-run that failed only because the API server
+// could not answer it: every failure is IsUnavailable. Nothing was found
+// wrong with the objects, and a retry may pass.
+func (e *ValidationError) Unavailable() bool {
+	for _, f := range e.Failures {
+		if !IsUnavailable(f.Err) {
+			return false
+		}
+	}
+	return len(e.Failures) > 0
 }
 
 // Unwrap returns the per-object failures, for errors.Is and errors.As.
@@ -109,9 +139,44 @@ func (e *OwnershipError) Unwrap() error { return ErrOwnedElsewhere }
 // boilerplate otherwise.
 func Reason(err error) string { return reasonOf(err) }
 
+// IsUnavailable reports an error that says nothing about the objects:
+// the API server (or a proxy before it) was unavailable, overloaded or too
+// slow, or the connection to it was lost or refused. A retry may pass.
+func IsUnavailable(err error) bool {
+	return apierrors.IsServiceUnavailable(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+		apierrors.IsTooManyRequests(err) || connectionReason(err) != ""
+}
+
+// connectionReason words a lost or refused connection to the API server,
+// or returns "" for any other error. client-go reports one as a bare
+// "EOF" or "connection reset by peer" inside the request's URL.
+func connectionReason(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		return "connection to the API server lost: " + innermost(err).Error()
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "cannot connect to the API server: " + innermost(err).Error()
+	}
+	return ""
+}
+
+// innermost returns the last error of err's chain of single causes.
+func innermost(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
 // reasonOf returns the message for an error: Flotilla's own typed errors
-// whole (they carry the advice), else the API server's message without the
-// request boilerplate client-go adds.
+// whole (they carry the advice), a lost connection named as one, else the
+// API server's message without the request boilerplate client-go adds.
 func reasonOf(err error) string {
 	var imm *ImmutableError
 	var own *OwnershipError
@@ -120,6 +185,9 @@ func reasonOf(err error) string {
 		return imm.Error()
 	case errors.As(err, &own):
 		return own.Error()
+	}
+	if msg := connectionReason(err); msg != "" {
+		return msg
 	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) && status.Status().Message != "" {

@@ -3,7 +3,12 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -129,6 +134,88 @@ func TestValidationErrorNamesEveryObjectInOrder(t *testing.T) {
 	d, s := strings.Index(msg, "Deployment/web/web: "), strings.Index(msg, "Service/web/web: port out of range")
 	if d < 0 || s < 0 || d > s {
 		t.Errorf("message %q should list both objects, sorted", msg)
+	}
+}
+
+func TestValidationErrorOfAnUnansweredDryRunIsNoRefusal(t *testing.T) {
+	svc := ObjMetadata{Version: "v1", Kind: "Service", Namespace: "web", Name: "web"}
+	cm := ObjMetadata{Version: "v1", Kind: "ConfigMap", Namespace: "web", Name: "settings"}
+	unavailable := apierrors.NewServiceUnavailable("the API server is unavailable")
+	reset := &url.Error{Op: "Patch", URL: "https://10.0.0.1:6443/api/v1/namespaces/web/configmaps/settings?dryRun=All",
+		Err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}
+	cases := []struct {
+		name        string
+		failures    []*ObjectError
+		unavailable bool
+		prefix      string
+	}{{
+		name:        "every dry-run answered 503",
+		failures:    []*ObjectError{{Object: svc, Op: "dry-run", Err: unavailable}, {Object: cm, Op: "dry-run", Err: unavailable}},
+		unavailable: true,
+		prefix:      "the API server could not answer the server-side dry-run of 2 object(s), it is retried, nothing was applied: ",
+	}, {
+		name:        "a connection reset and a 503",
+		failures:    []*ObjectError{{Object: svc, Op: "dry-run", Err: unavailable}, {Object: cm, Op: "dry-run", Err: reset}},
+		unavailable: true,
+		prefix:      "the API server could not answer the server-side dry-run of 2 object(s), it is retried, nothing was applied: ConfigMap/web/settings: connection to the API server lost: connection reset by peer; ",
+	}, {
+		name:     "one refusal and one 503",
+		failures: []*ObjectError{{Object: svc, Op: "dry-run", Err: errors.New("port out of range")}, {Object: cm, Op: "dry-run", Err: unavailable}},
+		prefix:   "server-side dry-run refused 1 object(s), and the API server could not answer it for 1 more, nothing was applied: ",
+	}, {
+		name:     "refusals only",
+		failures: []*ObjectError{{Object: svc, Op: "dry-run", Err: errors.New("port out of range")}},
+		prefix:   "server-side dry-run refused 1 object(s), nothing was applied: Service/web/web: port out of range",
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := &ValidationError{Failures: tc.failures}
+			if got := err.Unavailable(); got != tc.unavailable {
+				t.Errorf("Unavailable() = %v, want %v", got, tc.unavailable)
+			}
+			if !strings.HasPrefix(err.Error(), tc.prefix) {
+				t.Errorf("message = %q\nwant it to start %q", err, tc.prefix)
+			}
+		})
+	}
+}
+
+func TestObjectErrorNamesALostConnection(t *testing.T) {
+	cm := ObjMetadata{Version: "v1", Kind: "ConfigMap", Namespace: "web", Name: "settings"}
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{{
+		name: "EOF inside the request's URL error",
+		err:  &url.Error{Op: "Patch", URL: "https://10.0.0.1:6443/api/v1/namespaces/web/configmaps/settings", Err: io.EOF},
+		want: "apply ConfigMap/web/settings: connection to the API server lost: EOF",
+	}, {
+		name: "unexpected EOF",
+		err:  fmt.Errorf("reading the answer: %w", io.ErrUnexpectedEOF),
+		want: "apply ConfigMap/web/settings: connection to the API server lost: unexpected EOF",
+	}, {
+		name: "connection refused",
+		err: &url.Error{Op: "Patch", URL: "https://10.0.0.1:6443/api", Err: &net.OpError{Op: "dial", Net: "tcp",
+			Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}},
+		want: "apply ConfigMap/web/settings: cannot connect to the API server: connection refused",
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := &ObjectError{Object: cm, Op: "apply", Err: tc.err}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("message = %q, want %q", got, tc.want)
+			}
+			if !IsUnavailable(err) {
+				t.Error("IsUnavailable = false for a lost connection")
+			}
+			if !errors.Is(err, innermost(tc.err)) {
+				t.Error("the cause is not reachable")
+			}
+		})
+	}
+	if IsUnavailable(&ObjectError{Object: cm, Op: "apply", Err: errors.New("port out of range")}) {
+		t.Error("IsUnavailable = true for a refusal")
 	}
 }
 

@@ -27,33 +27,60 @@ type NotReady struct {
 	Pods []string
 }
 
-// HealthError lists the objects that were not ready when a wait ended.
+// HealthError lists the objects that were not ready when a wait ended:
+// at its timeout, or earlier when kstatus called one of them Failed.
 type HealthError struct {
 	Timeout  time.Duration
 	NotReady []NotReady
 }
 
-// Error implements error.
+// failedStatus is kstatus's Failed, as NotReady.Status carries it.
+var failedStatus = status.FailedStatus.String()
+
+// Error implements error. A wait that ended on a failed object names what
+// failed first; "after <timeout>" is only said of a wait that timed out.
 func (e *HealthError) Error() string {
-	parts := make([]string, 0, len(e.NotReady))
+	var failed, pending []string
 	for _, n := range e.NotReady {
-		msg := n.Status
-		if n.Message != "" {
-			msg += ": " + n.Message
+		if n.Status == failedStatus {
+			failed = append(failed, n.describe())
+		} else {
+			pending = append(pending, n.describe())
 		}
-		for _, p := range n.Pods {
-			msg += "; " + p
-		}
-		parts = append(parts, fmt.Sprintf("%s (%s)", n.Object, msg))
 	}
-	sort.Strings(parts)
-	// A Stack waits for what is left of its timeout (39.976769865s):
-	// whole seconds read better and say the same.
-	timeout := e.Timeout
-	if timeout >= time.Second {
-		timeout = timeout.Round(time.Second)
+	sort.Strings(failed)
+	sort.Strings(pending)
+	if len(failed) == 0 {
+		return fmt.Sprintf("%d object(s) not ready after %s: %s", len(pending), e.roundedTimeout(), strings.Join(pending, "; "))
 	}
-	return fmt.Sprintf("%d object(s) not ready after %s: %s", len(parts), timeout, strings.Join(parts, "; "))
+	msg := fmt.Sprintf("%d object(s) failed: %s", len(failed), strings.Join(failed, "; "))
+	if len(pending) > 0 {
+		msg += fmt.Sprintf("; %d more not ready yet: %s", len(pending), strings.Join(pending, "; "))
+	}
+	return msg
+}
+
+// roundedTimeout is the wait's timeout in whole seconds: a Stack waits for
+// what is left of its timeout (39.976769865s), and whole seconds read
+// better and say the same.
+func (e *HealthError) roundedTimeout() time.Duration {
+	if e.Timeout >= time.Second {
+		return e.Timeout.Round(time.Second)
+	}
+	return e.Timeout
+}
+
+// describe renders one object: its identity, kstatus's verdict and what
+// its Pods say.
+func (n NotReady) describe() string {
+	msg := n.Status
+	if n.Message != "" {
+		msg += ": " + n.Message
+	}
+	for _, p := range n.Pods {
+		msg += "; " + p
+	}
+	return fmt.Sprintf("%s (%s)", n.Object, msg)
 }
 
 // Wait polls objs until kstatus calls every one Current, one Failed, or

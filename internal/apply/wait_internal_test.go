@@ -28,6 +28,37 @@ func TestHealthErrorMessage(t *testing.T) {
 	}
 }
 
+func TestHealthErrorOfAWaitEndedByAFailureSaysWhatFailed(t *testing.T) {
+	cases := []struct {
+		name     string
+		notReady []NotReady
+		want     string
+	}{{
+		name: "one failed object",
+		notReady: []NotReady{{Object: ObjMetadata{Group: "bitnami.com", Kind: "SealedSecret", Namespace: "apps", Name: "db"},
+			Status: "Failed", Message: "Synced is False: no key could decrypt secret (password)"}},
+		want: "1 object(s) failed: SealedSecret/apps/db (Failed: Synced is False: no key could decrypt secret (password))",
+	}, {
+		name: "a failed object among objects still in progress",
+		notReady: []NotReady{
+			{Object: ObjMetadata{Group: "apps", Kind: "Deployment", Namespace: "web", Name: "web"}, Status: "InProgress", Message: "Replicas: 0/1"},
+			{Object: ObjMetadata{Group: "batch", Kind: "Job", Namespace: "web", Name: "migrate"}, Status: "Failed", Message: "Job Failed. failed: 3/1"},
+		},
+		want: "1 object(s) failed: Job/web/migrate (Failed: Job Failed. failed: 3/1); 1 more not ready yet: Deployment/web/web (InProgress: Replicas: 0/1)",
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := &HealthError{Timeout: 5 * time.Minute, NotReady: tc.notReady}
+			if got := err.Error(); got != tc.want {
+				t.Errorf("message = %q\nwant      %q", got, tc.want)
+			}
+			if strings.Contains(err.Error(), "after 5m0s") {
+				t.Errorf("message %q blames the timeout for a wait a failure ended", err)
+			}
+		})
+	}
+}
+
 func TestReady(t *testing.T) {
 	deployment := &unstructured.Unstructured{}
 	deployment.SetAPIVersion("apps/v1")

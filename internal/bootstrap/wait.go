@@ -6,12 +6,12 @@ import (
 	"strings"
 	"time"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // pollInterval is how often the root Stack's status is read while waiting.
@@ -50,18 +50,12 @@ func (r *run) wait(ctx context.Context) error {
 // readiness says whether st is Ready at the head commit, what it is doing,
 // and fails when it is Stalled.
 func (r *run) readiness(st *v1alpha1.Stack) (bool, string, error) {
-	ready := apimeta.FindStatusCondition(st.Status.Conditions, v1alpha1.ReadyCondition)
-	stalled := apimeta.FindStatusCondition(st.Status.Conditions, v1alpha1.StalledCondition)
-	if stalled != nil && stalled.Status == metav1.ConditionTrue && st.Status.ObservedGeneration == st.Generation {
-		return false, stalled.Message, fmt.Errorf("the root Stack is Stalled: %s", stalled.Message)
-	}
+	readiness := conditions.ReadinessOf(st)
 	switch {
-	case ready == nil:
-		return false, "no status yet (waiting for the agent)", nil
-	case st.Status.ObservedGeneration != st.Generation:
-		return false, "the agent has not seen the latest spec yet", nil
-	case ready.Status != metav1.ConditionTrue:
-		return false, ready.Message, nil
+	case readiness.State == conditions.StateStalled:
+		return false, readiness.Message, fmt.Errorf("the root Stack is Stalled: %s", readiness.Message)
+	case !stackspec.ReadyAt(st, ""):
+		return false, readiness.Message, nil
 	case r.result.Commit != "" && !strings.HasSuffix(st.Status.LastAppliedRevision, "sha1:"+r.result.Commit):
 		return false, "Ready at " + st.Status.LastAppliedRevision + ", waiting for commit " + r.result.Commit[:12], nil
 	}

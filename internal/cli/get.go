@@ -469,6 +469,8 @@ type objectState struct {
 	Ready *metav1.Condition
 	// Reconciling is the Reconciling condition, nil when none is under way.
 	Reconciling *metav1.Condition
+	// Stalled is the Stalled condition, nil unless only a change of spec helps.
+	Stalled *metav1.Condition
 	// Generation and ObservedGeneration tell whether the status is current.
 	Generation, ObservedGeneration int64
 	// Suspended is spec.suspend.
@@ -505,5 +507,21 @@ func stateOf(obj client.Object) objectState {
 	}
 	st.Ready = meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
 	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)
+	st.Stalled = meta.FindStatusCondition(conds, v1alpha1.StalledCondition)
 	return st
+}
+
+// GetGeneration returns the object's generation, for conditions.ReadinessOf.
+func (st objectState) GetGeneration() int64 { return st.Generation }
+
+// GetConditions returns the Ready and Stalled conditions the state holds,
+// for conditions.ReadinessOf.
+func (st objectState) GetConditions() []metav1.Condition {
+	var conds []metav1.Condition
+	for _, c := range []*metav1.Condition{st.Ready, st.Stalled} {
+		if c != nil {
+			conds = append(conds, *c)
+		}
+	}
+	return conds
 }

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/conditions"
 )
 
 // waitPoll is how often waitReconciled reads the object it waits for.
@@ -99,18 +99,13 @@ func reconciled(st objectState, requestedAt, name string) (bool, error) {
 	if st.LastHandled != requestedAt || st.ObservedGeneration != st.Generation {
 		return false, nil
 	}
-	r := st.Ready
-	if r == nil || r.ObservedGeneration != st.Generation {
-		return false, nil
-	}
-	switch r.Status {
-	case metav1.ConditionTrue:
+	switch r := conditions.ReadinessOf(st); r.State {
+	case conditions.StateReady:
 		return true, nil
-	case metav1.ConditionFalse:
+	case conditions.StateFailed, conditions.StateStalled:
 		return true, &ReconcileFailedError{Object: name, Reason: r.Reason, Message: r.Message}
-	default:
-		return false, nil
 	}
+	return false, nil
 }
 
 // notReconciledError says why a wait ended before the reconcile did, and

@@ -32,6 +32,8 @@ func TestReconciled(t *testing.T) {
 		{"handled, no Ready", objectState{Generation: 1, ObservedGeneration: 1, LastHandled: at}, false, false},
 		{"status of an older generation", objectState{Generation: 2, ObservedGeneration: 1, LastHandled: at, Ready: ready("True", 1)}, false, false},
 		{"Ready of an older generation", objectState{Generation: 2, ObservedGeneration: 2, LastHandled: at, Ready: ready("True", 1)}, false, false},
+		{"handled, Stalled", objectState{Generation: 1, ObservedGeneration: 1, LastHandled: at, Ready: ready("False", 1),
+			Stalled: &metav1.Condition{Type: v1alpha1.StalledCondition, Status: "True", Reason: "R", Message: "m", ObservedGeneration: 1}}, true, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -14,10 +14,16 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
 
-// Object is a Kubernetes object with status conditions.
-type Object interface {
+// Reader is what ReadinessOf reads: a generation and the conditions
+// observed for it.
+type Reader interface {
 	GetGeneration() int64
 	GetConditions() []metav1.Condition
+}
+
+// Object is a Kubernetes object with status conditions.
+type Object interface {
+	Reader
 	SetConditions([]metav1.Condition)
 }
 
@@ -115,8 +121,7 @@ func ClearDriftWatch(obj Object) {
 
 // IsReady reports whether Ready is True for the current generation.
 func IsReady(obj Object) bool {
-	c := meta.FindStatusCondition(obj.GetConditions(), v1alpha1.ReadyCondition)
-	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.GetGeneration()
+	return ReadinessOf(obj).State == StateReady
 }
 
 // IsFalse reports whether the condition typ of obj is False.

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -122,12 +121,8 @@ func (r *CanaryReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj)
 	}
-	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
-		before = obj.DeepCopy()
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		r.written.record(obj)
+	if err := ensureFinalizer(ctx, r.Client, &r.written, obj, &before); err != nil {
+		return ctrl.Result{}, err
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -239,13 +234,7 @@ func (r *CanaryReconciler) finalize(ctx context.Context, obj *v1alpha1.Canary) e
 	if err := canary.NewDeployments(r.Client).ScaleTarget(ctx, obj, true); err != nil && !errors.As(err, &missing) {
 		return fmt.Errorf("scaling the target of Canary %s/%s back up before its deletion: %w", obj.Namespace, obj.Name, err)
 	}
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
-	if err := r.Patch(ctx, obj, patch); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return removeFinalizer(ctx, r.Client, &r.written, obj)
 }
 
 func (r *CanaryReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.Canary) error {

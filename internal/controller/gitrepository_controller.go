@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -115,12 +114,8 @@ func (r *GitRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj)
 	}
-	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
-		before = obj.DeepCopy()
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		r.written.record(obj)
+	if err := ensureFinalizer(ctx, r.Client, &r.written, obj, &before); err != nil {
+		return ctrl.Result{}, err
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -249,13 +244,7 @@ func (r *GitRepositoryReconciler) finalize(ctx context.Context, obj *v1alpha1.Gi
 	if err := errors.Join(r.Store.Remove(artifactKey(obj)), os.RemoveAll(cache), os.RemoveAll(cache+".full")); err != nil {
 		return err
 	}
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
-	if err := r.Patch(ctx, obj, patch); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return removeFinalizer(ctx, r.Client, &r.written, obj)
 }
 
 // finishStatus records what this reconcile handled.

@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -125,12 +124,8 @@ func (r *ImageRepositoryReconciler) Reconcile(ctx context.Context, req ctrl.Requ
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj)
 	}
-	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
-		before = obj.DeepCopy()
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		r.written.record(obj)
+	if err := ensureFinalizer(ctx, r.Client, &r.written, obj, &before); err != nil {
+		return ctrl.Result{}, err
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -250,13 +245,7 @@ func (r *ImageRepositoryReconciler) finalize(ctx context.Context, obj *v1alpha1.
 		return err
 	}
 	r.Metrics.ForgetImageRepository(obj.Namespace, obj.Name)
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
-	if err := r.Patch(ctx, obj, patch); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	r.written.record(obj)
-	return nil
+	return removeFinalizer(ctx, r.Client, &r.written, obj)
 }
 
 // patchStatus writes status when it changed since before.

@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -87,12 +86,8 @@ func (r *StackReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resu
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj)
 	}
-	if added, err := ensureFinalizer(ctx, r.Client, obj); err != nil || added {
-		before = obj.DeepCopy()
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		r.written.record(obj)
+	if err := ensureFinalizer(ctx, r.Client, &r.written, obj, &before); err != nil {
+		return ctrl.Result{}, err
 	}
 	if obj.Spec.Suspend {
 		outcome = metrics.ResultSuspended
@@ -385,9 +380,7 @@ func (r *StackReconciler) finalize(ctx context.Context, obj *v1alpha1.Stack) err
 			return err
 		}
 	}
-	patch := client.MergeFrom(obj.DeepCopy())
-	controllerutil.RemoveFinalizer(obj, v1alpha1.FinalizerName)
-	return client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+	return removeFinalizer(ctx, r.Client, &r.written, obj)
 }
 
 // cleanUp prunes the Stack's inventory when it prunes, and otherwise
@@ -451,14 +444,4 @@ func inventorySample(inv []v1alpha1.InventoryEntry, n int) string {
 // reads it back (see writtenVersions).
 func (r *StackReconciler) patchStatus(ctx context.Context, before, obj *v1alpha1.Stack) error {
 	return patchStatus(ctx, r.Client, &r.written, before, obj, func(o *v1alpha1.Stack) v1alpha1.StackStatus { return o.Status })
-}
-
-// ensureFinalizer adds Flotilla's finalizer; it reports whether it did.
-func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object) (bool, error) {
-	if controllerutil.ContainsFinalizer(obj, v1alpha1.FinalizerName) {
-		return false, nil
-	}
-	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
-	controllerutil.AddFinalizer(obj, v1alpha1.FinalizerName)
-	return true, c.Patch(ctx, obj, patch)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // dependencyKey returns namespace/name of a dependency of obj.
@@ -61,7 +62,7 @@ func (r *StackReconciler) checkDependencies(ctx context.Context, obj *v1alpha1.S
 // inProgress reports a Stack that is reconciling and has not failed.
 func inProgress(s *v1alpha1.Stack) bool {
 	return meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ReconcilingCondition) &&
-		!meta.IsStatusConditionFalse(s.Status.Conditions, v1alpha1.ReadyCondition)
+		conditions.ReadinessOf(s).State == conditions.StateProgressing
 }
 
 // sameSource reports Stacks that apply the same GitRepository.
@@ -74,8 +75,7 @@ func sameSource(a, b *v1alpha1.Stack) bool {
 // dependencyReady: Ready for the current generation, with the revision it
 // last attempted applied.
 func dependencyReady(dep *v1alpha1.Stack) bool {
-	return conditions.IsReady(dep) && dep.Status.ObservedGeneration == dep.Generation &&
-		dep.Status.LastAppliedRevision != "" && dep.Status.LastAppliedRevision == dep.Status.LastAttemptedRevision
+	return stackspec.ReadyAt(dep, dep.Status.LastAttemptedRevision)
 }
 
 // findCycle follows dependsOn from obj and returns the path of a cycle

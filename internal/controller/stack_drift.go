@@ -99,8 +99,7 @@ func (r *StackReconciler) upToDate(obj *v1alpha1.Stack, revision, digest string)
 		safety = DefaultSafetyInterval
 	}
 	return ok && r.Drift != nil && last.digest == digest && time.Since(last.at) < safety &&
-		obj.Status.LastAppliedRevision == revision && obj.Status.ObservedGeneration == obj.Generation &&
-		isReadyCondition(obj) && r.Drift.Synced(key) && !v1alpha1.ReconcileRequested(obj, obj.Status.LastHandledReconcileAt)
+		stackspec.ReadyAt(obj, revision) && r.Drift.Synced(key) && !v1alpha1.ReconcileRequested(obj, obj.Status.LastHandledReconcileAt)
 }
 
 // driftTargets pairs each object the apply wrote (or found unchanged) with
@@ -141,15 +140,6 @@ func (r *StackReconciler) amendWatch(ctx context.Context, obj *v1alpha1.Stack, o
 		log.FromContext(ctx).Error(err, "watching the objects a failed apply wrote")
 		r.Drift.End(key)
 	}
-}
-
-func isReadyCondition(obj *v1alpha1.Stack) bool {
-	for _, c := range obj.Status.Conditions {
-		if c.Type == v1alpha1.ReadyCondition {
-			return c.Status == metav1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // track hands the applied objects to the drift watch and remembers the render.

@@ -67,7 +67,10 @@ func (r *StackReconciler) apply(ctx context.Context, obj *v1alpha1.Stack, mgr *a
 
 func applyFailure(err error, red *redact.Redactor) *failure {
 	var ve *apply.ValidationError
-	if errors.As(err, &ve) {
+	switch {
+	case errors.As(err, &ve) && ve.Unavailable():
+		return failed(v1alpha1.ReasonAPIServerUnavailable, red.Error(err))
+	case errors.As(err, &ve):
 		return failed(v1alpha1.ReasonValidationFailed, red.Error(err))
 	}
 	return failed(v1alpha1.ReasonApplyFailed, red.Error(err))

@@ -7,12 +7,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // pollInterval is how often the demo looks at the clusters while waiting.
@@ -131,8 +131,7 @@ func stacksAt(ctx context.Context, c *cluster, revision string) (ready, total in
 	}
 	rootReady := false
 	for _, s := range list.Items {
-		cond := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
-		if cond != nil && cond.Status == metav1.ConditionTrue && s.Status.LastAppliedRevision == revision && cond.ObservedGeneration == s.Generation {
+		if stackspec.ReadyAt(&s, revision) {
 			ready++
 			rootReady = rootReady || s.Name == rootStackName
 		}

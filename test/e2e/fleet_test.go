@@ -13,12 +13,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
@@ -104,9 +104,7 @@ func waitStackApplied(t *testing.T, c client.Client, key client.ObjectKey, revis
 		if err := c.Get(context.Background(), key, &s); err != nil {
 			return false, err.Error()
 		}
-		ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
-		done := ready != nil && ready.Status == metav1.ConditionTrue && s.Status.LastAppliedRevision == revision
-		return done, fmt.Sprintf("ready=%+v applied=%s", ready, s.Status.LastAppliedRevision)
+		return stackspec.ReadyAt(&s, revision), stackspec.Describe(&s)
 	})
 }
 

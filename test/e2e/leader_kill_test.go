@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/faultproxy"
 	"github.com/flotilla-io/flotilla/test/gitserver"
@@ -168,9 +168,7 @@ func waitStackReady(t *testing.T, key client.ObjectKey, rev string) *v1alpha1.St
 		if err := env.Client.Get(context.Background(), key, &s); err != nil {
 			return false, err.Error()
 		}
-		c := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
-		ok := c != nil && c.Status == metav1.ConditionTrue && s.Status.LastAppliedRevision == rev
-		return ok, fmt.Sprintf("%+v applied %s", s.Status.Conditions, s.Status.LastAppliedRevision)
+		return stackspec.ReadyAt(&s, rev), stackspec.Describe(&s)
 	})
 	return &s
 }

@@ -6,6 +6,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/agent"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/faultproxy"
 	"github.com/flotilla-io/flotilla/test/gitserver"
@@ -182,8 +184,8 @@ func waitStack(t *testing.T, key client.ObjectKey, what string, cond func(*v1alp
 func readyAt(t *testing.T, key client.ObjectKey, rev string) *v1alpha1.Stack {
 	t.Helper()
 	return waitStack(t, key, "Ready at "+rev, func(s *v1alpha1.Stack, c *metav1.Condition) error {
-		if c.Status != metav1.ConditionTrue || s.Status.LastAppliedRevision != rev || c.ObservedGeneration != s.Generation {
-			return fmt.Errorf("ready %s %s: %s (applied %s)", c.Status, c.Reason, c.Message, s.Status.LastAppliedRevision)
+		if !stackspec.ReadyAt(s, rev) {
+			return errors.New(stackspec.Describe(s))
 		}
 		return nil
 	})

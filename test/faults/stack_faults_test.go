@@ -77,7 +77,8 @@ func TestStackApplyMeetsAPIServerFaults(t *testing.T) {
 		rule: func(ns string) faultproxy.Rule {
 			return faultproxy.Rule{Match: faultproxy.All(faultproxy.InNamespace(ns), faultproxy.DryRun), Fault: faultproxy.Unavailable}
 		},
-		message:    "the API server is unavailable",
+		reason:     v1alpha1.ReasonAPIServerUnavailable,
+		message:    "the API server could not answer the server-side dry-run of 10 object(s), it is retried, nothing was applied: ",
 		writesNone: true,
 	}, {
 		name: "the apply answers 503 after two objects were written",
@@ -92,14 +93,14 @@ func TestStackApplyMeetsAPIServerFaults(t *testing.T) {
 			return faultproxy.Rule{Match: faultproxy.All(faultproxy.InNamespace(ns), faultproxy.ServerSideApply), Skip: 2, Fault: faultproxy.Reset}
 		},
 		reason:  v1alpha1.ReasonApplyFailed,
-		message: ": EOF",
+		message: ": connection to the API server lost: EOF",
 	}, {
 		name: "the connection resets after the API server wrote the object, from the third on",
 		rule: func(ns string) faultproxy.Rule {
 			return faultproxy.Rule{Match: faultproxy.All(faultproxy.InNamespace(ns), faultproxy.ServerSideApply), Skip: 2, Fault: faultproxy.ResetAfterForward}
 		},
 		reason:  v1alpha1.ReasonApplyFailed,
-		message: ": EOF",
+		message: ": connection to the API server lost: EOF",
 	}, {
 		name: "the third write stalls until the Stack's timeout",
 		rule: func(ns string) faultproxy.Rule {

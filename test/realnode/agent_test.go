@@ -20,6 +20,7 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/bootstrap"
 	"github.com/flotilla-io/flotilla/internal/install"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 	"github.com/flotilla-io/flotilla/test/node"
 )
@@ -226,7 +227,7 @@ func testWaitForAvailable(t *testing.T, f *fleet) {
 		if err := cluster.Client.Get(ctx, f.app, &st); err != nil {
 			return false, err.Error()
 		}
-		ready := stackReadyAt(&st, rev)
+		ready := stackspec.ReadyAt(&st, rev)
 		err := cluster.Client.Get(ctx, depKey, &dep)
 		depOK, depState := false, "Deployment: "+fmt.Sprint(err)
 		if err == nil {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/install"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // pollInterval is how often a wait looks again.
@@ -93,15 +94,6 @@ func readyCondition(st *v1alpha1.Stack) *metav1.Condition {
 	return apimeta.FindStatusCondition(st.Status.Conditions, v1alpha1.ReadyCondition)
 }
 
-// stackReadyAt reports whether st is Ready for its generation with
-// revision applied (any revision when revision is empty).
-func stackReadyAt(st *v1alpha1.Stack, revision string) bool {
-	ready := readyCondition(st)
-	return ready != nil && ready.Status == metav1.ConditionTrue &&
-		st.Status.ObservedGeneration == st.Generation &&
-		(revision == "" || st.Status.LastAppliedRevision == revision)
-}
-
 // describeStack renders the status fields a failed wait should show.
 func describeStack(st *v1alpha1.Stack) string {
 	var b strings.Builder
@@ -122,7 +114,7 @@ func waitStack(t *testing.T, key client.ObjectKey, revision string, timeout time
 		if err := cluster.Client.Get(context.Background(), key, &st); err != nil {
 			return false, err.Error()
 		}
-		return stackReadyAt(&st, revision), describeStack(&st)
+		return stackspec.ReadyAt(&st, revision), describeStack(&st)
 	})
 	return &st
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/bootstrap"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // testLeaderFailover scales the agent to two replicas through Git (its
@@ -58,7 +59,7 @@ func testLeaderFailover(t *testing.T, f *fleet) {
 	})
 	var st v1alpha1.Stack
 	mustGet(t, f.app, &st)
-	if stackReadyAt(&st, rev) {
+	if stackspec.ReadyAt(&st, rev) {
 		t.Logf("the Stack was already Ready at %s when the leader was deleted: the failover did not interrupt it", rev)
 	}
 	if err := cluster.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: agentKey.Namespace, Name: leader}}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // testRestartWithEmptyData deletes the agent's Pod: the new one starts
@@ -60,10 +61,10 @@ func testRestartWithEmptyData(t *testing.T, f *fleet) {
 			if err := cluster.Client.Get(ctx, key, &st); err != nil {
 				return false, err.Error()
 			}
-			if !stackReadyAt(&st, snap.revision) && flapped[key] == "" {
+			if !stackspec.ReadyAt(&st, snap.revision) && flapped[key] == "" {
 				flapped[key] = describeStack(&st)
 			}
-			if renders[key] < 1 || !stackReadyAt(&st, snap.revision) {
+			if renders[key] < 1 || !stackspec.ReadyAt(&st, snap.revision) {
 				waiting = append(waiting, fmt.Sprintf("%s (renders %d)", describeStack(&st), renders[key]))
 			}
 		}
@@ -116,7 +117,7 @@ func snapshotStacks(t *testing.T) map[client.ObjectKey]stackSnapshot {
 	}
 	out := map[client.ObjectKey]stackSnapshot{}
 	for _, st := range stacks.Items {
-		if !stackReadyAt(&st, "") {
+		if !stackspec.ReadyAt(&st, "") {
 			t.Fatalf("want every Stack Ready before the restart: %s", describeStack(&st))
 		}
 		snap := stackSnapshot{revision: st.Status.LastAppliedRevision, objects: map[string]string{}}

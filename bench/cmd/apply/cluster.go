@@ -10,13 +10,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
@@ -168,7 +169,7 @@ func (c *cluster) waitSource(ctx context.Context, revision string) error {
 			return err
 		}
 		if a := repo.Status.Artifact; a == nil || a.Revision != revision {
-			return fmt.Errorf("artifact %+v; %s", a, readyMessage(repo.Status.Conditions))
+			return fmt.Errorf("artifact %+v; %s", a, conditions.ReadinessOf(&repo))
 		}
 		return nil
 	})
@@ -219,26 +220,14 @@ func (c *cluster) waitStack(ctx context.Context, revision, handled string) error
 		if err := c.env.Client.Get(ctx, stackKey, &s); err != nil {
 			return err
 		}
-		ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
 		switch {
-		case ready == nil || ready.Status != metav1.ConditionTrue:
-			return errors.New(readyMessage(s.Status.Conditions))
-		case s.Status.ObservedGeneration != s.Generation || s.Status.LastAppliedRevision != revision:
-			return fmt.Errorf("lastAppliedRevision %s, observedGeneration %d of %d", s.Status.LastAppliedRevision, s.Status.ObservedGeneration, s.Generation)
+		case !stackspec.ReadyAt(&s, revision):
+			return fmt.Errorf("%s (observedGeneration %d of %d)", stackspec.Describe(&s), s.Status.ObservedGeneration, s.Generation)
 		case handled != "" && s.Status.LastHandledReconcileAt != handled:
 			return fmt.Errorf("reconcile request %s not handled yet (last handled %q)", handled, s.Status.LastHandledReconcileAt)
 		}
 		return nil
 	})
-}
-
-// readyMessage renders the Ready condition for an error.
-func readyMessage(conds []metav1.Condition) string {
-	ready := meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
-	if ready == nil {
-		return "no Ready condition yet"
-	}
-	return fmt.Sprintf("Ready=%s %s: %s", ready.Status, ready.Reason, ready.Message)
 }
 
 // requestReconcile sets the reconcile-request annotation of obj to a fresh

@@ -11,7 +11,6 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -25,6 +24,7 @@ import (
 	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/internal/agent"
 	"github.com/flotilla-io/flotilla/internal/controller"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
 )
@@ -229,9 +229,8 @@ func (c *cluster) waitStackReady(ctx context.Context, key client.ObjectKey, revi
 		if err := c.env.Client.Get(ctx, key, &s); err != nil {
 			return err
 		}
-		ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
-		if ready == nil || ready.Status != metav1.ConditionTrue || s.Status.ObservedGeneration != s.Generation || s.Status.LastAppliedRevision != revision {
-			return fmt.Errorf("ready = %+v, lastAppliedRevision = %s", ready, s.Status.LastAppliedRevision)
+		if !stackspec.ReadyAt(&s, revision) {
+			return errors.New(stackspec.Describe(&s))
 		}
 		return nil
 	})

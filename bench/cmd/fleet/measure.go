@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -17,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/stackspec"
 )
 
 // wave is one convergence of the fleet: per cluster, the time from the
@@ -122,17 +122,9 @@ func (f *fleet) waitReady(ctx context.Context, i int, revision string) error {
 	}
 	_, err := watchtools.UntilWithSync(ctx, lw, &v1alpha1.Stack{}, nil, func(e watch.Event) (bool, error) {
 		s, ok := e.Object.(*v1alpha1.Stack)
-		return ok && s.Name == syncName && readyAt(s, revision), nil
+		return ok && s.Name == syncName && stackspec.ReadyAt(s, revision), nil
 	})
 	return err
-}
-
-// readyAt reports whether the Stack is Ready at revision, status written
-// for its generation.
-func readyAt(s *v1alpha1.Stack, revision string) bool {
-	ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition)
-	return ready != nil && ready.Status == metav1.ConditionTrue &&
-		s.Status.ObservedGeneration == s.Generation && s.Status.LastAppliedRevision == revision
 }
 
 // explain names the cluster that did not converge, its Stack's Ready
@@ -144,11 +136,7 @@ func (f *fleet) explain(i int, revision string, err error) error {
 	state := "the Stack cannot be read"
 	var s v1alpha1.Stack
 	if getErr := c.Client.Get(ctx, client.ObjectKey{Namespace: syncNamespace, Name: syncName}, &s); getErr == nil {
-		state = "no Ready condition"
-		if ready := meta.FindStatusCondition(s.Status.Conditions, v1alpha1.ReadyCondition); ready != nil {
-			state = fmt.Sprintf("Ready=%s %s: %s", ready.Status, ready.Reason, ready.Message)
-		}
-		state += ", lastAppliedRevision " + s.Status.LastAppliedRevision
+		state = stackspec.Describe(&s)
 	}
 	if exited := f.agents[i].Exited(); exited != nil {
 		state += "; " + exited.Error()

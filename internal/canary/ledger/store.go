@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/flotilla-io/flotilla/internal/backoff"
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/source/git"
 )
@@ -125,36 +125,27 @@ func (s *Store) Append(ctx context.Context, r Remote, commit, subject string, li
 		return err
 	}
 	defer op.close()
-	var last error
-	for attempt := 1; attempt <= s.maxAttempts; attempt++ {
-		err := op.appendOnce(ctx, commit, subject, lines, s.author, func() {
+	policy := backoff.Policy{Attempts: s.maxAttempts, Base: s.backoff, Max: 5 * time.Second}
+	err = backoff.Retry(ctx, policy, isRejected, func(attempt int) error {
+		return op.appendOnce(ctx, commit, subject, lines, s.author, func() {
 			if s.beforePush != nil {
 				s.beforePush(attempt)
 			}
 		})
-		if err == nil || !errors.Is(err, errRejected) {
-			return err
-		}
-		last = err
-		if attempt < s.maxAttempts {
-			if err := s.wait(ctx, attempt); err != nil {
-				return op.fail("retry push refs/notes/flotilla", err)
-			}
-		}
+	})
+	var exhausted *backoff.ExhaustedError
+	var interrupted *backoff.InterruptedError
+	switch {
+	case errors.As(err, &exhausted):
+		return op.fail("push refs/notes/flotilla", fmt.Errorf("%w %d times because other writers kept moving it: %v", ErrPushRejected, exhausted.Attempts, exhausted.Last))
+	case errors.As(err, &interrupted):
+		return op.fail("retry push refs/notes/flotilla", interrupted.Err)
 	}
-	return op.fail("push refs/notes/flotilla", fmt.Errorf("%w %d times because other writers kept moving it: %v", ErrPushRejected, s.maxAttempts, last))
+	return err
 }
 
-func (s *Store) wait(ctx context.Context, attempt int) error {
-	d := s.backoff << (attempt - 1)
-	d += time.Duration(rand.Int64N(int64(d)/2 + 1))
-	select {
-	case <-time.After(min(d, 5*time.Second)):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// isRejected reports a push refused because another writer moved the ref.
+func isRejected(err error) bool { return errors.Is(err, errRejected) }
 
 // Notes fetches the remote's refs/notes/flotilla and returns every note by
 // annotated commit (none when the ref does not exist yet).

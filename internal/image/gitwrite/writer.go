@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
+	"github.com/flotilla-io/flotilla/internal/backoff"
 	"github.com/flotilla-io/flotilla/internal/image/setters"
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/source/git"
@@ -212,27 +212,28 @@ func initRepo(dir, url string) (*gogit.Repository, error) {
 
 // attempts runs the edit and push until the push lands or MaxAttempts.
 func (w *Writer) attempts(ctx context.Context, r *run) (*Result, error) {
-	var last error
-	for attempt := 1; attempt <= w.maxAttempts; attempt++ {
-		res, err := r.once(ctx, attempt, w.beforePush)
-		if err == nil || !errors.Is(err, errRejected) {
-			return res, err
-		}
-		last = err
-		if attempt == w.maxAttempts {
-			break
-		}
-		wait := w.backoff << (attempt - 1)
-		wait += time.Duration(rand.Int64N(int64(wait)/2 + 1))
-		select {
-		case <-time.After(min(wait, 10*time.Second)):
-		case <-ctx.Done():
-			return nil, &Error{Op: "retry push to branch " + r.req.pushBranch(), URL: r.safeURL, Err: ctx.Err()}
-		}
+	var res *Result
+	policy := backoff.Policy{Attempts: w.maxAttempts, Base: w.backoff, Max: 10 * time.Second}
+	err := backoff.Retry(ctx, policy, lostRace, func(attempt int) error {
+		var err error
+		res, err = r.once(ctx, attempt, w.beforePush)
+		return err
+	})
+	var exhausted *backoff.ExhaustedError
+	var interrupted *backoff.InterruptedError
+	switch {
+	case errors.As(err, &exhausted):
+		return nil, &Error{Op: "push to branch " + r.req.pushBranch(), URL: r.safeURL,
+			Err: fmt.Errorf("%w %d times because the branch kept moving: %v", ErrPushRejected, exhausted.Attempts, exhausted.Last)}
+	case errors.As(err, &interrupted):
+		return nil, &Error{Op: "retry push to branch " + r.req.pushBranch(), URL: r.safeURL, Err: interrupted.Err}
 	}
-	return nil, &Error{Op: "push to branch " + r.req.pushBranch(), URL: r.safeURL,
-		Err: fmt.Errorf("%w %d times because the branch kept moving: %v", ErrPushRejected, w.maxAttempts, last)}
+	return res, err
 }
+
+// lostRace reports an attempt whose push another writer beat: worth
+// another attempt on the moved branch.
+func lostRace(err error) bool { return errors.Is(err, errRejected) }
 
 func (req Request) pushBranch() string {
 	if req.PushBranch != "" {
