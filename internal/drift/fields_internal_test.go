@@ -189,7 +189,7 @@ func TestInformerKeyString(t *testing.T) {
 
 func TestKindName(t *testing.T) {
 	for gvk, want := range map[schema.GroupVersionKind]string{
-		{Version: "v1", Kind: "ConfigMap"}:                  "ConfigMap",
+		{Version: "v1", Kind: "ConfigMap"}:                 "ConfigMap",
 		{Group: "apps", Version: "v1", Kind: "Deployment"}: "Deployment.apps",
 	} {
 		if got := kindName(gvk); got != want {
