@@ -122,7 +122,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-
 // The demo's agent Pod serves Receivers on the default webhook port.
 func TestDefaultWebhookAddrIsAPortOnEveryInterface(t *testing.T) {
 	if !strings.HasPrefix(DefaultWebhookAddr, ":") || DefaultOptions().WebhookAddr != DefaultWebhookAddr {
