@@ -9,10 +9,12 @@ import (
 // everyStateResult is a plan that holds every cluster, Stack, field and
 // warning state, for the report golden files.
 func everyStateResult() *Result {
-	cm := func(ns, name string) ObjectRef { return ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: name} }
+	cm := func(ns, name string) ObjectRef {
+		return ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: ns, Name: name}
+	}
 	deploy := ObjectRef{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "hello", Name: "web"}
 	apps := StackPlan{Name: "apps", Namespace: DefaultNamespace, Path: "apps/prod", Status: StackChanged, Prune: true,
-		Added:   []ObjectRef{cm("hello", "new-settings")},
+		Added: []ObjectRef{cm("hello", "new-settings")},
 		Changed: []ObjectChange{{Object: deploy, Fields: []FieldChange{
 			{Path: "spec.replicas", Op: FieldChanged, Before: "2", After: "3"},
 			{Path: "spec.template.spec.containers[name=web].image", Op: FieldChanged, Before: `"web:1.0"`, After: `"web:1.1"`},
