@@ -42,6 +42,26 @@ func (r *Root) InitBare(name string) (string, error) {
 	return p, err
 }
 
+// Seed creates the bare repository "<name>.git" holding files (path:
+// content) in one commit on main, made with msg in a work tree under base;
+// it returns the work tree, whose origin is the repository, and the
+// commit's full SHA.
+func (r *Root) Seed(name, base string, files map[string]string, msg string) (*Workdir, string, error) {
+	bare, err := r.InitBare(name)
+	if err != nil {
+		return nil, "", err
+	}
+	wd, err := NewWorkdir(base, bare)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := wd.WriteFiles(files); err != nil {
+		return nil, "", err
+	}
+	sha, err := wd.CommitAndPush(msg)
+	return wd, sha, err
+}
+
 // SetHook installs script as the Git hook named hook (post-receive, for
 // example) of the bare repository "<name>.git"; pushes run it as Git does.
 func (r *Root) SetHook(name, hook, script string) error {

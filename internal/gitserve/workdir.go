@@ -67,6 +67,17 @@ func (w *Workdir) WriteFile(rel, content string) error {
 	return os.WriteFile(p, []byte(content), 0o644)
 }
 
+// WriteFiles writes each file of files (path relative to the work tree:
+// content), creating parent directories.
+func (w *Workdir) WriteFiles(files map[string]string) error {
+	for rel, content := range files {
+		if err := w.WriteFile(rel, content); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Remove deletes rel (file or directory tree) from the working tree.
 func (w *Workdir) Remove(rel string) error {
 	return os.RemoveAll(filepath.Join(w.dir, filepath.FromSlash(rel)))
