@@ -3,22 +3,19 @@ package harness
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-)
 
-// agentStopGrace is how long an agent gets to stop after SIGTERM.
-const agentStopGrace = 10 * time.Second
+	"github.com/flotilla-io/flotilla/internal/localfleet"
+)
 
 // BuildFlotilla compiles ./cmd/flotilla of the module at root into out,
 // so the benchmarks measure the agent as users run it: its own process.
@@ -31,73 +28,24 @@ func BuildFlotilla(ctx context.Context, root, out string) error {
 	return nil
 }
 
-// Agent is one `flotilla agent` process out of cluster, its metrics
-// endpoint on a loopback port of its own.
-type Agent struct {
-	cmd        *exec.Cmd
-	log        *os.File
-	done       chan error
-	metricsURL string
-}
+// Agent is one `flotilla agent` process out of cluster (see
+// internal/localfleet), its metrics endpoint on a loopback port of its own.
+type Agent struct{ *localfleet.Agent }
 
 // StartAgent runs binary's agent against kubeconfig with extra flags,
-// writing its log to dir/agent.log and its data to dir/data.
+// writing its log to dir/agent.log and its data to dir/data. It serves
+// metrics and allows file:// URLs: some benchmarks serve their
+// repositories from them.
 func StartAgent(binary, kubeconfig, dir string, extra ...string) (*Agent, error) {
-	port, err := freePort()
+	a, err := localfleet.StartAgent(localfleet.AgentOptions{
+		Binary: binary, Kubeconfig: kubeconfig,
+		DataDir: filepath.Join(dir, "data"), LogFile: filepath.Join(dir, "agent.log"),
+		Metrics: true, AllowFileURLs: true, Args: extra,
+	})
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.Create(filepath.Join(dir, "agent.log"))
-	if err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := append([]string{"agent",
-		"--kubeconfig", kubeconfig, "--data-dir", filepath.Join(dir, "data"),
-		"--metrics-addr", addr, "--health-addr", "0", "--webhook-addr", "0", "--log-format", "json",
-		"--allow-file-urls"}, extra...) // some benchmarks serve their repositories from file:// URLs
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		log.Close()
-		return nil, fmt.Errorf("starting %s agent: %w", binary, err)
-	}
-	a := &Agent{cmd: cmd, log: log, done: make(chan error, 1), metricsURL: "http://" + addr + "/metrics"}
-	go func() { a.done <- cmd.Wait() }()
-	return a, nil
-}
-
-// PID is the agent's process id.
-func (a *Agent) PID() int { return a.cmd.Process.Pid }
-
-// LogPath is the file the agent logs to.
-func (a *Agent) LogPath() string { return a.log.Name() }
-
-// Stop asks the agent to stop, and kills it after agentStopGrace.
-func (a *Agent) Stop() {
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.done:
-	case <-time.After(agentStopGrace):
-		_ = a.cmd.Process.Kill()
-		<-a.done
-	}
-	a.log.Close()
-}
-
-// Exited returns the agent's error once it has stopped on its own, and
-// nil while it runs.
-func (a *Agent) Exited() error {
-	select {
-	case err := <-a.done:
-		a.done <- err
-		if err == nil {
-			err = fmt.Errorf("the agent exited (log: %s)", a.LogPath())
-		}
-		return fmt.Errorf("the agent stopped: %w (log: %s)", err, a.LogPath())
-	default:
-		return nil
-	}
+	return &Agent{a}, nil
 }
 
 // Usage is the agent's CPU time so far and its peak resident memory.
@@ -147,7 +95,7 @@ func ParseVmHWM(status string) (uint64, error) {
 // Gather scrapes the agent's metrics endpoint; it implements
 // prometheus.Gatherer, so Reconciles and Requests read the agent as they
 // read an in-process registry.
-func (a *Agent) Gather() ([]*dto.MetricFamily, error) { return Scrape(a.metricsURL) }
+func (a *Agent) Gather() ([]*dto.MetricFamily, error) { return Scrape(a.MetricsURL()) }
 
 // Scrape reads a Prometheus text endpoint.
 func Scrape(url string) ([]*dto.MetricFamily, error) {
@@ -171,23 +119,6 @@ func Scrape(url string) ([]*dto.MetricFamily, error) {
 	return out, nil
 }
 
-// WaitMetrics waits until the agent serves its metrics, or exits.
-func (a *Agent) WaitMetrics(ctx context.Context) error {
-	for {
-		if _, err := a.Gather(); err == nil {
-			return nil
-		}
-		if err := a.Exited(); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the agent serves no metrics at %s: %w", a.metricsURL, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // RESTRequests sums client-go's rest_client_requests_total by HTTP method
 // (GET, PATCH, ...): every request the process sent to the API server.
 func RESTRequests(families []*dto.MetricFamily) map[string]float64 {
@@ -205,13 +136,4 @@ func RESTRequests(families []*dto.MetricFamily) map[string]float64 {
 		}
 	}
 	return out
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/flotilla-io/flotilla/internal/localfleet"
 )
 
 // profileWindow is the length of each CPU profile a CPUProfiler asks for:
@@ -31,13 +33,7 @@ type CPUProfiler struct {
 }
 
 // PprofAddr returns a free loopback address for an agent's --pprof-addr.
-func PprofAddr() (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("127.0.0.1:%d", port), nil
-}
+func PprofAddr() (string, error) { return localfleet.FreeLoopbackAddr() }
 
 // StartCPUProfile starts recording the CPU profile of the process serving
 // /debug/pprof at addr, until Stop.

@@ -14,85 +14,28 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
-	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+
+	sourcegit "github.com/flotilla-io/flotilla/internal/source/git"
 )
 
-// sshTimeout bounds the TCP connection and the host key scan.
-const sshTimeout = 30 * time.Second
+// credentials are o's, as a GitRepository's Secret holds them.
+func (o *Options) credentials() sourcegit.Credentials {
+	return sourcegit.Credentials{Username: o.Username, Password: o.Password, Identity: o.PrivateKey, KnownHosts: o.KnownHosts}
+}
 
-// auth returns the go-git credentials for o.URL. For ssh it needs
-// o.KnownHosts, which scanHostKey fills in when it was not given.
+// auth returns the go-git credentials for o.URL, built as the agent builds
+// them (internal/source/git): basic auth for http(s); for ssh the private
+// key, the host key checked against o.KnownHosts (which scanHostKey fills
+// in when it was not given) with the algorithms pinned to those known for
+// the host, and the TCP connection bounded.
 func (o *Options) auth() (transport.AuthMethod, error) {
-	u, _ := url.Parse(o.URL)
-	if u.Scheme != "ssh" {
-		if o.Username == "" && o.Password == "" {
-			return nil, nil
-		}
-		user := o.Username
-		if user == "" {
-			user = "git"
-		}
-		return &githttp.BasicAuth{Username: user, Password: o.Password}, nil
-	}
-	user := u.User.Username()
-	if user == "" {
-		user = "git"
-	}
-	keys, err := gitssh.NewPublicKeys(user, o.PrivateKey, "")
+	auth, err := sourcegit.Auth(o.URL, o.credentials())
 	if err != nil {
-		return nil, errors.New("the --private-key-file is not a usable private key (OpenSSH or PEM, without a passphrase)")
+		return nil, fmt.Errorf("the credentials of --private-key-file and --known-hosts-file: %w", err)
 	}
-	db, err := knownHostsDB(o.KnownHosts)
-	if err != nil {
-		return nil, err
-	}
-	keys.HostKeyCallback = db.HostKeyCallback()
-	return &sshAuth{PublicKeys: keys, algorithms: db.HostKeyAlgorithms(hostPort(u))}, nil
-}
-
-// sshAuth pins the host key algorithms to those known for the host, as the
-// agent does, and bounds the TCP connection.
-type sshAuth struct {
-	*gitssh.PublicKeys
-	algorithms []string
-}
-
-// ClientConfig implements gitssh.AuthMethod.
-func (a *sshAuth) ClientConfig() (*ssh.ClientConfig, error) {
-	cfg, err := a.PublicKeys.ClientConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.HostKeyAlgorithms, cfg.Timeout = a.algorithms, sshTimeout
-	return cfg, nil
-}
-
-func knownHostsDB(content []byte) (*knownhosts.HostKeyDB, error) {
-	f, err := os.CreateTemp("", "flotilla-known-hosts-*")
-	if err != nil {
-		return nil, fmt.Errorf("writing known_hosts: %w", err)
-	}
-	defer os.Remove(f.Name())
-	_, werr := f.Write(content)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return nil, fmt.Errorf("writing known_hosts: %w", err)
-	}
-	db, err := knownhosts.NewDB(f.Name())
-	if err != nil {
-		return nil, fmt.Errorf("the known hosts do not parse (known_hosts format expected): %w", err)
-	}
-	return db, nil
-}
-
-func hostPort(u *url.URL) string {
-	if u.Port() != "" {
-		return u.Host
-	}
-	return net.JoinHostPort(u.Hostname(), "22")
+	return auth, nil
 }
 
 // errScanned ends the handshake of a host key scan once the key is known.
@@ -103,8 +46,8 @@ var errScanned = errors.New("host key scanned")
 // SHA256 fingerprint.
 func scanHostKey(ctx context.Context, rawURL string) (line []byte, fingerprint string, err error) {
 	u, _ := url.Parse(rawURL)
-	addr := hostPort(u)
-	ctx, cancel := context.WithTimeout(ctx, sshTimeout)
+	addr := sourcegit.SSHAddress(u)
+	ctx, cancel := context.WithTimeout(ctx, sourcegit.SSHConnectTimeout)
 	defer cancel()
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -132,6 +75,7 @@ type checkout struct {
 	repo   *gogit.Repository
 	branch plumbing.ReferenceName
 	auth   transport.AuthMethod
+	url    string
 	// fresh is true when the branch does not exist on the remote yet.
 	fresh bool
 }
@@ -141,9 +85,11 @@ type checkout struct {
 // default branch.
 func (o *Options) clone(ctx context.Context, dir string, auth transport.AuthMethod) (*checkout, error) {
 	branch := plumbing.NewBranchReferenceName(o.Branch)
-	co := &checkout{dir: dir, branch: branch, auth: auth}
+	co := &checkout{dir: dir, branch: branch, auth: auth, url: o.URL}
+	proxy, release := sourcegit.ProxyOptions(ctx, o.URL)
+	defer release()
 	repo, err := gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{
-		URL: o.URL, Auth: auth, ReferenceName: branch, SingleBranch: true,
+		URL: o.URL, Auth: auth, ReferenceName: branch, SingleBranch: true, ProxyOptions: proxy,
 	})
 	if err == nil {
 		co.repo = repo
@@ -172,7 +118,9 @@ func (o *Options) clone(ctx context.Context, dir string, auth transport.AuthMeth
 // cloneDefault clones the default branch, or initializes an empty
 // repository with the remote when there is nothing to clone.
 func (o *Options) cloneDefault(ctx context.Context, dir string, auth transport.AuthMethod) (*gogit.Repository, error) {
-	repo, err := gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{URL: o.URL, Auth: auth})
+	proxy, release := sourcegit.ProxyOptions(ctx, o.URL)
+	defer release()
+	repo, err := gogit.PlainCloneContext(ctx, dir, false, &gogit.CloneOptions{URL: o.URL, Auth: auth, ProxyOptions: proxy})
 	if err == nil || !errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return repo, err
 	}
@@ -223,7 +171,9 @@ func (co *checkout) commitAndPush(ctx context.Context, path, message string) (st
 		return "", fmt.Errorf("committing %s: %w", path, err)
 	}
 	spec := gitconfig.RefSpec(co.branch.String() + ":" + co.branch.String())
-	err = co.repo.PushContext(ctx, &gogit.PushOptions{RemoteName: "origin", Auth: co.auth, RefSpecs: []gitconfig.RefSpec{spec}})
+	proxy, release := sourcegit.ProxyOptions(ctx, co.url)
+	defer release()
+	err = co.repo.PushContext(ctx, &gogit.PushOptions{RemoteName: "origin", Auth: co.auth, RefSpecs: []gitconfig.RefSpec{spec}, ProxyOptions: proxy})
 	if err != nil {
 		return "", fmt.Errorf("pushing %s: %w", co.branch.Short(), err)
 	}

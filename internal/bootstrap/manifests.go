@@ -60,15 +60,7 @@ func (o *Options) syncObjects() ([]*unstructured.Unstructured, error) {
 // secret returns the credentials Secret, with the keys a GitRepository's
 // secretRef reads (see internal/source/git).
 func (o *Options) secret() (*unstructured.Unstructured, error) {
-	data := map[string][]byte{}
-	if len(o.PrivateKey) > 0 {
-		data["identity"], data["known_hosts"] = o.PrivateKey, o.KnownHosts
-	} else {
-		if o.Username != "" {
-			data["username"] = []byte(o.Username)
-		}
-		data["password"] = []byte(o.Password)
-	}
+	data := o.credentials().SecretData()
 	s := &corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{Name: o.SecretName, Namespace: o.Install.Namespace, Labels: labels()},

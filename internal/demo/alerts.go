@@ -151,7 +151,7 @@ func (f *fleet) waitReceiver(ctx context.Context, c *cluster) (string, error) {
 func (f *fleet) webhookAddr(ctx context.Context, c *cluster) string {
 	for _, a := range f.agents {
 		if a.cluster == c.name {
-			return a.webhookAddr
+			return a.WebhookAddr()
 		}
 	}
 	var pods corev1.PodList
@@ -293,15 +293,4 @@ func (s *slackSink) missing(clusters []*cluster, kind string) (out []string, tot
 		total += n
 	}
 	return out, total
-}
-
-// freeLoopbackAddr returns a loopback address with a port free right now,
-// for a process that must be told its port before it starts.
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }

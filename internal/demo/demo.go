@@ -260,7 +260,7 @@ func (f *fleet) teardown() error {
 		wg.Go(func() { stopErrs[i] = stop() })
 	}
 	for _, a := range f.agents {
-		wg.Go(a.stop)
+		wg.Go(a.Stop)
 	}
 	wg.Wait()
 	errs := make([]error, len(f.clusters)+2)

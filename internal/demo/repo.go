@@ -7,14 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/flotilla-io/flotilla/examples"
 	"github.com/flotilla-io/flotilla/internal/gitserve"
@@ -30,7 +26,7 @@ type fleetRepo struct {
 	url              string
 	username         string
 	password         string
-	srv              *http.Server
+	srv              *gitserve.HTTPServer
 }
 
 // newFleetRepo creates the repository under dir from the embedded example
@@ -96,26 +92,20 @@ func copyFleet(dir string) error {
 
 // serve starts the smart HTTP server on a free port of host.
 func (r *fleetRepo) serve(host string) error {
-	h, err := gitserve.Handler(r.root, gitserve.Options{Home: r.home, Username: r.username, Password: r.password})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	srv, err := gitserve.StartHTTP(&gitserve.Root{Dir: r.root}, gitserve.WithHost(host), gitserve.WithBasicAuth(r.username, r.password))
 	if err != nil {
 		return fmt.Errorf("starting the Git server: %w", err)
 	}
-	r.url = "http://" + ln.Addr().String() + "/" + path.Join(repoName+".git")
-	r.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = r.srv.Serve(ln) }()
+	r.srv, r.url = srv, srv.RepoURL(repoName)
 	return nil
 }
 
 // close stops the Git server.
 func (r *fleetRepo) close() error {
-	if r.srv == nil {
-		return nil
+	if r.srv != nil {
+		r.srv.Close()
 	}
-	return r.srv.Close()
+	return nil
 }
 
 // edit rewrites one file of the work tree, relative to the repository root,

@@ -110,8 +110,8 @@ func (f *fleet) converge(ctx context.Context, sha, doing string) error {
 // pause waits one poll interval, and fails when ctx ends or an agent died.
 func (f *fleet) pause(ctx context.Context) error {
 	for _, a := range f.agents {
-		if exited, err := a.exited(); exited {
-			return fmt.Errorf("the agent of %s stopped: %v", a.cluster, err)
+		if err := a.Exited(); err != nil {
+			return fmt.Errorf("%s: %w", a.cluster, err)
 		}
 	}
 	select {

@@ -1,7 +1,16 @@
-// Package gitserve serves directories of Git repositories over the smart
-// HTTP protocol by running the real `git http-backend` as a CGI program,
-// pushes included. The demo's fleet repository and the integration tests'
-// HTTP Git servers use it; it is not meant to face the internet.
+// Package gitserve runs real Git servers on this machine: a directory of
+// bare repositories ([Root]), the smart HTTP(S) protocol through the real
+// `git http-backend` run as a CGI program ([Handler], [StartHTTP]), SSH
+// through the real `git upload-pack` / `git receive-pack` ([StartSSH]), and
+// work trees that commit and push with the git CLI ([Workdir]). Every
+// function returns its error, so the demo (which ships in the binary), the
+// benchmarks and, through the thin testing.TB wrappers of test/gitserver,
+// the integration tests share the same servers.
+//
+// It is not meant to face the internet: the servers listen on loopback (or
+// an address of this machine given with [WithHost]) and git runs with
+// GIT_CONFIG_NOSYSTEM=1 and a HOME of its own, so the user's Git
+// configuration stays out.
 package gitserve
 
 import (

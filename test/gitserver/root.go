@@ -1,9 +1,9 @@
 package gitserver
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/flotilla-io/flotilla/internal/gitserve"
 )
 
 // Root is a directory of bare repositories shared by the servers in this
@@ -13,29 +13,26 @@ type Root struct{ Dir string }
 // NewRoot returns a Root in a fresh t.TempDir().
 func NewRoot(t testing.TB) *Root {
 	t.Helper()
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Root{Dir: dir}
+	r, err := gitserve.NewRoot(t.TempDir())
+	must(t, err)
+	return &Root{Dir: r.Dir}
 }
+
+// kit is the internal/gitserve Root of the same directory.
+func (r *Root) kit() *gitserve.Root { return &gitserve.Root{Dir: r.Dir} }
 
 // Path returns the absolute path of the bare repository "<name>.git".
-func (r *Root) Path(name string) string {
-	return filepath.Join(r.Dir, name+".git")
-}
+func (r *Root) Path(name string) string { return r.kit().Path(name) }
 
 // FileURL returns the file:// URL of the bare repository "<name>.git".
-func (r *Root) FileURL(name string) string {
-	return "file://" + r.Path(name)
-}
+func (r *Root) FileURL(name string) string { return r.kit().FileURL(name) }
 
 // InitBare creates the bare repository "<name>.git" with default branch
 // main and returns its path.
 func (r *Root) InitBare(t testing.TB, name string) string {
 	t.Helper()
-	p := r.Path(name)
-	mustGit(t, r.Dir, t.TempDir(), "init", "--quiet", "--bare", "--initial-branch=main", p)
+	p, err := r.kit().InitBare(name)
+	must(t, err)
 	return p
 }
 
@@ -43,8 +40,5 @@ func (r *Root) InitBare(t testing.TB, name string) string {
 // example) of the bare repository "<name>.git"; pushes run it as Git does.
 func (r *Root) SetHook(t testing.TB, name, hook, script string) {
 	t.Helper()
-	p := filepath.Join(r.Path(name), "hooks", hook)
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	must(t, r.kit().SetHook(name, hook, script))
 }

@@ -17,9 +17,9 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/internal/conditions"
+	"github.com/flotilla-io/flotilla/internal/gitserve"
 	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/controlplane"
-	"github.com/flotilla-io/flotilla/test/gitserver"
 )
 
 // Names of what the benchmark creates.
@@ -37,9 +37,8 @@ type cluster struct {
 	bin   string // the flotilla binary
 	env   *controlplane.Env
 	dir   string // the Git repositories and the agents' data and logs
-	tb    *harness.TB
-	git   *gitserver.HTTPServer
-	wd    *gitserver.Workdir
+	git   *gitserve.HTTPServer
+	wd    *gitserve.Workdir
 	agent *harness.Agent
 	// agents counts the agents started, to give each its own directory.
 	agents int
@@ -60,17 +59,24 @@ func startCluster(o options, bin string) (*cluster, error) {
 	if c.dir, err = os.MkdirTemp("", "flotilla-bench-apply-run-"); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
-	c.tb = harness.NewTB(c.dir)
-	err = c.tb.Catch(func() {
-		root := &gitserver.Root{Dir: c.dir}
-		root.InitBare(c.tb, repoName)
-		c.git = gitserver.NewHTTP(c.tb, root)
-		c.wd = gitserver.NewWorkdir(c.tb, root.Path(repoName))
-	})
-	if err != nil {
+	if err := c.startGit(); err != nil {
 		return nil, errors.Join(fmt.Errorf("starting the Git server: %w", err), c.stop(false))
 	}
 	return c, nil
+}
+
+// startGit creates the empty repository, serves it over smart HTTP and
+// makes the work tree the benchmark commits from.
+func (c *cluster) startGit() (err error) {
+	root := &gitserve.Root{Dir: c.dir}
+	if _, err := root.InitBare(repoName); err != nil {
+		return err
+	}
+	if c.git, err = gitserve.StartHTTP(root); err != nil {
+		return err
+	}
+	c.wd, err = gitserve.NewWorkdir(c.dir, root.Path(repoName))
+	return err
 }
 
 // stop stops the agent, the Git server and the control plane. keep leaves
@@ -79,7 +85,9 @@ func (c *cluster) stop(keep bool) error {
 	if c.agent != nil {
 		c.agent.Stop()
 	}
-	c.tb.Close()
+	if c.git != nil {
+		c.git.Close()
+	}
 	err := c.env.Stop()
 	if keep {
 		return err
@@ -126,21 +134,24 @@ func (c *cluster) startAgent(ctx context.Context, extra ...string) error {
 // commit writes and removes files in the repository, commits, pushes and
 // returns the revision as a GitRepository reports it.
 func (c *cluster) commit(write map[string]string, remove []string, msg string) (string, error) {
-	var sha string
-	err := c.tb.Catch(func() {
-		for p, content := range write {
-			c.wd.WriteFile(c.tb, p, content)
-		}
-		for _, p := range remove {
-			c.wd.Remove(c.tb, p)
-		}
-		sha = c.wd.Commit(c.tb, msg)
-		c.wd.Push(c.tb, "main")
-	})
+	sha, err := c.push(write, remove, msg)
 	if err != nil {
 		return "", fmt.Errorf("pushing %q: %w", msg, err)
 	}
 	return "main@sha1:" + sha, nil
+}
+
+// push writes and removes files in the work tree, commits and pushes main.
+func (c *cluster) push(write map[string]string, remove []string, msg string) (string, error) {
+	if err := c.wd.WriteFiles(write); err != nil {
+		return "", err
+	}
+	for _, p := range remove {
+		if err := c.wd.Remove(p); err != nil {
+			return "", err
+		}
+	}
+	return c.wd.CommitAndPush(msg)
 }
 
 // createSource creates the benchmark Namespace and a GitRepository of the

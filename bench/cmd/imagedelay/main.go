@@ -8,7 +8,7 @@
 // config/), `flotilla agent` as its own process with a kubeconfig, an OCI
 // registry over TLS with basic auth (internal/ociimage/ocitest, in this
 // process), and a Git server over smart HTTP with basic auth
-// (test/gitserver, in this process, git-http-backend behind it).
+// (internal/gitserve, in this process, git-http-backend behind it).
 //
 // It is a benchmark, not a test: `make test` never runs it. `make
 // bench-imagedelay` runs it and updates BENCHMARKS.md; -quick runs one

@@ -17,9 +17,9 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/internal/gitserve"
 	"github.com/flotilla-io/flotilla/internal/ociimage/ocitest"
 	"github.com/flotilla-io/flotilla/test/controlplane"
-	"github.com/flotilla-io/flotilla/test/gitserver"
 )
 
 const (
@@ -39,7 +39,7 @@ const (
 type fixture struct {
 	env   *controlplane.Env
 	dir   string
-	tb    *harness.TB
+	git   *gitserve.HTTPServer
 	reg   ocitest.Registry
 	bare  string // the bare repository the ImageUpdate pushes to
 	agent *harness.Agent
@@ -73,7 +73,6 @@ func setUp(ctx context.Context, o options, binary string, log *harness.Progress)
 	if f.dir, err = os.MkdirTemp("", "flotilla-bench-imagedelay-"); err != nil {
 		return nil, err
 	}
-	f.tb = harness.NewTB(f.dir)
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, f.tearDown(true))
@@ -83,18 +82,7 @@ func setUp(ctx context.Context, o options, binary string, log *harness.Progress)
 	if f.env, err = controlplane.Start(); err != nil {
 		return f, err
 	}
-	var gitURL string
-	err = f.tb.Catch(func() {
-		f.reg = ocitest.NewRegistry(f.tb, regUser, regPassword)
-		f.image = f.reg.Host + "/" + imageRepo
-		root := &gitserver.Root{Dir: f.dir}
-		f.bare = root.InitBare(f.tb, gitRepoName)
-		wd := gitserver.NewWorkdir(f.tb, f.bare)
-		wd.WriteFile(f.tb, manifestPath, manifest(f.image+":"+firstTag))
-		wd.Commit(f.tb, "the app at "+firstTag)
-		wd.Push(f.tb, "main")
-		gitURL = gitserver.NewHTTP(f.tb, root, gitserver.WithBasicAuth(gitUser, gitPassword)).RepoURL(gitRepoName)
-	})
+	gitURL, err := f.startServers()
 	if err != nil {
 		return f, fmt.Errorf("starting the registry and the Git server: %w", err)
 	}
@@ -113,13 +101,37 @@ func setUp(ctx context.Context, o options, binary string, log *harness.Progress)
 	return f, f.agent.WaitMetrics(wait)
 }
 
+// startServers starts the registry and the Git server with the marked
+// manifest committed; it returns the repository's URL.
+func (f *fixture) startServers() (gitURL string, err error) {
+	if f.reg, err = ocitest.StartRegistry(f.dir, regUser, regPassword); err != nil {
+		return "", err
+	}
+	f.image = f.reg.Host + "/" + imageRepo
+	root := &gitserve.Root{Dir: f.dir}
+	files := map[string]string{manifestPath: manifest(f.image + ":" + firstTag)}
+	if _, _, err := root.Seed(gitRepoName, f.dir, files, "the app at "+firstTag); err != nil {
+		return "", err
+	}
+	f.bare = root.Path(gitRepoName)
+	if f.git, err = gitserve.StartHTTP(root, gitserve.WithBasicAuth(gitUser, gitPassword)); err != nil {
+		return "", err
+	}
+	return f.git.RepoURL(gitRepoName), nil
+}
+
 // tearDown stops the agent, the servers and the control plane; keep leaves
 // the directory with the agent's log for a failed run to be read.
 func (f *fixture) tearDown(keep bool) error {
 	if f.agent != nil {
 		f.agent.Stop()
 	}
-	f.tb.Close()
+	if f.git != nil {
+		f.git.Close()
+	}
+	if f.reg.Close != nil {
+		f.reg.Close()
+	}
 	var err error
 	if f.env != nil {
 		err = f.env.Stop()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/bench/harness"
 	"github.com/flotilla-io/flotilla/internal/image/policy"
 	"github.com/flotilla-io/flotilla/internal/image/registry"
 	"github.com/flotilla-io/flotilla/internal/image/tagstore"
@@ -27,7 +26,6 @@ const (
 // fixture is a registry holding the repository's tags.
 type fixture struct {
 	reg      ocitest.Registry
-	tb       *harness.TB
 	tags     int
 	kept     int
 	pushTime time.Duration
@@ -49,18 +47,16 @@ func generateTags(n int) (tags []string, kept int) {
 
 // makeFixture starts the registry and pushes the tags (not timed as a scan).
 func makeFixture(ctx context.Context, tmp string, o options) (*fixture, error) {
-	tb := harness.NewTB(tmp)
-	f := &fixture{tb: tb, tags: o.tags}
-	err := tb.Catch(func() { f.reg = ocitest.NewRegistry(tb, user, password) })
+	reg, err := ocitest.StartRegistry(tmp, user, password)
 	if err != nil {
-		tb.Close()
 		return nil, err
 	}
+	f := &fixture{reg: reg, tags: o.tags}
 	tags, kept := generateTags(o.tags)
 	f.kept = kept
 	start := time.Now()
 	if _, err := ocitest.TagImage(ctx, f.reg, user, password, repoName, "bench", tags...); err != nil {
-		tb.Close()
+		reg.Close()
 		return nil, err
 	}
 	f.pushTime = time.Since(start)

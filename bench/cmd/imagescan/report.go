@@ -35,7 +35,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer f.tb.Close()
+	defer f.reg.Close()
 	r := results{o: o, kept: f.kept, pushTime: f.pushTime, machine: harness.DescribeMachine(controlplane.ModuleRoot()), load: harness.LoadAverage()}
 	for i := range o.runs {
 		s, err := timeScan(ctx, f, o, fmt.Sprintf("%s/run-%d", tmp, i))

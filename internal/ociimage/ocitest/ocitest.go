@@ -5,6 +5,7 @@ package ocitest
 
 import (
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -32,17 +33,29 @@ type Registry struct {
 // stops it when the test ends.
 func NewRegistry(t testing.TB, username, password string) Registry {
 	t.Helper()
+	reg, err := StartRegistry(t.TempDir(), username, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	return reg
+}
+
+// StartRegistry starts a registry that wants username and password, its
+// CA certificate written into dir; the caller stops it with Close. It is
+// NewRegistry for programs (the benchmarks), which have no testing.TB.
+func StartRegistry(dir, username, password string) (Registry, error) {
 	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	srv := httptest.NewUnstartedServer(BasicAuth(reg, username, password))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // failed TLS handshakes are what some tests want
 	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	caFile := filepath.Join(dir, "ca.pem")
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
-		t.Fatal(err)
+		srv.Close()
+		return Registry{}, fmt.Errorf("test registry: writing its CA: %w", err)
 	}
-	return Registry{Host: strings.TrimPrefix(srv.URL, "https://"), CAFile: caFile, Close: srv.Close}
+	return Registry{Host: strings.TrimPrefix(srv.URL, "https://"), CAFile: caFile, Close: srv.Close}, nil
 }
 
 // BasicAuth answers 401 with a Basic challenge unless the request carries

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -44,6 +45,22 @@ func CredentialsFromSecret(data map[string][]byte) Credentials {
 		KnownHosts:  data[KnownHostsKey],
 		CABundle:    data[CAFileKey],
 	}
+}
+
+// SecretData is the data of a Secret holding c, under the keys
+// CredentialsFromSecret reads; empty fields are left out. `flotilla
+// bootstrap` writes its Secret with it.
+func (c Credentials) SecretData() map[string][]byte {
+	data := map[string][]byte{}
+	for key, value := range map[string][]byte{
+		UsernameKey: []byte(c.Username), PasswordKey: []byte(c.Password), BearerTokenKey: []byte(c.BearerToken),
+		IdentityKey: c.Identity, KnownHostsKey: c.KnownHosts, CAFileKey: c.CABundle,
+	} {
+		if len(value) > 0 {
+			data[key] = value
+		}
+	}
+	return data
 }
 
 // SecretValues lists the values that must never appear in any output.
@@ -85,6 +102,11 @@ func httpAuth(c Credentials) transport.AuthMethod {
 	}
 }
 
+// SSHConnectTimeout bounds the TCP connection to an ssh server (the
+// handshake and the session are bounded by the operation's context, see
+// sshdial.go).
+const SSHConnectTimeout = 30 * time.Second
+
 // publicKeysWithAlgorithms restricts the host key algorithms offered to
 // those known_hosts has for the host, so a server that prefers another key
 // type is still checked against the key the user pinned.
@@ -99,7 +121,7 @@ func (p *publicKeysWithAlgorithms) ClientConfig() (*ssh.ClientConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.HostKeyAlgorithms = p.algorithms
+	cfg.HostKeyAlgorithms, cfg.Timeout = p.algorithms, SSHConnectTimeout
 	return cfg, nil
 }
 
@@ -125,7 +147,7 @@ func sshAuth(u *url.URL, c Credentials) (transport.AuthMethod, error) {
 		return nil, err
 	}
 	keys.HostKeyCallback = db.HostKeyCallback()
-	return &publicKeysWithAlgorithms{PublicKeys: keys, algorithms: db.HostKeyAlgorithms(hostPort(u))}, nil
+	return &publicKeysWithAlgorithms{PublicKeys: keys, algorithms: db.HostKeyAlgorithms(SSHAddress(u))}, nil
 }
 
 // knownHostsDB parses known_hosts content; the library reads only files.
@@ -149,7 +171,9 @@ func knownHostsDB(content []byte) (*knownhosts.HostKeyDB, error) {
 	return db, nil
 }
 
-func hostPort(u *url.URL) string {
+// SSHAddress is the host:port an ssh URL reaches, port 22 when it names
+// none.
+func SSHAddress(u *url.URL) string {
 	if u.Port() != "" {
 		return u.Host
 	}

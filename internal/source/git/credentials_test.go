@@ -486,7 +486,7 @@ func TestAuthForSSHPortMismatch(t *testing.T) {
 	}
 }
 
-func TestHostPort(t *testing.T) {
+func TestSSHAddress(t *testing.T) {
 	cases := []struct {
 		name, url, want string
 	}{
@@ -501,8 +501,8 @@ func TestHostPort(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := hostPort(u); got != tc.want {
-				t.Errorf("hostPort(%q) = %q, want %q", tc.url, got, tc.want)
+			if got := SSHAddress(u); got != tc.want {
+				t.Errorf("SSHAddress(%q) = %q, want %q", tc.url, got, tc.want)
 			}
 		})
 	}
