@@ -269,7 +269,7 @@ func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo,
 	}
 	vars, red, err := stackspec.Variables(ctx, c, st)
 	if err != nil {
-		return nil, red, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
+		return nil, red, fmt.Errorf("variables of Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
 	opts := stackspec.RenderOptions(st, root, vars)
 	opts.Path = path

@@ -175,7 +175,7 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 		return nil, err
 	}
 	if err := stackspec.CheckEmptyRender(st, len(objs), "the local checkout "+cmp.Or(o.Path, ".")); err != nil {
-		return nil, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
+		return nil, fmt.Errorf("diff of Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
 	mgr := apply.NewManager(c, stackApplyOptions(st))
 	d := &stackDiff{red: red, suspended: st.Spec.Suspend}

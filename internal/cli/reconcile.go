@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -97,11 +96,12 @@ func (o *ReconcileOptions) run(ctx context.Context, s Streams) error {
 // reported it (reading the object, patching it) into the wait's message,
 // naming --timeout; other errors pass through.
 func timedOut(ctx context.Context, timeout time.Duration, what string, err error) error {
-	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || strings.HasPrefix(err.Error(), "timed out waiting") {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return err
 	}
 	var failed *ReconcileFailedError
-	if errors.As(err, &failed) {
+	var waited *NotReconciledError
+	if errors.As(err, &failed) || errors.As(err, &waited) {
 		return err
 	}
 	return fmt.Errorf("timed out waiting for %s to reconcile (--timeout %s); %w", what, timeout, err)

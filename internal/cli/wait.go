@@ -122,11 +122,33 @@ func notReconciledError(ctx context.Context, name string, st objectState, reques
 	default:
 		why = "Ready is not decided yet"
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("timed out waiting for %s to reconcile; %s: %w", name, why, ctx.Err())
-	}
-	return fmt.Errorf("stopped waiting for %s to reconcile; %s: %w", name, why, ctx.Err())
+	return &NotReconciledError{Object: name, Why: why, Err: ctx.Err()}
 }
+
+// NotReconciledError says that a wait for an object's reconcile ended
+// before the reconcile did: its deadline passed, or it was cancelled.
+type NotReconciledError struct {
+	// Object names what the wait was for: Stack ns/name.
+	Object string
+	// Why is what the last read showed, and what to look at.
+	Why string
+	// Err is the context's error that ended the wait.
+	Err error
+}
+
+var _ error = (*NotReconciledError)(nil)
+
+// Error says that the wait timed out (or stopped), for what, and why.
+func (e *NotReconciledError) Error() string {
+	ended := "stopped waiting"
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		ended = "timed out waiting"
+	}
+	return fmt.Sprintf("%s for %s to reconcile; %s: %v", ended, e.Object, e.Why, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *NotReconciledError) Unwrap() error { return e.Err }
 
 // objectName names a Stack or a GitRepository for messages: Stack ns/name.
 func objectName(obj client.Object) string {
