@@ -169,3 +169,40 @@ func nearDeadline(ctx context.Context) bool {
 	d, ok := ctx.Deadline()
 	return ok && time.Until(d) < waitPoll
 }
+
+// defaultWaitTimeout is how long reconcile and resume wait by default.
+const defaultWaitTimeout = 5 * time.Minute
+
+// timedOut turns an error that ctx's deadline caused before the wait
+// reported it (reading the object, patching it) into the wait's message,
+// naming --timeout; other errors pass through.
+func timedOut(ctx context.Context, timeout time.Duration, what string, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	var failed *ReconcileFailedError
+	var waited *NotReconciledError
+	if errors.As(err, &failed) || errors.As(err, &waited) {
+		return err
+	}
+	return fmt.Errorf("timed out waiting for %s to reconcile (--timeout %s); %w", what, timeout, err)
+}
+
+// displayName names an object for messages from the command line's words,
+// as objectName does from the object: Stack ns/name.
+func displayName(word, namespace, name string) string {
+	kind, err := kindFor(word)
+	if err != nil {
+		return word + " " + namespace + "/" + name
+	}
+	return kind.Kind + " " + namespace + "/" + name
+}
+
+// waitAndReport waits for the reconcile at and prints its outcome.
+func waitAndReport(ctx context.Context, c client.Client, kind objectKind, obj client.Object, at string, progress *Progress) error {
+	if err := waitReconciled(ctx, c, obj, at, progress); err != nil {
+		return err
+	}
+	progress.Println("✔ %s: %s %s", objectName(obj), reconcileVerb(kind.Kind), stateOf(obj).Revision)
+	return nil
+}
