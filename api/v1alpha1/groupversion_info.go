@@ -27,6 +27,8 @@ var (
 // them to a scheme under GroupVersion. It does what controller-runtime's
 // scheme.Builder did (deprecated there: an API package should depend on
 // apimachinery only).
+//
+// +kubebuilder:object:generate=false
 type TypeRegistry struct {
 	builder runtime.SchemeBuilder
 }
