@@ -63,9 +63,10 @@ fmt: ## Format the code.
 	gofmt -w $$(git ls-files '*.go')
 
 .PHONY: vet
-vet: ## Run go vet, check formatting and that go.mod is tidy.
+vet: ## Run go vet and staticcheck (pinned in go.mod's tool directive), check formatting and that go.mod is tidy.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed" >&2; exit 1; }
 	go vet ./...
+	go tool staticcheck ./...
 	@go mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'" >&2; go mod tidy -diff; exit 1; }
 	@./hack/verify-tracked-sizes.sh
 

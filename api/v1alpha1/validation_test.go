@@ -30,7 +30,6 @@ func TestMain(m *testing.M) {
 // Invalid with a message containing every string in wantErr.
 type admissionCase struct {
 	name    string
-	kind    string
 	spec    map[string]any
 	wantErr []string
 	// notErr are strings the refusal must not contain (noise from other rules).

@@ -615,7 +615,7 @@ func fieldOwner(u *unstructured.Unstructured, path ...string) string {
 			continue
 		}
 		var set map[string]any
-		if err := json.Unmarshal(e.FieldsV1.Raw, &set); err != nil {
+		if err := json.Unmarshal(e.FieldsV1.GetRawBytes(), &set); err != nil {
 			continue
 		}
 		node, ok := any(set), true

@@ -27,10 +27,6 @@ func withConditions(apiVersion, kind string, conditions ...map[string]any) *unst
 	return u
 }
 
-func ready(status, reason string) map[string]any {
-	return condition("Ready", status, reason)
-}
-
 func condition(condType, status, reason string) map[string]any {
 	return map[string]any{"type": condType, "status": status, "reason": reason, "message": "from the controller"}
 }

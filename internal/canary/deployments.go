@@ -281,7 +281,7 @@ func replicasAppliedBy(d *appsv1.Deployment) string {
 		var fields struct {
 			Spec map[string]json.RawMessage `json:"f:spec"`
 		}
-		if json.Unmarshal(m.FieldsV1.Raw, &fields) == nil {
+		if json.Unmarshal(m.FieldsV1.GetRawBytes(), &fields) == nil {
 			if _, ok := fields.Spec["f:replicas"]; ok {
 				return m.Manager
 			}

@@ -11,10 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/decrypt"
 	"github.com/flotilla-io/flotilla/internal/redact"
 	"github.com/flotilla-io/flotilla/internal/render"
@@ -245,67 +243,6 @@ func (o *BuildStackOptions) Run(ctx context.Context, s Streams) error {
 	return printObjects(s.Out, o.Output, objs, red)
 }
 
-// readStack reads the named Stack in the namespace the flags give.
-func readStack(ctx context.Context, c client.Client, k KubeFlags, name string) (*v1alpha1.Stack, error) {
-	if k.AllNamespaces {
-		return nil, errors.New("a Stack is named in one namespace: use -n instead of --all-namespaces")
-	}
-	var st v1alpha1.Stack
-	key := client.ObjectKey{Namespace: k.NamespaceOrDefault(), Name: name}
-	if err := getNamed(ctx, c, v1alpha1.GroupVersion.WithKind(v1alpha1.StackKind), key, &st); err != nil {
-		return nil, err
-	}
-	return &st, nil
-}
-
-// renderStack renders the Stack's path of the checkout at repo as the agent
-// renders its artifact: same options, same variables (read from the
-// cluster). The redactor knows the values read from Secrets; the error, if
-// any, is already redacted.
-func renderStack(ctx context.Context, c client.Reader, st *v1alpha1.Stack, repo, keysFile string) ([]*unstructured.Unstructured, *redact.Redactor, error) {
-	root, path, err := stackCheckout(repo, st)
-	if err != nil {
-		return nil, nil, err
-	}
-	vars, red, err := stackspec.Variables(ctx, c, st)
-	if err != nil {
-		return nil, red, fmt.Errorf("Stack %s/%s: %w", st.Namespace, st.Name, err)
-	}
-	opts := stackspec.RenderOptions(st, root, vars)
-	opts.Path = path
-	keys, err := stackKeys(ctx, c, st, keysFile)
-	if err != nil {
-		return nil, red, err
-	}
-	stackspec.SetDecryption(&opts, keys)
-	objs, err := render.Build(ctx, opts)
-	if err != nil {
-		msg := fmt.Sprintf("building Stack %s/%s (path %q of %s): %s", st.Namespace, st.Name, path, root, red.Error(err))
-		if errors.Is(err, render.ErrNotFound) && !isDir(filepath.Join(root, opts.Path)) {
-			msg += " or --path (the root of a local checkout of the repository, or the Stack's own directory in it)"
-		}
-		return nil, red, &redactedError{msg: msg, err: err}
-	}
-	red.AddSecrets(objs...)
-	return objs, red, nil
-}
-
-// isDir says whether path is a directory.
-func isDir(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.IsDir()
-}
-
-// redactedError carries a cause whose own message may hold a secret value:
-// it prints msg, already redacted, and unwraps to the cause for errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
 // printObjects writes objs, masked, as a multi-document YAML stream or as
 // a JSON List.
 func printObjects(w io.Writer, format string, objs []*unstructured.Unstructured, red *redact.Redactor) error {
@@ -329,41 +266,4 @@ func printObjects(w io.Writer, format string, objs []*unstructured.Unstructured,
 		}
 	}
 	return nil
-}
-
-// maskObject returns u with a Secret's values masked and, when red is not
-// nil, every value red knows (values substituted from Secrets) masked in
-// every string of the object. Nothing else is rewritten: credentials
-// written in a URL of a manifest are in Git in clear and are applied as
-// written, so they are shown as written.
-func maskObject(u *unstructured.Unstructured, red *redact.Redactor) *unstructured.Unstructured {
-	return redactStrings(redact.MaskSecret(u), red)
-}
-
-// redactStrings returns a copy of u with every value red knows masked in
-// every string; u itself when red or u is nil.
-func redactStrings(u *unstructured.Unstructured, red *redact.Redactor) *unstructured.Unstructured {
-	if u == nil || red == nil {
-		return u
-	}
-	out := u.DeepCopy()
-	out.Object = redactValue(out.Object, red).(map[string]any)
-	return out
-}
-
-// redactValue masks red's values in every string of v, in place.
-func redactValue(v any, red *redact.Redactor) any {
-	switch t := v.(type) {
-	case string:
-		return red.Values(t)
-	case map[string]any:
-		for k, e := range t {
-			t[k] = redactValue(e, red)
-		}
-	case []any:
-		for i, e := range t {
-			t[i] = redactValue(e, red)
-		}
-	}
-	return v
 }

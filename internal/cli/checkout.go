@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -33,4 +34,10 @@ func stackCheckout(given string, st *v1alpha1.Stack) (root, path string, err err
 	}
 	// A root that lacks spec.path: the render says so.
 	return abs, st.Spec.Path, nil
+}
+
+// isDir says whether path is a directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -118,7 +118,7 @@ func stackKeys(ctx context.Context, c client.Reader, st *v1alpha1.Stack, keysFil
 	}
 	keys, err := stackspec.DecryptionKeys(ctx, c, st)
 	if err != nil {
-		return nil, fmt.Errorf("Stack %s/%s: %w; or give the keys with --decryption-keys FILE", st.Namespace, st.Name, err)
+		return nil, fmt.Errorf("decryption keys of Stack %s/%s: %w; or give the keys with --decryption-keys FILE", st.Namespace, st.Name, err)
 	}
 	return keys, nil
 }

@@ -14,23 +14,12 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
-
-// maxMessageWidth is the widest a message gets in a table or tree (get,
-// events, tree).
-const maxMessageWidth = 80
 
 // clusterTimeout bounds how long get waits for one cluster of several, so
 // an unreachable one does not hold back the table of the others.
 const clusterTimeout = 30 * time.Second
-
-// shortDigest is how many characters of a commit or digest a table shows,
-// as flux does (main@sha1:1a2b3c4d).
-const shortDigest = 8
 
 // GetOptions configure `flotilla get`.
 type GetOptions struct {
@@ -374,154 +363,4 @@ func tableMessage(e GetEntry) string {
 		return e.Message
 	}
 	return strings.ReplaceAll(e.Message, e.Revision, shortRevision(e.Revision))
-}
-
-// sameWidthCode is the ANSI code of the terminal's default colour. Every
-// cell of a coloured column, the header included, is painted so that each
-// carries escapes of the same length and the tabwriter aligns the column.
-const sameWidthCode = "39"
-
-// readyCell colours a Ready status: green True, red False, yellow Unknown.
-func readyCell(p palette, status string) string {
-	switch status {
-	case string(metav1.ConditionTrue):
-		return p.Green(status)
-	case string(metav1.ConditionFalse):
-		return p.Red(status)
-	default:
-		return p.Yellow(cell(status))
-	}
-}
-
-// shortRevision shortens the digest of a revision as flux does:
-// main@sha1:1a2b3c4d5e... becomes main@sha1:1a2b3c4d.
-func shortRevision(rev string) string {
-	i := strings.LastIndex(rev, ":")
-	if i < 0 || len(rev)-i-1 <= shortDigest {
-		return rev
-	}
-	return rev[:i+1+shortDigest]
-}
-
-// objectKind is one kind of Flotilla object that get, reconcile, suspend,
-// resume and events act on, with the words the command line accepts for it.
-type objectKind struct {
-	// Kind is the API kind: Stack or GitRepository.
-	Kind string
-	// Arg is the word the docs use: stack or source.
-	Arg string
-	// Plural is how messages name several of them.
-	Plural string
-	// aliases are the other words accepted on the command line.
-	aliases   []string
-	newObject func() client.Object
-	newList   func() client.ObjectList
-}
-
-// GVK returns the kind's group, version and kind.
-func (k objectKind) GVK() schema.GroupVersionKind {
-	return v1alpha1.GroupVersion.WithKind(k.Kind)
-}
-
-// objectKinds lists the kinds the verbs know, in the order help shows them.
-func objectKinds() []objectKind {
-	return append([]objectKind{
-		{
-			Kind: v1alpha1.GitRepositoryKind, Arg: "source", Plural: "sources",
-			aliases:   []string{"sources", "gitrepository", "gitrepositories", "gitrepo", "gr"},
-			newObject: func() client.Object { return &v1alpha1.GitRepository{} },
-			newList:   func() client.ObjectList { return &v1alpha1.GitRepositoryList{} },
-		},
-		{
-			Kind: v1alpha1.StackKind, Arg: "stack", Plural: "Stacks",
-			aliases:   []string{"stacks", "st"},
-			newObject: func() client.Object { return &v1alpha1.Stack{} },
-			newList:   func() client.ObjectList { return &v1alpha1.StackList{} },
-		},
-	}, append(imageKinds(), notifyKinds()...)...)
-}
-
-// kindArgs are the words of every kind, for completion and help.
-func kindArgs() []string {
-	var args []string
-	for _, k := range objectKinds() {
-		args = append(args, k.Arg, strings.ToLower(k.Plural))
-	}
-	return slices.Compact(args)
-}
-
-// kindFor maps a command-line word (stack, stacks, source, gitrepositories,
-// Stack, ...) to its kind.
-func kindFor(word string) (objectKind, error) {
-	w := strings.ToLower(word)
-	for _, k := range objectKinds() {
-		if w == k.Arg || w == strings.ToLower(k.Kind) || slices.Contains(k.aliases, w) {
-			return k, nil
-		}
-	}
-	return objectKind{}, fmt.Errorf("unknown kind %q: use source or stack", word)
-}
-
-// objectState is what the verbs read from the status of a Stack or a
-// GitRepository.
-type objectState struct {
-	// Ready is the Ready condition, nil before the first reconcile.
-	Ready *metav1.Condition
-	// Reconciling is the Reconciling condition, nil when none is under way.
-	Reconciling *metav1.Condition
-	// Stalled is the Stalled condition, nil unless only a change of spec helps.
-	Stalled *metav1.Condition
-	// Generation and ObservedGeneration tell whether the status is current.
-	Generation, ObservedGeneration int64
-	// Suspended is spec.suspend.
-	Suspended bool
-	// Revision is the applied revision of a Stack, the artifact's of a source.
-	Revision string
-	// LastHandled is status.lastHandledReconcileAt.
-	LastHandled string
-	// Path is a Receiver's webhook path.
-	Path string
-}
-
-// stateOf reads the state of a Stack or a GitRepository; any other object
-// has a zero state.
-func stateOf(obj client.Object) objectState {
-	st := objectState{Generation: obj.GetGeneration()}
-	var conds []metav1.Condition
-	switch o := obj.(type) {
-	case *v1alpha1.Stack:
-		conds, st.Suspended = o.Status.Conditions, o.Spec.Suspend
-		st.ObservedGeneration, st.Revision = o.Status.ObservedGeneration, o.Status.LastAppliedRevision
-		st.LastHandled = o.Status.LastHandledReconcileAt
-	case *v1alpha1.GitRepository:
-		conds, st.Suspended = o.Status.Conditions, o.Spec.Suspend
-		st.ObservedGeneration, st.LastHandled = o.Status.ObservedGeneration, o.Status.LastHandledReconcileAt
-		if o.Status.Artifact != nil {
-			st.Revision = o.Status.Artifact.Revision
-		}
-	default:
-		var ok bool
-		if conds, ok = imageState(obj, &st); !ok {
-			st, conds = notifyState(obj, st)
-		}
-	}
-	st.Ready = meta.FindStatusCondition(conds, v1alpha1.ReadyCondition)
-	st.Reconciling = meta.FindStatusCondition(conds, v1alpha1.ReconcilingCondition)
-	st.Stalled = meta.FindStatusCondition(conds, v1alpha1.StalledCondition)
-	return st
-}
-
-// GetGeneration returns the object's generation, for conditions.ReadinessOf.
-func (st objectState) GetGeneration() int64 { return st.Generation }
-
-// GetConditions returns the Ready and Stalled conditions the state holds,
-// for conditions.ReadinessOf.
-func (st objectState) GetConditions() []metav1.Condition {
-	var conds []metav1.Condition
-	for _, c := range []*metav1.Condition{st.Ready, st.Stalled} {
-		if c != nil {
-			conds = append(conds, *c)
-		}
-	}
-	return conds
 }

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/internal/apply"
 	"github.com/flotilla-io/flotilla/internal/install"
 )
 
@@ -60,14 +59,6 @@ func (o *InstallOptions) bindKube(f *pflag.FlagSet) {
 	f.StringVar(&o.Kube.Context, "context", "", "kubeconfig context to use instead of the current one")
 }
 
-// bindInstallFlags registers the flags that shape the installed agent.
-func bindInstallFlags(f *pflag.FlagSet, o *install.Options) {
-	f.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "namespace of the agent")
-	f.StringVar(&o.Image, "image", o.Image, "image of the agent")
-	f.Int32Var(&o.Replicas, "replicas", o.Replicas, "replicas of the agent (leader election keeps one active)")
-	f.BoolVar(&o.ClusterAdmin, "cluster-admin", o.ClusterAdmin, "also bind the agent to cluster-admin, for Stacks without a serviceAccountName that apply any kind")
-}
-
 // Run prints or applies the manifests.
 func (o *InstallOptions) Run(ctx context.Context, s Streams) error {
 	objs, err := install.Objects(o.Install)
@@ -113,19 +104,4 @@ func waitAgent(ctx context.Context, c client.Client, namespace string, timeout t
 		fmt.Fprintf(w, "Deployment/%s/%s is Available\n", namespace, install.AgentName)
 	}
 	return err
-}
-
-// printChanges prints one line per object: its name and what happened.
-func printChanges(w io.Writer, cs apply.ChangeSet) {
-	pal := paletteFor(w)
-	for _, ch := range cs.Changes {
-		action := string(ch.Action)
-		switch ch.Action {
-		case apply.Unchanged:
-			action = pal.Dim(action)
-		case apply.Created, apply.Configured, apply.Recreated:
-			action = pal.Green(action)
-		}
-		fmt.Fprintf(w, "%s %s\n", ch.Object, action)
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -109,4 +110,39 @@ func cell(s string) string {
 		}
 		return '?'
 	}, s)
+}
+
+// maxMessageWidth is the widest a message gets in a table or tree (get,
+// events, tree).
+const maxMessageWidth = 80
+
+// shortDigest is how many characters of a commit or digest a table shows,
+// as flux does (main@sha1:1a2b3c4d).
+const shortDigest = 8
+
+// sameWidthCode is the ANSI code of the terminal's default colour. Every
+// cell of a coloured column, the header included, is painted so that each
+// carries escapes of the same length and the tabwriter aligns the column.
+const sameWidthCode = "39"
+
+// readyCell colours a Ready status: green True, red False, yellow Unknown.
+func readyCell(p palette, status string) string {
+	switch status {
+	case string(metav1.ConditionTrue):
+		return p.Green(status)
+	case string(metav1.ConditionFalse):
+		return p.Red(status)
+	default:
+		return p.Yellow(cell(status))
+	}
+}
+
+// shortRevision shortens the digest of a revision as flux does:
+// main@sha1:1a2b3c4d5e... becomes main@sha1:1a2b3c4d.
+func shortRevision(rev string) string {
+	i := strings.LastIndex(rev, ":")
+	if i < 0 || len(rev)-i-1 <= shortDigest {
+		return rev
+	}
+	return rev[:i+1+shortDigest]
 }

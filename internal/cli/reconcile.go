@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,9 +10,6 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
-
-// defaultWaitTimeout is how long reconcile and resume wait by default.
-const defaultWaitTimeout = 5 * time.Minute
 
 // ReconcileOptions configure `flotilla reconcile`.
 type ReconcileOptions struct {
@@ -93,30 +88,6 @@ func (o *ReconcileOptions) run(ctx context.Context, s Streams) error {
 	return reconcileNow(ctx, c, kind, obj, progress)
 }
 
-// timedOut turns an error that ctx's deadline caused before the wait
-// reported it (reading the object, patching it) into the wait's message,
-// naming --timeout; other errors pass through.
-func timedOut(ctx context.Context, timeout time.Duration, what string, err error) error {
-	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) || strings.HasPrefix(err.Error(), "timed out waiting") {
-		return err
-	}
-	var failed *ReconcileFailedError
-	if errors.As(err, &failed) {
-		return err
-	}
-	return fmt.Errorf("timed out waiting for %s to reconcile (--timeout %s); %w", what, timeout, err)
-}
-
-// displayName names an object for messages from the command line's words,
-// as objectName does from the object: Stack ns/name.
-func displayName(word, namespace, name string) string {
-	kind, err := kindFor(word)
-	if err != nil {
-		return word + " " + namespace + "/" + name
-	}
-	return kind.Kind + " " + namespace + "/" + name
-}
-
 // reconcileSourceOf reconciles the GitRepository a Stack renders from.
 func (o *ReconcileOptions) reconcileSourceOf(ctx context.Context, c client.Client, st *v1alpha1.Stack, progress *Progress) error {
 	kind, _ := kindFor(v1alpha1.GitRepositoryKind)
@@ -153,13 +124,4 @@ func reconcileNow(ctx context.Context, c client.Client, kind objectKind, obj cli
 	}
 	progress.Println("► reconcile of %s requested", objectName(obj))
 	return waitAndReport(ctx, c, kind, obj, at, progress)
-}
-
-// waitAndReport waits for the reconcile at and prints its outcome.
-func waitAndReport(ctx context.Context, c client.Client, kind objectKind, obj client.Object, at string, progress *Progress) error {
-	if err := waitReconciled(ctx, c, obj, at, progress); err != nil {
-		return err
-	}
-	progress.Println("✔ %s: %s %s", objectName(obj), reconcileVerb(kind.Kind), stateOf(obj).Revision)
-	return nil
 }

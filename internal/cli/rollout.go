@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -98,11 +97,8 @@ func (o *RolloutHistoryOptions) notes(ctx context.Context) (map[string]string, e
 	}
 	cn := &v1alpha1.Canary{}
 	key := client.ObjectKey{Namespace: o.Kube.NamespaceOrDefault(), Name: o.Name}
-	if err := c.Get(ctx, key, cn); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("Canary %s not found", key)
-		}
-		return nil, fmt.Errorf("reading Canary %s: %w", key, err)
+	if err := getNamed(ctx, c, v1alpha1.GroupVersion.WithKind(v1alpha1.CanaryKind), key, cn); err != nil {
+		return nil, err
 	}
 	t, err := ledger.Resolve(ctx, c, cn)
 	if err != nil {

@@ -144,8 +144,9 @@ func TestRolloutHistoryThroughTheCluster(t *testing.T) {
 	var out bytes.Buffer
 	err := (&RolloutHistoryOptions{Kube: KubeFlags{Kubeconfig: env.Kubeconfig, Namespace: ns}, Name: "absent", Output: OutputTable, Timeout: time.Minute}).
 		Run(ctx, Streams{Out: &out})
-	if err == nil || err.Error() != "Canary apps/absent not found" {
-		t.Errorf("absent Canary: %v", err)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || err.Error() != "Canary apps/absent not found" {
+		t.Errorf("absent Canary: want a *NotFoundError saying so, got %v", err)
 	}
 }
 

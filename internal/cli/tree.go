@@ -103,18 +103,6 @@ func NewTreeCommand(s Streams) *cobra.Command {
 	return cmd
 }
 
-// stackAliases are the other words for a Stack that get, reconcile and
-// suspend accept (stacks, st), for the `stack` subcommands of build, diff
-// and tree.
-func stackAliases() []string {
-	for _, k := range objectKinds() {
-		if k.Kind == v1alpha1.StackKind {
-			return slices.Clone(k.aliases)
-		}
-	}
-	return nil
-}
-
 // Run reads the Stack and the objects of its inventory and prints the tree.
 func (o *TreeOptions) Run(ctx context.Context, s Streams) error {
 	if err := checkOutput(o.Output, OutputTable, OutputJSON, OutputYAML); err != nil {

@@ -122,11 +122,33 @@ func notReconciledError(ctx context.Context, name string, st objectState, reques
 	default:
 		why = "Ready is not decided yet"
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("timed out waiting for %s to reconcile; %s: %w", name, why, ctx.Err())
-	}
-	return fmt.Errorf("stopped waiting for %s to reconcile; %s: %w", name, why, ctx.Err())
+	return &NotReconciledError{Object: name, Why: why, Err: ctx.Err()}
 }
+
+// NotReconciledError says that a wait for an object's reconcile ended
+// before the reconcile did: its deadline passed, or it was cancelled.
+type NotReconciledError struct {
+	// Object names what the wait was for: Stack ns/name.
+	Object string
+	// Why is what the last read showed, and what to look at.
+	Why string
+	// Err is the context's error that ended the wait.
+	Err error
+}
+
+var _ error = (*NotReconciledError)(nil)
+
+// Error says that the wait timed out (or stopped), for what, and why.
+func (e *NotReconciledError) Error() string {
+	ended := "stopped waiting"
+	if errors.Is(e.Err, context.DeadlineExceeded) {
+		ended = "timed out waiting"
+	}
+	return fmt.Sprintf("%s for %s to reconcile; %s: %v", ended, e.Object, e.Why, e.Err)
+}
+
+// Unwrap returns the context's error.
+func (e *NotReconciledError) Unwrap() error { return e.Err }
 
 // objectName names a Stack or a GitRepository for messages: Stack ns/name.
 func objectName(obj client.Object) string {
@@ -146,4 +168,41 @@ func objectName(obj client.Object) string {
 func nearDeadline(ctx context.Context) bool {
 	d, ok := ctx.Deadline()
 	return ok && time.Until(d) < waitPoll
+}
+
+// defaultWaitTimeout is how long reconcile and resume wait by default.
+const defaultWaitTimeout = 5 * time.Minute
+
+// timedOut turns an error that ctx's deadline caused before the wait
+// reported it (reading the object, patching it) into the wait's message,
+// naming --timeout; other errors pass through.
+func timedOut(ctx context.Context, timeout time.Duration, what string, err error) error {
+	if err == nil || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	var failed *ReconcileFailedError
+	var waited *NotReconciledError
+	if errors.As(err, &failed) || errors.As(err, &waited) {
+		return err
+	}
+	return fmt.Errorf("timed out waiting for %s to reconcile (--timeout %s); %w", what, timeout, err)
+}
+
+// displayName names an object for messages from the command line's words,
+// as objectName does from the object: Stack ns/name.
+func displayName(word, namespace, name string) string {
+	kind, err := kindFor(word)
+	if err != nil {
+		return word + " " + namespace + "/" + name
+	}
+	return kind.Kind + " " + namespace + "/" + name
+}
+
+// waitAndReport waits for the reconcile at and prints its outcome.
+func waitAndReport(ctx context.Context, c client.Client, kind objectKind, obj client.Object, at string, progress *Progress) error {
+	if err := waitReconciled(ctx, c, obj, at, progress); err != nil {
+		return err
+	}
+	progress.Println("✔ %s: %s %s", objectName(obj), reconcileVerb(kind.Kind), stateOf(obj).Revision)
+	return nil
 }

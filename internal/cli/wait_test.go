@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -76,10 +77,39 @@ func TestWaitReconciledWithoutAnAgent(t *testing.T) {
 	p := newProgress(&out, false)
 	err = waitReconciled(ctx, env.Client, st, at, p)
 	p.Stop()
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "the agent has not handled the request") {
-		t.Errorf("wait = %v, want a deadline naming the unhandled request", err)
+	var waited *NotReconciledError
+	if !errors.As(err, &waited) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "the agent has not handled the request") {
+		t.Errorf("wait = %v, want a *NotReconciledError for the deadline, naming the unhandled request", err)
+	}
+	if want := "timed out waiting for Stack " + ns + "/apps to reconcile; "; err != nil && !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("wait = %v, want it to start with %q", err, want)
 	}
 	if want := "◎ waiting for Stack " + ns + "/apps to reconcile\n"; out.String() != want {
 		t.Errorf("progress = %q, want %q", out.String(), want)
+	}
+}
+
+// TestNotReconciledErrorSaysHowTheWaitEnded: a deadline reads "timed out",
+// a cancel "stopped", and both stay a *NotReconciledError through wrapping,
+// which is how reconcile's --timeout message knows not to wrap them again.
+func TestNotReconciledErrorSaysHowTheWaitEnded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a deadline", context.DeadlineExceeded, "timed out waiting for Stack ns/apps to reconcile; Ready is not decided yet: context deadline exceeded"},
+		{"a cancel", context.Canceled, "stopped waiting for Stack ns/apps to reconcile; Ready is not decided yet: context canceled"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := fmt.Errorf("wrapped: %w", &NotReconciledError{Object: "Stack ns/apps", Why: "Ready is not decided yet", Err: tc.err})
+			var waited *NotReconciledError
+			if !errors.As(err, &waited) || !errors.Is(err, tc.err) {
+				t.Fatalf("%v: want a *NotReconciledError wrapping %v", err, tc.err)
+			}
+			if waited.Error() != tc.want {
+				t.Errorf("Error() = %q, want %q", waited.Error(), tc.want)
+			}
+		})
 	}
 }

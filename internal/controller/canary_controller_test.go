@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -311,7 +313,12 @@ func TestCanaryWarnsWhenAManifestAppliesReplicas(t *testing.T) {
 	startRollouts(t, ns)
 	d := targetDeployment(ns, "cart", "app:1.0.0")
 	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
-	if err := env.Client.Patch(context.Background(), d, client.Apply, client.FieldOwner("flotilla"), client.ForceOwnership); err != nil {
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac := client.ApplyConfigurationFromUnstructured(&unstructured.Unstructured{Object: obj})
+	if err := env.Client.Apply(context.Background(), ac, client.FieldOwner("flotilla"), client.ForceOwnership); err != nil {
 		t.Fatal(err)
 	}
 	create(t, blueGreenCanary(ns, "cart"))

@@ -125,7 +125,7 @@ func (f *fleet) waitAvailable(ctx context.Context, c *cluster) error {
 		}
 		f.o.Report.Waiting("waiting for Deployment %s on %s to be Available", key, c.name)
 		if err := f.pause(ctx); err != nil {
-			return fmt.Errorf("Deployment %s on %s is not Available: %w", key, c.name, err)
+			return fmt.Errorf("waiting for Deployment %s on %s to be Available: %w", key, c.name, err)
 		}
 	}
 }

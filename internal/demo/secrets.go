@@ -87,7 +87,7 @@ func (f *fleet) showSecrets(ctx context.Context) error {
 		return fmt.Errorf("reading Secret %s on %s: %w", key, c.name, err)
 	}
 	if string(s.Data["password"]) != secretsPlaintext {
-		return fmt.Errorf("Secret %s on %s does not hold the decrypted password", key, c.name)
+		return fmt.Errorf("checking Secret %s on %s: it does not hold the decrypted password", key, c.name)
 	}
 	f.o.Report.Step("  ✔ %-14s Secret %s: password decrypted (%d bytes; Git holds only ciphertext)", c.name, key, len(s.Data["password"]))
 	if f.o.ShowDiff == nil {

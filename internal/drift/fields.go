@@ -1,7 +1,6 @@
 package drift
 
 import (
-	"bytes"
 	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,7 +15,7 @@ func ownedBy(entries []metav1.ManagedFieldsEntry, manager string) *fieldpath.Set
 			continue
 		}
 		s := &fieldpath.Set{}
-		if err := s.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err == nil {
+		if err := s.FromJSON(e.FieldsV1.GetRawReader()); err == nil {
 			set = set.Union(s)
 		}
 	}
@@ -34,7 +33,7 @@ func takers(entries []metav1.ManagedFieldsEntry, self string, lost *fieldpath.Se
 			continue
 		}
 		s := &fieldpath.Set{}
-		if err := s.FromJSON(bytes.NewReader(e.FieldsV1.Raw)); err != nil {
+		if err := s.FromJSON(e.FieldsV1.GetRawReader()); err != nil {
 			continue
 		}
 		if !s.Intersection(lost).Empty() {

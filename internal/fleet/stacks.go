@@ -61,7 +61,7 @@ func stacksOf(objs []*unstructured.Unstructured) (map[stackID]*v1alpha1.Stack, e
 		}
 		var st v1alpha1.Stack
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &st); err != nil {
-			return nil, fmt.Errorf("Stack %s: %w (fix the Stack's fields)", u.GetName(), err)
+			return nil, fmt.Errorf("decoding Stack %s: %w (fix the Stack's fields)", u.GetName(), err)
 		}
 		if st.Namespace == "" {
 			st.Namespace = DefaultNamespace

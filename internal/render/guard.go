@@ -185,6 +185,7 @@ func (c *check) notFound(field, e, p string) error {
 }
 
 func (c *check) resources() error {
+	//lint:ignore SA1019 kustomize still reads this deprecated field, so the guard must check its paths too
 	for _, e := range slices.Concat(c.k.Resources, c.k.Bases) {
 		p, err := c.entry("resources", e)
 		if err != nil {
@@ -312,12 +313,14 @@ func (c *check) fileRefs() []fileRef {
 	for _, p := range c.k.Patches {
 		add("patches", p.Path)
 	}
+	//lint:ignore SA1019 kustomize still reads this deprecated field, so the guard must check its paths too
 	for _, p := range c.k.PatchesJson6902 {
 		add("patchesJson6902", p.Path)
 	}
 	for _, r := range c.k.Replacements {
 		add("replacements", r.Path)
 	}
+	//lint:ignore SA1019 kustomize still reads this deprecated field, so the guard must check its paths too
 	for _, p := range c.k.PatchesStrategicMerge {
 		if s := string(p); !strings.Contains(s, "\n") {
 			refs = append(refs, fileRef{field: "patchesStrategicMerge", entry: s, raw: s, optional: true})

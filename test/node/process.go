@@ -120,9 +120,6 @@ func (p *process) stop(grace time.Duration) {
 	}
 }
 
-// pid returns the process id as a string, for the host state.
-func (p *process) pid() string { return strconv.Itoa(p.cmd.Process.Pid) }
-
 // Ports are picked below the kernel's ephemeral range (32768 and up by
 // default): a port picked there could be taken by an outgoing connection in
 // the seconds before its component binds it.

@@ -152,7 +152,7 @@ func writeFingerprint(u *unstructured.Unstructured) string {
 		}
 		fields := ""
 		if m.FieldsV1 != nil {
-			fields = string(m.FieldsV1.Raw)
+			fields = m.FieldsV1.GetRawString()
 		}
 		fmt.Fprintf(&b, " [%s %s %s %s %s]", m.Manager, m.Operation, m.APIVersion, timeOf(m.Time), fields)
 	}

@@ -95,7 +95,7 @@ func (obs observers) wait(ctx context.Context, c change, d *delays, timeout time
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("Stack %s of %s Ready=%s at %s: %s did not show it within %s", c.stack, c.cluster, c.ready, c.revision, missing, timeout)
+			return fmt.Errorf("waiting for Stack %s of %s Ready=%s at %s: %s did not show it within %s", c.stack, c.cluster, c.ready, c.revision, missing, timeout)
 		}
 		poll := 2 * time.Millisecond // a stream's check costs a map lookup
 		if missing == browserMissing {

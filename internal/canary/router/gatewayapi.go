@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -22,6 +23,9 @@ import (
 // DefaultGatewayAPIFieldManager is the server-side apply field manager the
 // gatewayapi router writes HTTPRoutes with.
 const DefaultGatewayAPIFieldManager = "flotilla-canary"
+
+// httpRouteGVK is the kind the router writes: the Gateway API's HTTPRoute, v1.
+var httpRouteGVK = schema.GroupVersionKind{Group: gatewayv1.GroupName, Version: gatewayv1.GroupVersion.Version, Kind: "HTTPRoute"}
 
 // ErrNoHTTPRouteCRD says that the cluster has no Gateway API HTTPRoute
 // kind: its CRDs (standard channel) are not installed.
@@ -147,7 +151,7 @@ func (g *GatewayAPI) GetRoutes(ctx context.Context, c *v1alpha1.Canary) (primary
 func (g *GatewayAPI) get(ctx context.Context, c *v1alpha1.Canary) (*gatewayv1.HTTPRoute, error) {
 	key := routeKey(c)
 	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
+	u.SetGroupVersionKind(httpRouteGVK)
 	if err := g.client.Get(ctx, key, u); err != nil {
 		if apierrors.IsNotFound(err) {
 			err = ErrHTTPRouteNotFound
@@ -197,7 +201,7 @@ func desiredRoute(c *v1alpha1.Canary, current *gatewayv1.HTTPRoute, w weights) (
 	}
 	key := routeKey(c)
 	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	u.SetGroupVersionKind(gatewayv1.SchemeGroupVersion.WithKind("HTTPRoute"))
+	u.SetGroupVersionKind(httpRouteGVK)
 	u.SetNamespace(key.Namespace)
 	u.SetName(key.Name)
 	u.SetOwnerReferences([]metav1.OwnerReference{*metav1.NewControllerRef(c, v1alpha1.GroupVersion.WithKind(v1alpha1.CanaryKind))})

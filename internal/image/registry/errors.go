@@ -87,6 +87,8 @@ func classify(err error) error {
 	var herr x509.HostnameError
 	var cerr x509.CertificateInvalidError
 	var rerr tls.RecordHeaderError
+	var alert tls.AlertError
+	var verr *tls.CertificateVerificationError
 	var nerr net.Error
 	switch {
 	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
@@ -94,6 +96,10 @@ func classify(err error) error {
 	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
 		return ErrNotFound
 	case errors.As(err, &uerr), errors.As(err, &herr), errors.As(err, &cerr), errors.As(err, &rerr),
+		errors.As(err, &alert), errors.As(err, &verr),
+		// crypto/tls returns several handshake failures as plain errors
+		// ("tls: server selected unsupported protocol version"): no type
+		// to match, only their prefix.
 		strings.Contains(err.Error(), "tls: "):
 		return ErrTLS
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr):
