@@ -49,26 +49,28 @@ func BenchmarkRender(b *testing.B) {
 	for _, n := range []int{1000, 5000} {
 		for _, k := range []bool{false, true} {
 			for _, opts := range []bool{false, true} {
-				name := fmt.Sprintf("objects=%d/kustomization=%t/options=%t", n, k, opts)
-				b.Run(name, func(b *testing.B) {
-					root, objects := mixedTree(b, n, k, opts)
-					o := Options{Root: root, Path: "stack"}
-					if opts {
-						o.TargetNamespace = "tenant"
-						o.CommonLabels = map[string]string{"team": "payments"}
-						o.Substitute = map[string]string{"CLUSTER": "production-east"}
-					}
-					b.ReportAllocs()
-					for b.Loop() {
-						objs, err := Build(context.Background(), o)
-						if err != nil {
-							b.Fatal(err)
+				for _, path := range []string{"default", "kustomize"} {
+					name := fmt.Sprintf("objects=%d/kustomization=%t/options=%t/path=%s", n, k, opts, path)
+					b.Run(name, func(b *testing.B) {
+						root, objects := mixedTree(b, n, k, opts)
+						o := Options{Root: root, Path: "stack", kustomizeOnly: path == "kustomize"}
+						if opts {
+							o.TargetNamespace = "tenant"
+							o.CommonLabels = map[string]string{"team": "payments"}
+							o.Substitute = map[string]string{"CLUSTER": "production-east"}
 						}
-						if len(objs) != objects {
-							b.Fatalf("got %d objects, want %d", len(objs), objects)
+						b.ReportAllocs()
+						for b.Loop() {
+							objs, err := Build(context.Background(), o)
+							if err != nil {
+								b.Fatal(err)
+							}
+							if len(objs) != objects {
+								b.Fatalf("got %d objects, want %d", len(objs), objects)
+							}
 						}
-					}
-				})
+					})
+				}
 			}
 		}
 	}

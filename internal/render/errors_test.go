@@ -257,7 +257,7 @@ func TestBuildIgnoresUnreferencedOversizedFiles(t *testing.T) {
 		"docs/diagram.png":        strings.Repeat("p", 4096),
 		"apps/huge.yaml":          strings.Repeat("#", 4096),
 	})
-	objs, err := Build(context.Background(), Options{Root: root, Path: "apps", MaxFileSize: 1024})
+	objs, err := buildBoth(t, Options{Root: root, Path: "apps", MaxFileSize: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}
