@@ -173,7 +173,7 @@ func TestBuildErrorsNameTheFile(t *testing.T) {
 				"b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: two\n",
 			}, ""), func(o *Options) { o.TargetNamespace = "same" }),
 			is: ErrDuplicate, path: "b.yaml", object: "ConfigMap same/cm",
-			contains:  []string{"the target namespace same ConfigMap.v1.[noGrp]/cm.same is defined twice, in a.yaml and in b.yaml"},
+			contains:  []string{"with the target namespace same, ConfigMap.v1.[noGrp]/cm.same is defined twice, in a.yaml and in b.yaml"},
 			kustomize: &errorCase{is: ErrDuplicate, path: ".", contains: []string{"ID conflict: [<ConfigMap same/cm> <ConfigMap same/cm>]"}},
 		},
 	})

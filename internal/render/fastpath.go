@@ -187,23 +187,33 @@ func fastBuild(ctx context.Context, t *tree, files []string, o Options, g *guard
 		return slowBuild(ctx, t, o, g)
 	}
 	fastRenders.Add(1)
-	if in, err = annotateOrigins(in); err != nil {
+	return renderFast(ctx, in, o, d, g)
+}
+
+// renderFast does for the objects of a plain directory what kustomize's
+// build of the generated kustomization and the Stack's overlay does, then
+// substitutes and converts them as the kustomize path does.
+func renderFast(ctx context.Context, in []fastInput, o Options, d kustomizeDefaults, g *guard) ([]*unstructured.Unstructured, error) {
+	in, err := annotateOrigins(in)
+	if err != nil {
 		return nil, err
 	}
-	if err := uniqueIDs(o.Path, in, ""); err != nil {
+	if err := uniqueIDs(in, ""); err != nil {
 		return nil, err
 	}
 	if err := transformFast(in, o, d); err != nil {
 		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.redactor(o).Error(err))}
 	}
-	if err := uniqueIDs(o.Path, in, "the target namespace "+o.TargetNamespace+" "); err != nil {
-		return nil, err
+	if o.TargetNamespace != "" {
+		if err := uniqueIDs(in, "with the target namespace "+o.TargetNamespace+", "); err != nil {
+			return nil, err
+		}
 	}
-	nodes := make([]*resource.Resource, 0, len(in))
-	for _, i := range in {
-		nodes = append(nodes, i.res)
+	rs := make([]*resource.Resource, len(in))
+	for n, i := range in {
+		rs[n] = i.res
 	}
-	kept, err := resourceFactory.DropLocalNodes(resourceNodes(nodes))
+	kept, err := resourceFactory.DropLocalNodes(resourceNodes(rs))
 	if err != nil {
 		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.redactor(o).Error(err))}
 	}

@@ -130,7 +130,7 @@ func holdsName(n *yaml.Node, refs []int, names []map[string]bool) bool {
 // a map: ids are equal as kustomize's ResId.Equals says (group, version,
 // kind, name, and the effective namespace: "" is "default", cluster-scoped
 // kinds have none). what says which step made them equal.
-func uniqueIDs(dir string, in []fastInput, what string) error {
+func uniqueIDs(in []fastInput, what string) error {
 	seen := make(map[resid.ResId]string, len(in))
 	for _, i := range in {
 		if i.res.IsNilOrEmpty() {
