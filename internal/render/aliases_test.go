@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -51,7 +50,7 @@ func TestAliasBombRefused(t *testing.T) {
 			}
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := Build(context.Background(), Options{Root: root})
+			_, err := buildBoth(t, Options{Root: root})
 			var rerr *Error
 			if !errors.As(err, &rerr) || !errors.Is(err, ErrTooLarge) || rerr.Path != tc.file || !strings.Contains(err.Error(), "aliases expand") {
 				t.Fatalf("Build: %v; want ErrTooLarge naming %s and the aliases", err, tc.file)
@@ -77,7 +76,7 @@ data:
   a: &v "value"
   b: *v
 `)
-	objs, err := Build(context.Background(), Options{Root: root})
+	objs, err := buildBoth(t, Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +96,7 @@ func TestObjectCountBounded(t *testing.T) {
 	writeFile(t, root, "a.yaml", strings.Join(docs[:3], "---\n"))
 	writeFile(t, root, "b.yaml", strings.Join(docs[3:], "---\n"))
 	writeFile(t, root, "kustomization.yaml", "resources:\n  - a.yaml\n  - b.yaml\n")
-	_, err := Build(context.Background(), Options{Root: root})
+	_, err := buildBoth(t, Options{Root: root})
 	var rerr *Error
 	if !errors.As(err, &rerr) || !errors.Is(err, ErrTooLarge) || rerr.Path != "b.yaml" || !strings.Contains(err.Error(), "more than 5 objects") {
 		t.Fatalf("Build: %v; want ErrTooLarge naming b.yaml and the bound", err)

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -118,7 +117,7 @@ func TestDecryptEncryptedObjects(t *testing.T) {
 				}
 			}
 			root := writeTree(t, files)
-			objs, err := Build(context.Background(), Options{Root: root, Path: "app", Decryption: f.keys(), Substitute: map[string]string{"DB_HOST": "db.internal"}})
+			objs, err := buildBoth(t, Options{Root: root, Path: "app", Decryption: f.keys(), Substitute: map[string]string{"DB_HOST": "db.internal"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +159,7 @@ generatorOptions:
 		"comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nsecretGenerator:\n- name: from-component\n  envs: [comp.env]\n  options:\n    disableNameSuffixHash: true\n",
 		"comp/comp.env":           envFile,
 	})
-	objs, err := Build(context.Background(), Options{Root: root, Path: "app", Decryption: f.keys()})
+	objs, err := buildBoth(t, Options{Root: root, Path: "app", Decryption: f.keys()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +188,7 @@ func TestDecryptOptOut(t *testing.T) {
 		t.Run(annotation, func(t *testing.T) {
 			plain := strings.Replace(secretYAML, "  namespace: default\n", "  namespace: default\n  annotations:\n    "+annotation+": Disabled\n", 1)
 			root := writeTree(t, map[string]string{"app/secret.yaml": f.enc("secret.yaml", plain)})
-			objs, err := Build(context.Background(), Options{Root: root, Path: "app"})
+			objs, err := buildBoth(t, Options{Root: root, Path: "app"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -234,7 +233,7 @@ func TestDecryptFailuresNameTheFile(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			objs, err := Build(context.Background(), Options{Root: writeTree(t, tc.files), Path: "app", Decryption: tc.dec})
+			objs, err := buildBoth(t, Options{Root: writeTree(t, tc.files), Path: "app", Decryption: tc.dec})
 			if !errors.Is(err, tc.want) || !errors.Is(err, ErrDecryption) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}

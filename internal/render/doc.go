@@ -69,6 +69,18 @@
 // file below it, except that a subdirectory holding its own kustomization is
 // included as a whole; hidden directories are skipped.
 //
+// Such a directory of plain files is rendered without kustomize's
+// accumulator, which is quadratic in the objects of one build: its files are
+// parsed by kustomize's resource factory, ids checked with a map, and the
+// Stack's namespace, labels and annotations applied by kustomize's builtin
+// transformers, one object at a time (fastpath.go). The output is
+// kustomize's, byte for byte, which fastpath_test.go proves over the
+// examples, the fixtures, generated fleets and fuzzed input. Whatever the
+// fast path does not reproduce (its own kustomization, a subdirectory with
+// one, Stack patches or images, kustomize annotations, a possible name
+// reference) goes through kustomize, decided from the inputs up front.
+// docs/design/render-fast-path.md has the profile and the reasoning.
+//
 // # What the package is not
 //
 // It does not fetch sources (internal/source does), unwrap SOPS keys

@@ -12,53 +12,70 @@ import (
 
 // errorCase is a render that must fail: with the sentinel is, at Path and
 // Line of the *Error, with a message that contains every string of contains
-// and none of secrets (in clear or base64).
+// and none of secrets (in clear or base64). Each case runs on the default
+// path (the fast path where it applies) and through kustomize only;
+// kustomize, when set, is what the kustomize path must give instead, where
+// its message differs (fastpath.go).
 type errorCase struct {
-	name     string
-	opts     func(t *testing.T) Options
-	is       error
-	path     string
-	line     int
-	object   string
-	contains []string
-	secrets  []string
+	name      string
+	opts      func(t *testing.T) Options
+	is        error
+	path      string
+	line      int
+	object    string
+	contains  []string
+	secrets   []string
+	kustomize *errorCase
 }
 
-// runErrorCases builds each case and checks the error it returns.
+// runErrorCases builds each case on both paths and checks the errors.
 func runErrorCases(t *testing.T, cases []errorCase) {
 	t.Helper()
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			objs, err := Build(context.Background(), tc.opts(t))
-			if err == nil {
-				t.Fatalf("got %d objects and no error, want %v", len(objs), tc.is)
+		t.Run(tc.name, func(t *testing.T) { tc.check(t, tc.opts(t)) })
+		t.Run(tc.name+"/kustomize", func(t *testing.T) {
+			o := tc.opts(t)
+			o.kustomizeOnly = true
+			want := tc
+			if tc.kustomize != nil {
+				want = *tc.kustomize
 			}
-			if !errors.Is(err, tc.is) {
-				t.Errorf("got %v, want errors.Is %v", err, tc.is)
-			}
-			var re *Error
-			if !errors.As(err, &re) {
-				t.Fatalf("got %T, want *Error", err)
-			}
-			got := struct {
-				Path, Object string
-				Line         int
-			}{re.Path, re.Object, re.Line}
-			want := struct {
-				Path, Object string
-				Line         int
-			}{tc.path, tc.object, tc.line}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("error location differs (-want +got):\n%s\nerror: %v", diff, err)
-			}
-			for _, s := range tc.contains {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not contain %q", err, s)
-				}
-			}
-			assertNoSecret(t, err.Error(), tc.secrets...)
+			want.check(t, o)
 		})
 	}
+}
+
+// check builds opts and checks the error.
+func (tc errorCase) check(t *testing.T, opts Options) {
+	t.Helper()
+	objs, err := Build(context.Background(), opts)
+	if err == nil {
+		t.Fatalf("got %d objects and no error, want %v", len(objs), tc.is)
+	}
+	if !errors.Is(err, tc.is) {
+		t.Errorf("got %v, want errors.Is %v", err, tc.is)
+	}
+	var re *Error
+	if !errors.As(err, &re) {
+		t.Fatalf("got %T, want *Error", err)
+	}
+	got := struct {
+		Path, Object string
+		Line         int
+	}{re.Path, re.Object, re.Line}
+	want := struct {
+		Path, Object string
+		Line         int
+	}{tc.path, tc.object, tc.line}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("error location differs (-want +got):\n%s\nerror: %v", diff, err)
+	}
+	for _, s := range tc.contains {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not contain %q", err, s)
+		}
+	}
+	assertNoSecret(t, err.Error(), tc.secrets...)
 }
 
 // at returns Options for fixture name and path.
@@ -137,8 +154,9 @@ func TestBuildErrorsNameTheFile(t *testing.T) {
 		},
 		{
 			name: "duplicate-objects-name-the-object", opts: at("duplicate-objects", ""),
-			is: ErrDuplicate, path: ".",
-			contains: []string{"Service.v1.[noGrp]/web.shop", "remove one"},
+			is: ErrDuplicate, path: "second.yaml", object: "Service shop/web",
+			contains:  []string{"Service.v1.[noGrp]/web.shop is defined twice, in first.yaml and in second.yaml", "remove one"},
+			kustomize: &errorCase{is: ErrDuplicate, path: ".", contains: []string{"Service.v1.[noGrp]/web.shop", "'second.yaml'", "remove one"}},
 		},
 		{
 			name: "duplicate-after-substitution-names-both-files",
@@ -154,8 +172,9 @@ func TestBuildErrorsNameTheFile(t *testing.T) {
 				"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: one\n",
 				"b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: two\n",
 			}, ""), func(o *Options) { o.TargetNamespace = "same" }),
-			is: ErrDuplicate, path: ".",
-			contains: []string{"ID conflict: [<ConfigMap same/cm> <ConfigMap same/cm>]"},
+			is: ErrDuplicate, path: "b.yaml", object: "ConfigMap same/cm",
+			contains:  []string{"with the target namespace same, ConfigMap.v1.[noGrp]/cm.same is defined twice, in a.yaml and in b.yaml"},
+			kustomize: &errorCase{is: ErrDuplicate, path: ".", contains: []string{"ID conflict: [<ConfigMap same/cm> <ConfigMap same/cm>]"}},
 		},
 	})
 }
@@ -194,9 +213,11 @@ func TestBuildErrorsNeverHoldSecrets(t *testing.T) {
 				"b.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: two\ndata:\n  token: " +
 					base64.StdEncoding.EncodeToString([]byte("s3cr3t-data-marker")) + "\n",
 			}, ""), func(o *Options) { o.TargetNamespace = "same" }),
-			is: ErrDuplicate, path: ".",
-			contains: []string{"<Secret same/s> <Secret same/s>"},
+			is: ErrDuplicate, path: "b.yaml", object: "Secret same/s",
+			contains: []string{"Secret.v1.[noGrp]/s.same is defined twice"},
 			secrets:  []string{"s3cr3t-string-marker", "s3cr3t-data-marker"},
+			kustomize: &errorCase{is: ErrDuplicate, path: ".", contains: []string{"<Secret same/s> <Secret same/s>"},
+				secrets: []string{"s3cr3t-string-marker", "s3cr3t-data-marker"}},
 		},
 	})
 }
@@ -236,7 +257,7 @@ func TestBuildIgnoresUnreferencedOversizedFiles(t *testing.T) {
 		"docs/diagram.png":        strings.Repeat("p", 4096),
 		"apps/huge.yaml":          strings.Repeat("#", 4096),
 	})
-	objs, err := Build(context.Background(), Options{Root: root, Path: "apps", MaxFileSize: 1024})
+	objs, err := buildBoth(t, Options{Root: root, Path: "apps", MaxFileSize: 1024})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func (t *tree) prepareTarget(dir string) (empty bool, err error) {
 		TypeMeta:  types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind},
 		Resources: resources,
 	}
+	t.generated = resources
 	return false, t.writeKustomization(t.abs(filepath.Join(dir, konfig.DefaultKustomizationFileName())), k)
 }
 

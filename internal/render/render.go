@@ -62,6 +62,10 @@ type Options struct {
 	// MaxTotalSize caps the bytes loaded from the artifact (each file and
 	// directory also counts 512 bytes); 0 means DefaultMaxTotalSize.
 	MaxTotalSize int64
+
+	// kustomizeOnly turns the fast path off (fastpath.go): the differential
+	// tests render every input both ways.
+	kustomizeOnly bool
 }
 
 // Patch is one kustomize patch: a strategic-merge patch or a JSON6902 patch
@@ -129,6 +133,15 @@ func build(ctx context.Context, t *tree, o Options) ([]*unstructured.Unstructure
 	if err := g.kustomization(o.Path, false); err != nil {
 		return nil, err
 	}
+	if files, ok := t.fastPathFiles(o, g); ok {
+		return fastBuild(ctx, t, files, o, g)
+	}
+	return slowBuild(ctx, t, o, g)
+}
+
+// slowBuild adds the Stack's overlay to the checked tree, runs kustomize,
+// then substitutes and converts.
+func slowBuild(ctx context.Context, t *tree, o Options, g *guard) ([]*unstructured.Unstructured, error) {
 	if err := t.writeOverlay(o, g.buildMetadata); err != nil {
 		return nil, err
 	}

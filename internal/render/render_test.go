@@ -120,7 +120,7 @@ func TestBuild(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			objs, err := Build(context.Background(), tt.opts)
+			objs, err := buildBoth(t, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ var substitutionVars = map[string]string{
 
 func TestBuildReturnsEmptyForEmptyDirectory(t *testing.T) {
 	root := writeTree(t, map[string]string{"apps/README.md": "nothing to render"})
-	objs, err := Build(context.Background(), Options{Root: root, Path: "apps"})
+	objs, err := buildBoth(t, Options{Root: root, Path: "apps"})
 	if err != nil {
 		t.Fatal(err)
 	}

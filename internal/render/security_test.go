@@ -1,7 +1,6 @@
 package render
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -188,7 +187,7 @@ func TestBuiltinTransformerFileAllowed(t *testing.T) {
 		"labels.yaml":        "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels: {team: a}\nfieldSpecs: [{path: metadata/labels, create: true}]\n",
 		"cm.yaml":            configMap,
 	})
-	objs, err := Build(context.Background(), Options{Root: root})
+	objs, err := buildBoth(t, Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +367,7 @@ func runEscapeCases(t *testing.T, cases []escapeCase) {
 			for link, target := range tc.links {
 				symlink(t, root, link, strings.ReplaceAll(target, "$TMP", tmp))
 			}
-			objs, err := Build(context.Background(), Options{Root: root, Path: strings.ReplaceAll(tc.path, "$TMP", tmp)})
+			objs, err := buildBoth(t, Options{Root: root, Path: strings.ReplaceAll(tc.path, "$TMP", tmp)})
 			assertNoSecret(t, toYAML(t, objs), outsideMarker)
 			if err == nil {
 				t.Fatalf("got no error, want %v; output:\n%s", tc.is, toYAML(t, objs))
@@ -414,7 +413,7 @@ func TestSymlinksInsideRootFollowed(t *testing.T) {
 	symlink(t, root, "apps/linked-base", "base")
 	symlink(t, root, "unrelated/docs/leak", "../../../outside.txt")
 	symlink(t, root, "unrelated/fifo-like", "/dev/null")
-	objs, err := Build(context.Background(), Options{Root: root, Path: "apps"})
+	objs, err := buildBoth(t, Options{Root: root, Path: "apps"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +434,7 @@ func TestRootReachedThroughSymlink(t *testing.T) {
 	if err := os.Symlink(root, link); err != nil {
 		t.Fatal(err)
 	}
-	objs, err := Build(context.Background(), Options{Root: link})
+	objs, err := buildBoth(t, Options{Root: link})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,9 @@ type tree struct {
 	realRoot string
 	lim      limits
 	loaded   int64
+	// generated is the listing of the kustomization render generated for
+	// the rendered path, nil when the path has its own.
+	generated []string
 }
 
 // limits caps what is loaded.

@@ -152,7 +152,7 @@ func TestUnreferencedPipeIgnored(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(root, "pipe"), 0o644); err != nil {
 		t.Skipf("cannot create a named pipe here: %v", err)
 	}
-	objs, err := Build(context.Background(), Options{Root: root, Path: "apps"})
+	objs, err := buildBoth(t, Options{Root: root, Path: "apps"})
 	if err != nil || len(objs) != 1 {
 		t.Fatalf("got %d objects, %v", len(objs), err)
 	}
@@ -169,7 +169,7 @@ func TestListingSkipsWhatFluxSkips(t *testing.T) {
 		"kust/not-listed.yaml":      "not even a kubernetes object",
 		"kust/deeper/also-not.yaml": "not even a kubernetes object",
 	})
-	objs, err := Build(context.Background(), Options{Root: root})
+	objs, err := buildBoth(t, Options{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
