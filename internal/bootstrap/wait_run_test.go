@@ -35,13 +35,6 @@ func cond(typ string, status metav1.ConditionStatus, msg string) metav1.Conditio
 	return metav1.Condition{Type: typ, Status: status, ObservedGeneration: 2, Reason: "Test", Message: msg}
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
 // newRun returns a run against a fake client holding objs, recording its
 // progress lines.
 func newRun(t *testing.T, o Options, objs ...client.Object) (*run, *[]string) {

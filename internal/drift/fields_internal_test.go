@@ -37,7 +37,7 @@ func entry(manager string, op metav1.ManagedFieldsOperationType, min int, fields
 		e.Time = &at
 	}
 	if fields != "" {
-		e.FieldsV1 = &metav1.FieldsV1{Raw: []byte(fields)}
+		e.FieldsV1 = metav1.NewFieldsV1(fields)
 	}
 	return e
 }

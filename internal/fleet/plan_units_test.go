@@ -115,6 +115,8 @@ func TestFailureOfLocatesTheRenderError(t *testing.T) {
 
 func TestSidesUnchanged(t *testing.T) {
 	st := &v1alpha1.Stack{}
+	p := &planner{}
+	unchanged := p.unchanged
 	a, b := side{stack: st, job: job{key: "k"}}, side{stack: st, job: job{key: "k"}}
 	if !unchanged(a, b) {
 		t.Error("two rendered sides of one key are not unchanged")

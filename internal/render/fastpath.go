@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	//lint:ignore SA1019 the fast path must transform exactly as the pinned kustomize (go.mod) does, with its own builtin transformers; TestKustomizeDefaultsMatchTheModule fails when kustomize moves
 	"sigs.k8s.io/kustomize/api/builtins"
 	"sigs.k8s.io/kustomize/api/filters/annotations"
 	"sigs.k8s.io/kustomize/api/provider"
