@@ -20,9 +20,14 @@ import (
 	sourcegit "github.com/flotilla-io/flotilla/internal/source/git"
 )
 
-// credentials are o's, as a GitRepository's Secret holds them.
+// credentials are o's, as a GitRepository's Secret holds them. With a
+// private key the user is the ssh URL's, so a --username is not kept.
 func (o *Options) credentials() sourcegit.Credentials {
-	return sourcegit.Credentials{Username: o.Username, Password: o.Password, Identity: o.PrivateKey, KnownHosts: o.KnownHosts}
+	c := sourcegit.Credentials{Username: o.Username, Password: o.Password, Identity: o.PrivateKey, KnownHosts: o.KnownHosts}
+	if len(c.Identity) > 0 {
+		c.Username = ""
+	}
+	return c
 }
 
 // auth returns the go-git credentials for o.URL, built as the agent builds
