@@ -151,7 +151,7 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 	if err := stackspec.CheckEmptyRender(st, len(objs), "the local checkout "+cmp.Or(o.Path, ".")); err != nil {
 		return nil, fmt.Errorf("diff of Stack %s/%s: %w", st.Namespace, st.Name, err)
 	}
-	mgr := apply.NewManager(c, stackApplyOptions(st))
+	mgr := apply.NewManager(c, stackspec.ApplyOptions(apply.DefaultOptions(), st))
 	d := &stackDiff{red: red, suspended: st.Spec.Suspend}
 	if d.objects, err = mgr.Diff(ctx, objs); err != nil {
 		return nil, &redactedError{msg: fmt.Sprintf("Stack %s/%s: %s", st.Namespace, st.Name, red.Error(err)), err: err}
@@ -160,14 +160,6 @@ func (o *DiffOptions) compute(ctx context.Context) (*stackDiff, error) {
 		return nil, &redactedError{msg: red.Error(err), err: err}
 	}
 	return d, nil
-}
-
-// stackApplyOptions are the apply options the agent uses for the Stack.
-func stackApplyOptions(st *v1alpha1.Stack) apply.Options {
-	opts := apply.DefaultOptions()
-	opts.Force = st.Spec.Force
-	opts.OwnerName, opts.OwnerNamespace = st.Name, st.Namespace
-	return opts
 }
 
 // pruneCandidates are the objects of the Stack's inventory the render no

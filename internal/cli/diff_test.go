@@ -73,7 +73,7 @@ func (f *diffFixture) applyAsAgent(t *testing.T, repo string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := apply.NewManager(env.Client, stackApplyOptions(&st)).Apply(ctx, objs); err != nil {
+	if _, err := apply.NewManager(env.Client, stackspec.ApplyOptions(apply.DefaultOptions(), &st)).Apply(ctx, objs); err != nil {
 		t.Fatalf("applying as the agent: %v", err)
 	}
 	inv := make([]apply.ObjMetadata, 0, len(objs))

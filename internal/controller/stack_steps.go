@@ -24,10 +24,7 @@ func (r *StackReconciler) applier(obj *v1alpha1.Stack) (*apply.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := r.ApplyOptions
-	opts.Force = obj.Spec.Force
-	opts.OwnerName, opts.OwnerNamespace = obj.Name, obj.Namespace
-	return apply.NewManager(c, opts), nil
+	return apply.NewManager(c, stackspec.ApplyOptions(r.ApplyOptions, obj)), nil
 }
 
 // apply runs the engine, prunes what left the set, and records the

@@ -81,7 +81,7 @@ func TestRenderOptionsCarryEverySpecField(t *testing.T) {
 		Patches: []render.Patch{{Patch: "p", Target: &render.Selector{Kind: "Deployment", LabelSelector: "app=web"}}},
 		Images:  []render.Image{{Name: "nginx", NewTag: "1.27"}},
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(render.Options{})); diff != "" {
 		t.Errorf("render options (-want +got):\n%s", diff)
 	}
 }
