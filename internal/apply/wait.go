@@ -87,12 +87,17 @@ func (n NotReady) describe() string {
 // timeout passes. It returns a *HealthError naming each object not ready
 // and, for the kinds that run Pods, what keeps their Pods from running.
 func (m *Manager) Wait(ctx context.Context, objs []ObjMetadata, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	poll := m.opts.Poll
 	if poll <= 0 {
 		poll = time.Second
 	}
+	return m.waitPolling(ctx, objs, timeout, poll)
+}
+
+// waitPolling is Wait with its own interval between polls.
+func (m *Manager) waitPolling(ctx context.Context, objs []ObjMetadata, timeout, poll time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	for {
 		notReady, failed := m.health(ctx, objs)
 		if len(notReady) == 0 {
@@ -169,10 +174,22 @@ func (m *Manager) waitEstablished(ctx context.Context, plans []*plan) error {
 	if len(crds) == 0 {
 		return nil
 	}
-	if err := m.Wait(ctx, crds, m.opts.CRDTimeout); err != nil {
+	// A CRD is Established within milliseconds of its creation: a health
+	// poll's interval (a second by default) would be most of the wait.
+	if err := m.waitPolling(ctx, crds, m.opts.CRDTimeout, discoveryPoll(m.opts.Poll)); err != nil {
 		return fmt.Errorf("waiting for CRDs to be established: %w", err)
 	}
 	return m.waitServed(ctx, definedKinds(plans))
+}
+
+// discoveryPoll is the interval between polls of what the API server
+// settles within milliseconds (a new CRD Established, then served): the
+// health poll's, at most 100ms.
+func discoveryPoll(poll time.Duration) time.Duration {
+	if poll <= 0 || poll > 100*time.Millisecond {
+		return 100 * time.Millisecond
+	}
+	return poll
 }
 
 // waitServed waits until the API server's discovery serves every kind:
@@ -181,10 +198,7 @@ func (m *Manager) waitEstablished(ctx context.Context, plans []*plan) error {
 func (m *Manager) waitServed(ctx context.Context, kinds map[schema.GroupKind]bool) error {
 	ctx, cancel := context.WithTimeout(ctx, m.opts.CRDTimeout)
 	defer cancel()
-	poll := m.opts.Poll
-	if poll <= 0 || poll > 100*time.Millisecond {
-		poll = 100 * time.Millisecond
-	}
+	poll := discoveryPoll(m.opts.Poll)
 	for gk := range kinds {
 		for {
 			_, err := m.client.RESTMapper().RESTMapping(gk)

@@ -180,3 +180,16 @@ func TestWaitReadsAgainWhenItsDeadlineCutTheLastPoll(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscoveryPollIsTheHealthPollAtMost100ms(t *testing.T) {
+	for _, tc := range []struct{ health, want time.Duration }{
+		{0, 100 * time.Millisecond},
+		{time.Second, 100 * time.Millisecond},
+		{100 * time.Millisecond, 100 * time.Millisecond},
+		{20 * time.Millisecond, 20 * time.Millisecond},
+	} {
+		if got := discoveryPoll(tc.health); got != tc.want {
+			t.Errorf("discoveryPoll(%s) = %s, want %s", tc.health, got, tc.want)
+		}
+	}
+}
