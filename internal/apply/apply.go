@@ -48,6 +48,7 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	if err := m.validate(ctx, plans); err != nil {
 		return ChangeSet{}, err
 	}
+	forgetDryRuns(plans)
 	var cs ChangeSet
 	if deferred := pending(plans); len(deferred) > 0 {
 		// Objects that need a CRD or a Namespace of the same set are
@@ -59,7 +60,9 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		if err := m.waitEstablished(ctx, prereqs); err != nil {
 			return cs, err
 		}
-		if err := m.validate(ctx, deferred); err != nil {
+		err := m.validate(ctx, deferred)
+		forgetDryRuns(deferred)
+		if err != nil {
 			var ve *ValidationError
 			if errors.As(err, &ve) {
 				// The revision is refused: the CRDs and Namespaces written
@@ -82,6 +85,15 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 	}
 	sortChanges(&cs)
 	return cs, nil
+}
+
+// forgetDryRuns drops the dry-runs' answers once each plan's action is
+// decided: Apply needs them no more (Diff shows them), and a large set
+// would hold a copy of every object through the whole apply.
+func forgetDryRuns(plans []*plan) {
+	for _, p := range plans {
+		p.merged = nil
+	}
 }
 
 // prepare labels each object with its owner.
