@@ -186,44 +186,50 @@ func measureNoop(ctx context.Context, c *cluster, rev string, log *harness.Progr
 }
 
 // intervalReconcile sets the Stack's interval to steadyInterval (a spec
-// change, so the reconcile it causes applies: not measured), waits for a
-// quiet agent, measures the next reconcile, the interval's, and sets the
-// interval back.
+// change, so the reconcile it causes applies: not measured), measures the
+// next reconcile, the interval's, and sets the interval back.
 func intervalReconcile(ctx context.Context, c *cluster, rev string) (cost, error) {
 	if err := c.setInterval(ctx, steadyInterval); err != nil {
 		return cost{}, err
 	}
-	if err := c.waitStack(ctx, rev, ""); err != nil {
-		return cost{}, err
+	w, err := c.measureReconcile(ctx, rev, func(before probe) error {
+		if err := c.waitReconciles(ctx, before.reconciles+1); err != nil {
+			return err
+		}
+		// The status patch follows the reconcile count: let it land.
+		return c.waitQuiet(ctx, quietBefore)
+	})
+	if err == nil && w.reconciles != 1 {
+		err = fmt.Errorf("measuring one interval reconcile, the agent counted %v", w.reconciles)
 	}
-	if err := c.waitQuiet(ctx, quietBefore); err != nil {
-		return cost{}, err
-	}
-	before, err := c.probe()
 	if err != nil {
 		return cost{}, err
-	}
-	if err := c.waitReconciles(ctx, before.reconciles+1); err != nil {
-		return cost{}, err
-	}
-	// The status patch follows the reconcile count: let it land.
-	if err := c.waitQuiet(ctx, quietBefore); err != nil {
-		return cost{}, err
-	}
-	after, err := c.probe()
-	if err != nil {
-		return cost{}, err
-	}
-	w := after.since(before)
-	if w.reconciles != 1 {
-		return cost{}, fmt.Errorf("measuring one interval reconcile, the agent counted %v", w.reconciles)
 	}
 	return w, c.setInterval(ctx, stackInterval)
 }
 
-// requestedReconcile waits for a quiet agent, requests a reconcile of the
-// Stack, waits until it is handled, and returns its cost.
+// requestedReconcile requests a reconcile of the Stack and measures it
+// until it is handled.
 func requestedReconcile(ctx context.Context, c *cluster, rev string) (cost, error) {
+	w, err := c.measureReconcile(ctx, rev, func(probe) error {
+		stack := &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: stackKey.Namespace, Name: stackKey.Name}}
+		at, err := c.requestReconcile(ctx, stack)
+		if err != nil {
+			return err
+		}
+		// The reconcile count moves before the status patch that shows the
+		// request handled: both are in once the status is.
+		return c.waitStack(ctx, rev, at)
+	})
+	if err == nil && w.reconciles < 1 {
+		err = fmt.Errorf("the request was handled but the agent counted %v reconciles", w.reconciles)
+	}
+	return w, err
+}
+
+// measureReconcile waits for the Stack Ready at rev and a quiet agent,
+// then returns the agent's cost from then until run returns.
+func (c *cluster) measureReconcile(ctx context.Context, rev string, run func(before probe) error) (cost, error) {
 	if err := c.waitStack(ctx, rev, ""); err != nil {
 		return cost{}, err
 	}
@@ -234,23 +240,12 @@ func requestedReconcile(ctx context.Context, c *cluster, rev string) (cost, erro
 	if err != nil {
 		return cost{}, err
 	}
-	stack := &v1alpha1.Stack{ObjectMeta: metav1.ObjectMeta{Namespace: stackKey.Namespace, Name: stackKey.Name}}
-	at, err := c.requestReconcile(ctx, stack)
-	if err != nil {
-		return cost{}, err
-	}
-	// The reconcile count moves before the status patch that shows the
-	// request handled: both are in once the status is.
-	if err := c.waitStack(ctx, rev, at); err != nil {
+	if err := run(before); err != nil {
 		return cost{}, err
 	}
 	after, err := c.probe()
 	if err != nil {
 		return cost{}, err
 	}
-	w := after.since(before)
-	if w.reconciles < 1 {
-		return cost{}, fmt.Errorf("the request was handled but the agent counted %v reconciles", w.reconciles)
-	}
-	return w, nil
+	return after.since(before), nil
 }
