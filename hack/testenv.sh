@@ -8,7 +8,7 @@
 #   kube-proxy are built from the k8s.io/kubernetes Go module in
 #   test/controlplane/build (its own module, so the product's go.mod never
 #   sees it);
-# - CoreDNS is built from its Go module in test/node/coredns;
+# - CoreDNS is built from its Go module in internal/localnode/coredns;
 # - the sops command line tool is built from its Go module in test/sops, and
 #   GnuPG comes from Debian's gnupg package (the tests encrypt fixtures with
 #   both, as a user does);
@@ -102,10 +102,10 @@ ensure_kube() {
 # plugins it holds) changed since.
 ensure_coredns() {
   local stamp
-  stamp=$(cat "$root/test/node/coredns/main.go" "$root/test/node/coredns/go.sum" | sha256sum | cut -c1-16)
+  stamp=$(cat "$root/internal/localnode/coredns/main.go" "$root/internal/localnode/coredns/go.sum" | sha256sum | cut -c1-16)
   [[ -x $dir/coredns && $(cat "$dir/coredns.stamp" 2>/dev/null) == "$stamp" ]] && return
   log "building CoreDNS $COREDNS_VERSION from source (first time only: a few minutes)"
-  (cd "$root/test/node/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/coredns.tmp" .)
+  (cd "$root/internal/localnode/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dir/coredns.tmp" .)
   mv "$dir/coredns.tmp" "$dir/coredns"
   echo "$stamp" >"$dir/coredns.stamp"
 }
@@ -139,7 +139,7 @@ ensure_sops() {
   echo "$stamp" >"$dir/sops.stamp"
 }
 
-# ensure_prometheus installs Debian's prometheus (2.42) for test/prometheus,
+# ensure_prometheus installs Debian's prometheus (2.42) for internal/localprometheus,
 # which runs it on a free loopback port with its own configuration. The
 # package's service must not run: a policy-rc.d refuses the start on hosts
 # without systemd, stop_services disables it on hosts with it, and the

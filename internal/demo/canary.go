@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/test/node"
-	"github.com/flotilla-io/flotilla/test/prometheus"
+	"github.com/flotilla-io/flotilla/internal/localnode"
+	"github.com/flotilla-io/flotilla/internal/localprometheus"
 )
 
 // The progressive delivery step on staging: the app behind a Canary
@@ -79,16 +79,16 @@ func (f *fleet) canaryDelivery(ctx context.Context) error {
 // startPrometheus runs Prometheus on the node's address (the agent Pod
 // queries it), scraping the Pods of the canary's namespace, and stops it
 // at teardown.
-func (f *fleet) startPrometheus(ctx context.Context, c *cluster) (*prometheus.Server, error) {
+func (f *fleet) startPrometheus(ctx context.Context, c *cluster) (*localprometheus.Server, error) {
 	f.o.Report.Waiting("starting Prometheus")
-	prom, err := prometheus.Start(ctx, prometheus.WithHost(node.NodeIP), prometheus.WithScrape(prometheus.ScrapeConfig{
+	prom, err := localprometheus.Start(ctx, localprometheus.WithHost(localnode.NodeIP), localprometheus.WithScrape(localprometheus.ScrapeConfig{
 		JobName: canaryNS, Kubeconfig: c.node.Kubeconfig, Namespaces: []string{canaryNS},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("starting Prometheus for the Canary: %w", err)
 	}
 	f.stops = append(f.stops, prom.Stop)
-	f.o.Report.Step("✔ Prometheus at %s scrapes the Pods of namespace %s on %s every %s", prom.URL(), canaryNS, c.name, prometheus.ScrapeInterval)
+	f.o.Report.Step("✔ Prometheus at %s scrapes the Pods of namespace %s on %s every %s", prom.URL(), canaryNS, c.name, localprometheus.ScrapeInterval)
 	return prom, nil
 }
 

@@ -2,18 +2,16 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 
+	"github.com/flotilla-io/flotilla/internal/localfleet"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/flotilla-io/flotilla/test/node"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 )
 
 // cluster is one of the demo's clusters: a real single-node cluster
@@ -24,33 +22,24 @@ type cluster struct {
 	config *rest.Config
 	client client.Client
 	// node is the real cluster; nil for a control plane alone.
-	node *node.Cluster
+	node *localnode.Cluster
 	stop func() error
 }
 
-// startCluster starts etcd and kube-apiserver from assets and an admin
-// user for the demo.
+// startCluster starts etcd and kube-apiserver from assets: the local
+// fleet's control plane, as the tests and benchmarks start it.
 func startCluster(name, assets string) (*cluster, error) {
-	env := &envtest.Environment{BinaryAssetsDirectory: assets}
-	if _, err := env.Start(); err != nil {
-		return nil, fmt.Errorf("starting cluster %s (kube-apiserver and etcd from %s): %w", name, assets, err)
-	}
-	c := &cluster{name: name, stop: env.Stop}
-	user, err := env.AddUser(envtest.User{Name: "flotilla-demo-admin", Groups: []string{"system:masters"}}, nil)
-	if err == nil {
-		c.config = user.Config()
-		c.client, err = client.New(c.config, client.Options{Scheme: v1alpha1.NewScheme()})
-	}
+	cp, err := localfleet.StartControlPlane(localfleet.ControlPlaneOptions{Assets: assets, Admin: "flotilla-demo-admin"})
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("cluster %s: %w", name, err), env.Stop())
+		return nil, fmt.Errorf("starting cluster %s: %w", name, err)
 	}
-	return c, nil
+	return &cluster{name: name, config: cp.Config, client: cp.Client, stop: cp.Stop}, nil
 }
 
-// startNodeCluster starts a real single-node cluster (test/node): Pods
+// startNodeCluster starts a real single-node cluster (internal/localnode): Pods
 // run, and the agent is one of them.
 func startNodeCluster(ctx context.Context, name, assets string) (*cluster, error) {
-	n, err := node.Start(ctx, node.Options{NodeName: name, Assets: assets})
+	n, err := localnode.Start(ctx, localnode.Options{NodeName: name, Assets: assets})
 	if err != nil {
 		return nil, fmt.Errorf("starting cluster %s with a real node: %w", name, err)
 	}

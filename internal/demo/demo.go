@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flotilla-io/flotilla/test/node"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 )
 
 // DefaultClusters are the clusters of examples/fleet.
@@ -132,7 +132,7 @@ func (f *fleet) start(ctx context.Context) error {
 		}
 		// The agent Pod fetches from the node's address, as do the agents
 		// beside the other clusters.
-		host = node.NodeIP
+		host = localnode.NodeIP
 		customize = func(work string) error { return pointAtRegistry(work, n.node.Registry.Host) }
 	}
 	if f.repo, err = newFleetRepo(ctx, filepath.Join(f.dir, "repo"), host, withSecretsStack(f.o.Clusters, customize)); err != nil {

@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/internal/install"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 	"github.com/flotilla-io/flotilla/internal/ociimage"
 	"github.com/flotilla-io/flotilla/internal/version"
-	"github.com/flotilla-io/flotilla/test/node"
 )
 
 // The example fleet's app, as Git names it, and where the demo serves it.
@@ -33,7 +33,7 @@ const (
 // nodeSupport says whether the demo can give a cluster a real node, and
 // why not when it cannot.
 func nodeSupport(assets string) (bool, string) {
-	if err := node.Preflight(); err != nil {
+	if err := localnode.Preflight(); err != nil {
 		return false, err.Error()
 	}
 	if !hasNodeAssets(assets) {
@@ -53,7 +53,7 @@ type images struct {
 // buildImages builds the flotilla binary and the example app from the
 // checkout as static Linux binaries, packs them as images and pushes them
 // to the node's registry.
-func (f *fleet) buildImages(ctx context.Context, n *node.Cluster) (images, error) {
+func (f *fleet) buildImages(ctx context.Context, n *localnode.Cluster) (images, error) {
 	f.o.Report.Waiting("building the agent's and the app's images from the checkout")
 	start := time.Now()
 	root, err := checkoutRoot()

@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/test/node"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 )
 
 func TestGetJSON(t *testing.T) {
@@ -77,7 +77,7 @@ func TestRegistrySecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl := fake.NewClientBuilder().WithScheme(v1alpha1.NewScheme()).Build()
-	c := &cluster{name: "staging", client: cl, node: &node.Cluster{Registry: node.Registry{Host: "10.0.0.2:5000", CAFile: ca, Username: "bot", Password: "pw-7"}}}
+	c := &cluster{name: "staging", client: cl, node: &localnode.Cluster{Registry: localnode.Registry{Host: "10.0.0.2:5000", CAFile: ca, Username: "bot", Password: "pw-7"}}}
 	f := &fleet{}
 	ctx := context.Background()
 	if err := f.registrySecrets(ctx, c); err != nil {

@@ -28,7 +28,7 @@ func TestBuildGoBuildsThePauseProgram(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "pause")
-	if err := BuildGo(ctx, moduleRoot, "./test/node/pause", out, "-s -w", runtime.GOOS, runtime.GOARCH); err != nil {
+	if err := BuildGo(ctx, moduleRoot, "./internal/localnode/pause", out, "-s -w", runtime.GOOS, runtime.GOARCH); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(out)

@@ -12,9 +12,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/testground"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
-	"github.com/flotilla-io/flotilla/test/testground"
 )
 
 // externalSecrets is a ClusterSecretStore of the operator's fake provider

@@ -28,9 +28,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/testground"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gitserver"
-	"github.com/flotilla-io/flotilla/test/testground"
 )
 
 // The Sealed Secrets controller as examples/fleet installs it.

@@ -7,7 +7,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/flotilla-io/flotilla/test/testground"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
 // CRDDir is the directory of the Gateway API CRDs: the standard channel of

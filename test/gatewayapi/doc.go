@@ -8,7 +8,7 @@
 //
 // Traefik runs outside the cluster: it reads Services' endpoints and sends
 // requests straight to the Pod IPs, which the host reaches on the real node
-// (test/node). Its entrypoint "web" listens on a free loopback port, which
+// (internal/localnode). Its entrypoint "web" listens on a free loopback port, which
 // is the port a Gateway's listener must name; its Prometheus metrics and
 // ping are on entrypoint "metrics", on another free port.
 //

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flotilla-io/flotilla/test/testground"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
 // ControllerName is the GatewayClass controllerName Traefik's

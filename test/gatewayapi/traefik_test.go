@@ -30,10 +30,10 @@ import (
 	"github.com/flotilla-io/flotilla/internal/canary"
 	"github.com/flotilla-io/flotilla/internal/canary/metrics"
 	"github.com/flotilla-io/flotilla/internal/canary/router"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 	"github.com/flotilla-io/flotilla/internal/ociimage"
 	"github.com/flotilla-io/flotilla/test/controlplane"
 	"github.com/flotilla-io/flotilla/test/gatewayapi"
-	"github.com/flotilla-io/flotilla/test/node"
 )
 
 const ns = "shop"
@@ -161,9 +161,9 @@ func testCanaryServiceLabel(ctx context.Context, t *testing.T, traefik *gatewaya
 // startNode starts the real node (waiting for the machine-wide lock) with
 // Flotilla's and Gateway API's CRDs, and returns it with a client that
 // knows both.
-func startNode(ctx context.Context, t *testing.T) (*node.Cluster, client.Client) {
+func startNode(ctx context.Context, t *testing.T) (*localnode.Cluster, client.Client) {
 	t.Helper()
-	cluster, err := node.Start(ctx, node.Options{})
+	cluster, err := localnode.Start(ctx, localnode.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func startNode(ctx context.Context, t *testing.T) (*node.Cluster, client.Client)
 
 // deployApp runs the example app as the Canary's primary (v1) and canary
 // (v2) Deployments, each behind its Service, and waits for both.
-func deployApp(ctx context.Context, t *testing.T, cluster *node.Cluster, c client.Client) {
+func deployApp(ctx context.Context, t *testing.T, cluster *localnode.Cluster, c client.Client) {
 	t.Helper()
 	for name, version := range map[string]string{"app-primary": "v1", "app-canary": "v2"} {
 		image := importApp(ctx, t, cluster, version)
@@ -238,7 +238,7 @@ func deployApp(ctx context.Context, t *testing.T, cluster *node.Cluster, c clien
 
 // importApp builds examples/app at version into the node's containerd and
 // returns the image's reference.
-func importApp(ctx context.Context, t *testing.T, cluster *node.Cluster, version string) string {
+func importApp(ctx context.Context, t *testing.T, cluster *localnode.Cluster, version string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "app")
 	ldflags := "-s -w -X main.version=" + version

@@ -20,9 +20,9 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/bootstrap"
 	"github.com/flotilla-io/flotilla/internal/install"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 	"github.com/flotilla-io/flotilla/internal/stackspec"
 	"github.com/flotilla-io/flotilla/test/gitserver"
-	"github.com/flotilla-io/flotilla/test/node"
 )
 
 // clusterPath is the cluster's directory in the fleet repository.
@@ -72,7 +72,7 @@ func TestAgentOnARealNode(t *testing.T) {
 	root := gitserver.NewRoot(t)
 	root.InitBare(t, "fleet")
 	f := &fleet{user: "fleet", password: "realnode-" + randomHex(t)}
-	f.srv = gitserver.NewHTTP(t, root, gitserver.WithBasicAuth(f.user, f.password), gitserver.WithHost(node.NodeIP))
+	f.srv = gitserver.NewHTTP(t, root, gitserver.WithBasicAuth(f.user, f.password), gitserver.WithHost(localnode.NodeIP))
 	// The working copy pushes to the bare repository's path, so no
 	// credential is written into its configuration.
 	f.work = gitserver.NewWorkdir(t, root.Path("fleet"))

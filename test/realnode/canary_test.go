@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
-	"github.com/flotilla-io/flotilla/test/node"
-	"github.com/flotilla-io/flotilla/test/prometheus"
+	"github.com/flotilla-io/flotilla/internal/localnode"
+	"github.com/flotilla-io/flotilla/internal/localprometheus"
 )
 
 // canaryPath is the directory of the canary scenario's app in the fleet.
@@ -31,8 +31,8 @@ const canaryPath = "apps/canary"
 func testCanary(t *testing.T, f *fleet) {
 	ns := newNamespace(t, "canary")
 	createSource(t, f, ns)
-	prom, err := prometheus.Start(context.Background(), prometheus.WithHost(node.NodeIP),
-		prometheus.WithScrape(prometheus.ScrapeConfig{JobName: "app", Kubeconfig: cluster.Kubeconfig, Namespaces: []string{ns}}))
+	prom, err := localprometheus.Start(context.Background(), localprometheus.WithHost(localnode.NodeIP),
+		localprometheus.WithScrape(localprometheus.ScrapeConfig{JobName: "app", Kubeconfig: cluster.Kubeconfig, Namespaces: []string{ns}}))
 	if err != nil {
 		t.Fatal(err)
 	}

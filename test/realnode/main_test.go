@@ -1,4 +1,4 @@
-// Package realnode runs Flotilla on a real single-node cluster (test/node):
+// Package realnode runs Flotilla on a real single-node cluster (internal/localnode):
 // the agent as a Pod from the image built from this checkout and pushed to
 // the node's registry, and workloads that really run.
 package realnode
@@ -15,13 +15,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/flotilla-io/flotilla/internal/localnode"
 	"github.com/flotilla-io/flotilla/internal/ociimage"
 	"github.com/flotilla-io/flotilla/test/controlplane"
-	"github.com/flotilla-io/flotilla/test/node"
 )
 
 var (
-	cluster *node.Cluster
+	cluster *localnode.Cluster
 	// flotillaBin is the CLI built once for the tests.
 	flotillaBin string
 	// agentImage and appImage are in the node's registry.
@@ -45,7 +45,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if cluster, err = node.Start(ctx, node.Options{}); err != nil {
+	if cluster, err = localnode.Start(ctx, localnode.Options{}); err != nil {
 		fmt.Fprintln(os.Stderr, "real-node tests need the test ground:", err)
 		return 1
 	}

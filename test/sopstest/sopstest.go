@@ -15,7 +15,7 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/flotilla-io/flotilla/test/testground"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
 // Binary returns the path of the sops command built by hack/testenv.sh,

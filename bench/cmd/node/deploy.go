@@ -15,7 +15,7 @@ import (
 )
 
 const (
-	// pauseImage is the image test/node imports into the node's containerd.
+	// pauseImage is the image internal/localnode imports into the node's containerd.
 	pauseImage = "flotilla.local/pause:test"
 	// replicas are the Pods of the Deployment.
 	replicas = 2

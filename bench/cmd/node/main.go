@@ -1,4 +1,4 @@
-// Command node measures the real single-node test cluster of test/node:
+// Command node measures the real single-node test cluster of internal/localnode:
 // how long node.Start takes to a Ready node, how long a Deployment of two
 // pause Pods takes to become Available and to roll, what every component
 // and the Pods' processes hold in memory once the node is idle, and how

@@ -15,7 +15,7 @@ import (
 	"github.com/flotilla-io/flotilla/bench/harness"
 )
 
-// cgroupRoot is the kubelet's cgroupRoot on the test node (test/node):
+// cgroupRoot is the kubelet's cgroupRoot on the test node (internal/localnode):
 // the processes of every Pod run in cgroups under it.
 const cgroupRoot = "/flotilla-node"
 

@@ -14,7 +14,7 @@ import (
 // section is the BENCHMARKS.md section of the report.
 const section = "Real node"
 
-// startOrder is the order in which test/node starts its components: the
+// startOrder is the order in which internal/localnode starts its components: the
 // order of the memory table.
 var startOrder = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "registry", "containerd", "kubelet", "kube-proxy", "coredns"}
 
@@ -34,7 +34,7 @@ type timing struct {
 }
 
 var (
-	startUp    = timing{"start-up: node.Start until it returns, the Node Ready", func(r runResult) time.Duration { return r.start }}
+	startUp    = timing{"start-up: localnode.Start until it returns, the Node Ready", func(r runResult) time.Duration { return r.start }}
 	stop       = timing{"stop: Cluster.Stop", func(r runResult) time.Duration { return r.stop }}
 	available  = timing{fmt.Sprintf("create a Deployment of %d pause Pods, to Available", replicas), func(r runResult) time.Duration { return r.available }}
 	rollingUpd = timing{"rolling update (a Pod template annotation), to Available", func(r runResult) time.Duration { return r.rollout }}
@@ -78,7 +78,7 @@ func (p *printer) intro(r report) {
 	p.Printf("Measured on %s at commit `%s` on %s, node binaries from `hack/testenv.sh`, in %s. ",
 		r.machine.Date, r.machine.Commit, r.machine, r.elapsed.Round(time.Second))
 	p.Printf("Whole section: `make bench-node` (as root). Each cell is the minimum / median over %s, each on a fresh node.\n\n", runs)
-	p.Printf("The real single-node cluster of `test/node`, which the node tests and the demo use: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, an OCI registry, containerd with runc and the CNI bridge, kubelet, kube-proxy (iptables) and CoreDNS, each its own process on this machine. "+
+	p.Printf("The real single-node cluster of `internal/localnode`, which the node tests and the demo use: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, an OCI registry, containerd with runc and the CNI bridge, kubelet, kube-proxy (iptables) and CoreDNS, each its own process on this machine. "+
 		"Each run starts a node, creates a Deployment of %d Pods of the pause image the node imported (`%s`, `imagePullPolicy: IfNotPresent`, nothing pulled), rolls it once, lets the node idle for %s, reads its memory and stops it.\n\n", replicas, pauseImage, r.o.settle)
 }
 
@@ -171,7 +171,7 @@ func (p *printer) notes(r report) {
 		return
 	}
 	p.Printf("Notes:\n\n")
-	p.Printf("- Start-up runs from the call of `node.Start` until it returns, which it does once the Node is Ready, kube-proxy and CoreDNS answer and the admin client is built. It includes preparing the host (the node's bridge, certificates, configuration) and building and importing the pause image (`go build` of `test/node/pause`, from the build cache after the first time); it leaves out the wait for the machine-wide lock while another node ran (the longest wait was %s).\n",
+	p.Printf("- Start-up runs from the call of `localnode.Start` until it returns, which it does once the Node is Ready, kube-proxy and CoreDNS answer and the admin client is built. It includes preparing the host (the node's bridge, certificates, configuration) and building and importing the pause image (`go build` of `internal/localnode/pause`, from the build cache after the first time); it leaves out the wait for the machine-wide lock while another node ran (the longest wait was %s).\n",
 		harness.FormatSeconds(slices.Max(r.lockWaits()).Seconds()))
 	p.Printf("- Before the Deployment's clock starts, the benchmark waits for the `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap of namespace `%s`, which the controller-manager creates after the start and a Pod's token volume needs. The Deployment is read every %s; it counts as Available as `kubectl rollout status` would: its generation observed, %d replicas updated and available, none of the old template left, condition Available true. The Pods have no readiness probe.\n",
 		namespace, pollInterval, replicas)

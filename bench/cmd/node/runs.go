@@ -11,13 +11,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/flotilla-io/flotilla/bench/harness"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 	"github.com/flotilla-io/flotilla/test/controlplane"
-	"github.com/flotilla-io/flotilla/test/node"
 )
 
 // runResult is what one run on a fresh node measured.
 type runResult struct {
-	// start is node.Start until it returned, the Node Ready, less lockWait:
+	// start is localnode.Start until it returned, the Node Ready, less lockWait:
 	// the time Start waited for another node on this machine to stop.
 	start, lockWait time.Duration
 	// available is from creating the Deployment to it Available; rollout
@@ -68,7 +68,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // runOnce starts a node, measures it, and stops it.
 func runOnce(ctx context.Context, o options, log *harness.Progress, m *harness.Machine) (res runResult, err error) {
 	t0 := time.Now()
-	c, err := node.Start(ctx, node.Options{})
+	c, err := localnode.Start(ctx, localnode.Options{})
 	if err != nil {
 		return res, err
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/examples/app/server"
 	"github.com/flotilla-io/flotilla/internal/canary/metrics"
+	"github.com/flotilla-io/flotilla/internal/localprometheus"
 	"github.com/flotilla-io/flotilla/test/controlplane"
-	"github.com/flotilla-io/flotilla/test/prometheus"
 )
 
 var env *controlplane.Env
@@ -53,7 +53,7 @@ const (
 // fixture is a real Prometheus scraping two in-process example apps under
 // load: a good version and a bad one.
 type fixture struct {
-	prom *prometheus.Server
+	prom *localprometheus.Server
 }
 
 var (
@@ -78,7 +78,7 @@ func appFixture(t *testing.T) *fixture {
 func startFixture() (*fixture, error) {
 	good, bad, primary, slow := server.DefaultOptions(), server.DefaultOptions(), server.DefaultOptions(), server.DefaultOptions()
 	bad.ErrorPercent, primary.ErrorPercent, slow.Delay = 50, 100, 300*time.Millisecond
-	var scrapes []prometheus.ScrapeConfig
+	var scrapes []localprometheus.ScrapeConfig
 	var targets []string
 	for _, app := range []struct {
 		pod  string
@@ -89,7 +89,7 @@ func startFixture() (*fixture, error) {
 			return nil, err
 		}
 		targets = append(targets, addr)
-		scrapes = append(scrapes, prometheus.ScrapeConfig{
+		scrapes = append(scrapes, localprometheus.ScrapeConfig{
 			JobName: app.pod, Targets: []string{addr},
 			Labels: map[string]string{"namespace": ns, "pod": app.pod},
 		})
@@ -97,7 +97,7 @@ func startFixture() (*fixture, error) {
 	for _, t := range targets {
 		go sendLoad(t)
 	}
-	prom, err := prometheus.Start(context.Background(), prometheus.WithScrape(scrapes...))
+	prom, err := localprometheus.Start(context.Background(), localprometheus.WithScrape(scrapes...))
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func TestMetricsServerMissingOrDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped under -short, which runs unit tests only: starts and stops a real Prometheus")
 	}
-	prom, err := prometheus.Start(context.Background())
+	prom, err := localprometheus.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

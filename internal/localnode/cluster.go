@@ -1,4 +1,4 @@
-package node
+package localnode
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/test/controlplane"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
 // binaries a node needs from the test ground's directory (hack/testenv.sh).
@@ -153,7 +153,7 @@ func Preflight() error {
 func assetsDir(dir string) (string, error) {
 	if dir == "" {
 		var err error
-		if dir, err = controlplane.AssetsDir(); err != nil {
+		if dir, err = testground.AssetsDir(); err != nil {
 			return "", err
 		}
 	}

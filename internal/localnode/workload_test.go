@@ -1,4 +1,4 @@
-package node_test
+package localnode_test
 
 import (
 	"context"
@@ -18,14 +18,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flotilla-io/flotilla/internal/localnode"
 	"github.com/flotilla-io/flotilla/internal/ociimage"
 	"github.com/flotilla-io/flotilla/test/controlplane"
-	"github.com/flotilla-io/flotilla/test/node"
 )
 
 // pushApp builds examples/app at version and pushes it to the node's
 // registry; it returns the image reference.
-func pushApp(t *testing.T, c *node.Cluster, version string) string {
+func pushApp(t *testing.T, c *localnode.Cluster, version string) string {
 	t.Helper()
 	ctx := context.Background()
 	bin := filepath.Join(t.TempDir(), "app")
@@ -89,7 +89,7 @@ func TestNodeServesAWorkloadFromTheRegistry(t *testing.T) {
 	})
 	pod := firstPod(t, c, dep)
 	t.Run("a Pod names the Service through the cluster DNS", func(t *testing.T) {
-		for _, host := range []string{"web", "web.default.svc." + node.ClusterDomain} {
+		for _, host := range []string{"web", "web.default.svc." + localnode.ClusterDomain} {
 			out, _, err := c.Exec(ctx, "default", pod, "app", "/app", "get", "http://"+host+"/version")
 			if err != nil || !strings.Contains(out, "v1.2.3") {
 				t.Errorf("exec app get http://%s/version: %q, %v", host, out, err)
@@ -119,7 +119,7 @@ func TestNodeReportsAnImageThatDoesNotExist(t *testing.T) {
 	})
 }
 
-func firstPod(t *testing.T, c *node.Cluster, dep *appsv1.Deployment) string {
+func firstPod(t *testing.T, c *localnode.Cluster, dep *appsv1.Deployment) string {
 	t.Helper()
 	var pods corev1.PodList
 	if err := c.Client.List(context.Background(), &pods, client.InNamespace(dep.Namespace), client.MatchingLabels(dep.Spec.Selector.MatchLabels)); err != nil {

@@ -1,4 +1,4 @@
-package node_test
+package localnode_test
 
 import (
 	"context"
@@ -18,11 +18,11 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/flotilla-io/flotilla/test/node"
+	"github.com/flotilla-io/flotilla/internal/localnode"
 )
 
 // start starts a node for one test and stops it at the end.
-func start(t *testing.T) *node.Cluster {
+func start(t *testing.T) *localnode.Cluster {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: starts a real node, not with -short")
@@ -30,7 +30,7 @@ func start(t *testing.T) *node.Cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	before := existingHostDirs()
-	c, err := node.Start(ctx, node.Options{})
+	c, err := localnode.Start(ctx, localnode.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func assertHostClean(t *testing.T, before map[string]bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := node.WithLock(ctx, func() { checkHostClean(t, before) }); err != nil {
+	if err := localnode.WithLock(ctx, func() { checkHostClean(t, before) }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -117,7 +117,7 @@ func TestNodeRunsADeploymentFromTheLocalImage(t *testing.T) {
 }
 
 // waitAvailable waits until every replica of dep is available.
-func waitAvailable(t *testing.T, c *node.Cluster, dep *appsv1.Deployment) {
+func waitAvailable(t *testing.T, c *localnode.Cluster, dep *appsv1.Deployment) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -134,7 +134,7 @@ func waitAvailable(t *testing.T, c *node.Cluster, dep *appsv1.Deployment) {
 }
 
 // podReport describes the Pods of ns for a failure message.
-func podReport(c *node.Cluster, ns string) string {
+func podReport(c *localnode.Cluster, ns string) string {
 	var pods corev1.PodList
 	if err := c.Client.List(context.Background(), &pods, client.InNamespace(ns)); err != nil {
 		return "; listing pods: " + err.Error()
@@ -157,7 +157,7 @@ func TestCleanupAfterACrash(t *testing.T) {
 	}
 	ctx := context.Background()
 	before := existingHostDirs()
-	c, err := node.Start(ctx, node.Options{})
+	c, err := localnode.Start(ctx, localnode.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,11 +171,11 @@ func TestCleanupAfterACrash(t *testing.T) {
 	// A crash: every component killed at once, nothing undone; the
 	// machine-wide lock is released as the process's would be.
 	c.Crash()
-	if err := node.Cleanup(ctx); err != nil {
+	if err := localnode.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}
 	assertHostClean(t, before)
-	if err := node.Cleanup(ctx); err != nil {
+	if err := localnode.Cleanup(ctx); err != nil {
 		t.Errorf("a second cleanup: %v", err)
 	}
 	if err := c.Stop(); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -191,10 +191,10 @@ func TestAStepThatCannotStartIsNamedAndLeavesTheHostClean(t *testing.T) {
 		t.Skip("integration test: starts a real node, not with -short")
 	}
 	before := existingHostDirs()
-	_, err := node.Start(context.Background(), node.Options{
+	_, err := localnode.Start(context.Background(), localnode.Options{
 		ExtraArgs: map[string][]string{"kube-scheduler": {"--no-such-flag"}},
 	})
-	var step *node.StepError
+	var step *localnode.StepError
 	if !errors.As(err, &step) || step.Step != "kube-scheduler" {
 		t.Fatalf("Start: %v, want a StepError for kube-scheduler", err)
 	}

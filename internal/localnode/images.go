@@ -1,4 +1,4 @@
-package node
+package localnode
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/flotilla-io/flotilla/internal/ociimage"
-	"github.com/flotilla-io/flotilla/test/controlplane"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
-// pauseImage is the sandbox image of every Pod: test/node/pause, built
+// pauseImage is the sandbox image of every Pod: internal/localnode/pause, built
 // from the checkout and imported into containerd (nothing is pulled).
 const pauseImage = "flotilla.local/pause:test"
 
@@ -21,7 +21,7 @@ const pauseImage = "flotilla.local/pause:test"
 // imports it into the node's containerd, in the namespace the CRI uses.
 func (c *Cluster) importPause(ctx context.Context) error {
 	bin := c.path("images", "pause")
-	if err := ociimage.BuildGo(ctx, controlplane.ModuleRoot(), "./test/node/pause", bin, "-s -w", "linux", runtime.GOARCH); err != nil {
+	if err := ociimage.BuildGo(ctx, testground.ModuleRoot(), "./internal/localnode/pause", bin, "-s -w", "linux", runtime.GOARCH); err != nil {
 		return err
 	}
 	img, err := ociimage.FromBinary(bin, "/pause", ociimage.Config{Entrypoint: []string{"/pause"}})

@@ -1,4 +1,4 @@
-// Package prometheus runs a REAL Prometheus server (Debian's prometheus
+// Package localprometheus runs a REAL Prometheus server (Debian's prometheus
 // package, installed by hack/testenv.sh) for integration tests, the
 // real-node tests and the demo.
 //
@@ -15,4 +15,4 @@
 //
 // It is not a Prometheus client: query it with
 // github.com/prometheus/client_golang/api/prometheus/v1 at [Server.URL].
-package prometheus
+package localprometheus

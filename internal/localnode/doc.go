@@ -1,4 +1,4 @@
-// Package node starts a real single-node Kubernetes cluster on this
+// Package localnode starts a real single-node Kubernetes cluster on this
 // machine for Flotilla's integration tests and demo: etcd,
 // kube-apiserver, kube-controller-manager and kube-scheduler; containerd
 // with runc and the CNI bridge; kubelet and kube-proxy (iptables mode);
@@ -17,4 +17,4 @@
 //
 // It needs root. It is not a product package: nothing outside tests, the
 // benchmarks and the demo imports it.
-package node
+package localnode

@@ -1,6 +1,6 @@
 // Module coredns builds the cluster DNS of Flotilla's real-node test ground.
 // It is kept apart from the product module and from the control plane build.
-module flotilla.io/test/node/coredns
+module flotilla.io/internal/localnode/coredns
 
 go 1.26.0
 
