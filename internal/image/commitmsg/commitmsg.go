@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"strings"
 	"text/template"
 	"text/template/parse"
@@ -114,11 +113,42 @@ func truncate(n int, s string) string {
 	return s
 }
 
-// bigWidth finds a width or precision of four digits or more.
-var bigWidth = regexp.MustCompile(`%[-+# 0]*([0-9]{4,}|\*|[0-9]*\.[0-9]{4,})`)
+// bigWidth reports whether a printf format has a width or precision of
+// 1000 or more, or one taken from an argument (*, also after an argument
+// index such as %[1]*d): either could make one call build a huge string
+// before the message bound sees it. A literal %% is not a verb.
+func bigWidth(format string) bool {
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		j := i + 1
+		if j < len(format) && format[j] == '%' {
+			i = j
+			continue
+		}
+		n, inIndex := 0, false
+		for ; j < len(format) && strings.IndexByte("-+# 0123456789.[]*", format[j]) >= 0; j++ {
+			switch c := format[j]; {
+			case c == '*':
+				return true
+			case c == '[' || c == ']':
+				n, inIndex = 0, c == '['
+			case c >= '0' && c <= '9' && !inIndex:
+				if n = n*10 + int(c-'0'); n >= 1000 {
+					return true
+				}
+			case !inIndex:
+				n = 0
+			}
+		}
+		i = j - 1
+	}
+	return false
+}
 
 func safePrintf(format string, args ...any) (string, error) {
-	if bigWidth.MatchString(format) {
+	if bigWidth(format) {
 		return "", fmt.Errorf("printf widths of 1000 or more (or *) are refused")
 	}
 	return fmt.Sprintf(format, args...), nil
