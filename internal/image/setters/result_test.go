@@ -60,7 +60,9 @@ func TestObjectIdentifierAndWarningStrings(t *testing.T) {
 func TestResultAcrossFilesAndObjects(t *testing.T) {
 	web := setters.ObjectIdentifier{Kind: "Deployment", Namespace: "apps", Name: "web"}
 	api := setters.ObjectIdentifier{Kind: "Deployment", Namespace: "apps", Name: "api"}
-	c := func(v string) setters.Change { return setters.Change{OldValue: v, NewValue: v + "'", Setter: "apps:" + v} }
+	c := func(v string) setters.Change {
+		return setters.Change{OldValue: v, NewValue: v + "'", Setter: "apps:" + v}
+	}
 	r := setters.Result{FileChanges: map[string]setters.ObjectChanges{
 		"z.yaml": {web: {c("z-web")}},
 		"a.yaml": {web: {c("a-web-1"), c("a-web-2")}, api: {c("a-api")}},
