@@ -62,6 +62,19 @@ func (rec *recorder) start(t *testing.T) *httptest.Server {
 	return srv
 }
 
+// recorded starts a recorder with answers and a client of provider on it;
+// the address is given with suffix (such as a trailing slash).
+func recorded(t *testing.T, provider, suffix string, answers ...func(http.ResponseWriter)) (*recorder, forge.Client) {
+	t.Helper()
+	rec := &recorder{answers: answers}
+	srv := rec.start(t)
+	c, err := forge.New(forge.Options{Provider: provider, Address: srv.URL + suffix, Repository: "org/fleet", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, c
+}
+
 func (rec *recorder) seen() []request {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -90,12 +103,7 @@ func TestEachForgeGetsItsAuthHeaderAndMediaType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
-			rec := &recorder{answers: []func(http.ResponseWriter){answer(200, []any{})}}
-			srv := rec.start(t)
-			c, err := forge.New(forge.Options{Provider: tt.provider, Address: srv.URL + "/", Repository: "org/fleet", Token: token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec, c := recorded(t, tt.provider, "/", answer(200, []any{}))
 			if got, err := c.Close(context.Background(), "h", "main"); got != "" || err != nil {
 				t.Fatalf("Close with none open = %q, %v", got, err)
 			}
@@ -123,12 +131,7 @@ func TestEachForgeListsOpenPullRequestsItsOwnWay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
-			rec := &recorder{answers: []func(http.ResponseWriter){answer(200, []any{})}}
-			srv := rec.start(t)
-			c, err := forge.New(forge.Options{Provider: tt.provider, Address: srv.URL, Repository: "org/fleet", Token: token})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec, c := recorded(t, tt.provider, "", answer(200, []any{}))
 			if _, err := c.Close(context.Background(), "flotilla/images", "main"); err != nil {
 				t.Fatal(err)
 			}
@@ -146,12 +149,7 @@ func TestGiteaPicksTheOpenPullRequestOfTheBranches(t *testing.T) {
 		{"number": 4, "html_url": "https://gitea.example/org/fleet/pulls/4", "head": map[string]string{"ref": "flotilla/images"}, "base": map[string]string{"ref": "release"}},
 		{"number": 5, "html_url": "https://gitea.example/org/fleet/pulls/5", "head": map[string]string{"ref": "flotilla/images"}, "base": map[string]string{"ref": "main"}},
 	}
-	rec := &recorder{answers: []func(http.ResponseWriter){answer(200, open), answer(200, map[string]any{"number": 5})}}
-	srv := rec.start(t)
-	c, err := forge.New(forge.Options{Provider: forge.Gitea, Address: srv.URL, Repository: "org/fleet", Token: token})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, c := recorded(t, forge.Gitea, "", answer(200, open), answer(200, map[string]any{"number": 5}))
 	got, err := c.Close(context.Background(), "flotilla/images", "main")
 	if err != nil {
 		t.Fatal(err)
@@ -167,15 +165,8 @@ func TestGiteaPicksTheOpenPullRequestOfTheBranches(t *testing.T) {
 }
 
 func TestGitLabEditsWithPutAndItsOwnFieldNames(t *testing.T) {
-	rec := &recorder{answers: []func(http.ResponseWriter){
-		answer(200, []map[string]any{{"iid": 12, "web_url": "https://gitlab.example/org/fleet/-/merge_requests/12"}}),
-		answer(200, map[string]any{"iid": 12, "web_url": "https://gitlab.example/org/fleet/-/merge_requests/12"}),
-	}}
-	srv := rec.start(t)
-	c, err := forge.New(forge.Options{Provider: forge.GitLab, Address: srv.URL, Repository: "org/fleet", Token: token})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mr := map[string]any{"iid": 12, "web_url": "https://gitlab.example/org/fleet/-/merge_requests/12"}
+	rec, c := recorded(t, forge.GitLab, "", answer(200, []map[string]any{mr}), answer(200, mr))
 	got, err := c.Ensure(context.Background(), forge.PullRequest{Head: "h", Base: "main", Title: "T", Body: "B"})
 	if err != nil {
 		t.Fatal(err)
@@ -193,15 +184,8 @@ func TestGitLabEditsWithPutAndItsOwnFieldNames(t *testing.T) {
 }
 
 func TestGitHubCreatesWithItsFieldNames(t *testing.T) {
-	rec := &recorder{answers: []func(http.ResponseWriter){
-		answer(200, []any{}),
-		answer(201, map[string]any{"number": 1, "html_url": "https://github.com/org/fleet/pull/1"}),
-	}}
-	srv := rec.start(t)
-	c, err := forge.New(forge.Options{Provider: forge.GitHub, Address: srv.URL, Repository: "org/fleet", Token: token})
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := map[string]any{"number": 1, "html_url": "https://github.com/org/fleet/pull/1"}
+	rec, c := recorded(t, forge.GitHub, "", answer(200, []any{}), answer(201, created))
 	got, err := c.Ensure(context.Background(), forge.PullRequest{Head: "h", Base: "main", Title: "T", Body: "B"})
 	if err != nil || got != "https://github.com/org/fleet/pull/1" {
 		t.Fatalf("Ensure = %q, %v", got, err)
@@ -230,13 +214,8 @@ func TestForgeErrorAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &recorder{answers: []func(http.ResponseWriter){tt.answer}}
-			srv := rec.start(t)
-			c, err := forge.New(forge.Options{Provider: forge.GitHub, Address: srv.URL, Repository: "org/fleet", Token: token})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = c.Ensure(context.Background(), forge.PullRequest{Head: "h", Base: "main", Title: "t"})
+			_, c := recorded(t, forge.GitHub, "", tt.answer)
+			_, err := c.Ensure(context.Background(), forge.PullRequest{Head: "h", Base: "main", Title: "t"})
 			if !errors.Is(err, forge.ErrAPI) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want ErrAPI containing %q", err, tt.want)
 			}
@@ -262,12 +241,7 @@ func TestForgeUnreachableAndCancelled(t *testing.T) {
 	if !errors.Is(err, forge.ErrAPI) || !strings.Contains(err.Error(), "GET /projects/org%2Ffleet/merge_requests") || strings.Contains(err.Error(), token) {
 		t.Errorf("unreachable: error = %v", err)
 	}
-	rec := &recorder{answers: []func(http.ResponseWriter){answer(200, []any{})}}
-	live := rec.start(t)
-	c, err = forge.New(forge.Options{Provider: forge.GitHub, Address: live.URL, Repository: "org/fleet", Token: token})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, c := recorded(t, forge.GitHub, "", answer(200, []any{}))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.Close(ctx, "h", "main"); !errors.Is(err, forge.ErrAPI) || !strings.Contains(err.Error(), "context canceled") {
