@@ -222,6 +222,9 @@ func TestTagPagesFollowTheLinkHeader(t *testing.T) {
 		{"no link and a short page ends", ``, []string{"a"}, "", true},
 		{"no link and an empty page ends", ``, nil, "", true},
 		{"a malformed link is ignored", `/v2/app/tags/list?last=b; rel="next"`, []string{"a"}, "", true},
+		{"the next link after a prev link", `</v2/app/tags/list?n=2>; rel="prev", </v2/app/tags/list?n=2&last=d>; rel="next"`, []string{"c", "d"}, "https://r.example.com/v2/app/tags/list?n=2&last=d", false},
+		{"the next link before a prev link", `</v2/app/tags/list?n=2&last=d>; rel="next", </v2/app/tags/list?n=2>; rel="prev"`, []string{"c", "d"}, "https://r.example.com/v2/app/tags/list?n=2&last=d", false},
+		{"a prev link alone and a full page asks from the last tag", `</v2/app/tags/list?n=2>; rel="prev"`, []string{"c", "d"}, "https://r.example.com/v2/app/tags/list?last=d&n=2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

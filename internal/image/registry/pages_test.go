@@ -26,6 +26,17 @@ type tagServer struct {
 	srv     *httptest.Server
 	mu      sync.Mutex
 	queries []string
+	// limit, when set, calls stop once that many lists were asked for.
+	limit int
+	stop  func()
+}
+
+// stopAfter calls stop (a context's cancel) at the nth list request, so a
+// walk that does not end fails instead of hanging.
+func (ts *tagServer) stopAfter(n int, stop func()) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.limit, ts.stop = n, stop
 }
 
 type page struct {
@@ -48,6 +59,9 @@ func newTagServer(t *testing.T, pages map[string]page) *tagServer {
 		}
 		ts.mu.Lock()
 		ts.queries = append(ts.queries, r.URL.RawQuery)
+		if ts.limit > 0 && len(ts.queries) >= ts.limit {
+			ts.stop()
+		}
 		ts.mu.Unlock()
 		p, ok := pages[r.URL.Query().Get("last")]
 		if !ok {
@@ -105,6 +119,29 @@ func TestListTagsFollowsLinkHeaders(t *testing.T) {
 	got, err := ts.client(t, registry.WithPageSize(2)).ListTags(context.Background(), nil, 10)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, got); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"n=2", "n=2&last=b", "n=2&last=d"}, ts.requests()); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// A registry may send a prev link with the next one (RFC 8288 allows
+// several): following it walked back and forth for ever.
+func TestListTagsFollowsNextNotPrev(t *testing.T) {
+	ts := newTagServer(t, map[string]page{
+		"":  {tags: []string{"a", "b"}, link: `</v2/team/app/tags/list?n=2&last=b>; rel="next"`},
+		"b": {tags: []string{"c", "d"}, link: `</v2/team/app/tags/list?n=2>; rel="prev", </v2/team/app/tags/list?n=2&last=d>; rel="next"`},
+		"d": {tags: []string{"e"}, link: `</v2/team/app/tags/list?n=2&last=b>; rel="prev"`},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ts.stopAfter(10, cancel)
+	got, err := ts.client(t, registry.WithPageSize(2)).ListTags(ctx, nil, 100)
+	if err != nil {
+		t.Fatalf("%v after requests %v", err, ts.requests())
 	}
 	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, got); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
