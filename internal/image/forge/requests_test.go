@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -226,6 +227,20 @@ func TestForgeErrorAnswers(t *testing.T) {
 				t.Error("the error holds the token")
 			}
 		})
+	}
+}
+
+// The message was cut at byte 200, inside a character when one spans it,
+// leaving invalid UTF-8 in a condition message.
+func TestForgeMessageIsCutAtACharacterBoundary(t *testing.T) {
+	msg := strings.Repeat("a", 199) + "é and more"
+	_, c := recorded(t, forge.GitHub, "", answer(422, map[string]string{"message": msg}))
+	_, err := c.Ensure(context.Background(), forge.PullRequest{Head: "h", Base: "main", Title: "t"})
+	if err == nil || !utf8.ValidString(err.Error()) {
+		t.Fatalf("error %q is not valid UTF-8", err)
+	}
+	if !strings.HasSuffix(err.Error(), "HTTP 422: "+strings.Repeat("a", 199)) {
+		t.Errorf("error = %q, want the message cut before the é", err)
 	}
 }
 
