@@ -251,3 +251,28 @@ func TestTagPagesDropWhatIsNotAfterLast(t *testing.T) {
 		t.Errorf("the first page is kept as is (-want +got):\n%s", diff)
 	}
 }
+
+// FuzzNextLink checks that the Link parser never panics and that what it
+// returns is one link's target, without its angle brackets.
+func FuzzNextLink(f *testing.F) {
+	for _, s := range []string{
+		`</v2/a/tags/list?last=b>; rel="next"`,
+		`</p>; rel="prev", </n>; rel="next"`,
+		`<https://h/x>; rel="next"; title="<x>"`,
+		`<>; rel="next"`, `>; rel="next"<`, `<<>>`, ``, `rel="next"`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		target, ok := nextLink(header)
+		if !ok {
+			if target != "" {
+				t.Fatalf("no link but target %q", target)
+			}
+			return
+		}
+		if strings.ContainsAny(target, "<>") || !strings.Contains(header, "<"+target+">") {
+			t.Fatalf("nextLink(%q) = %q, not one link's target", header, target)
+		}
+	})
+}

@@ -117,10 +117,12 @@ func (p *tagPages) linked(link string) (*url.URL, bool) {
 // nextLink returns the target of the rel="next" link of a Link header.
 func nextLink(header string) (string, bool) {
 	for header != "" {
-		start, end := strings.Index(header, "<"), strings.Index(header, ">")
-		if start < 0 || end < start {
+		start := strings.Index(header, "<")
+		n := strings.Index(header[max(start, 0):], ">")
+		if start < 0 || n < 0 || strings.Contains(header[start+1:start+n], "<") {
 			return "", false
 		}
+		end := start + n
 		target, params := header[start+1:end], header[end+1:]
 		if next := strings.Index(params, "<"); next >= 0 {
 			params, header = params[:next], params[next:]
