@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Providers.
@@ -159,7 +160,15 @@ func apiMessage(data []byte) string {
 	}
 	if json.Unmarshal(data, &m) == nil && m.Message != nil {
 		s := fmt.Sprint(m.Message)
-		return s[:min(len(s), 200)]
+		if len(s) <= 200 {
+			return s
+		}
+		// cut at a character boundary, never inside one
+		s = s[:200]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		return s
 	}
 	return "(no message)"
 }

@@ -98,17 +98,40 @@ func (p *tagPages) advance(link string, tags []string) {
 	p.nextURL = &u
 }
 
-// linked parses a Link: <url>; rel="next" header. A link to another host
-// is ignored: credentials are never sent elsewhere.
+// linked parses a Link header's rel="next" link; the header may hold
+// several links, comma-separated (RFC 8288), such as a prev and a next. A
+// link to another host is ignored: credentials are never sent elsewhere.
 func (p *tagPages) linked(link string) (*url.URL, bool) {
-	start, end := strings.Index(link, "<"), strings.Index(link, ">")
-	if start < 0 || end < start || !strings.Contains(link[end:], `rel="next"`) {
+	target, ok := nextLink(link)
+	if !ok {
 		return nil, false
 	}
-	u, err := p.base.Parse(link[start+1 : end])
+	u, err := p.base.Parse(target)
 	if err != nil || u.Host != p.base.Host || u.Scheme != p.base.Scheme {
 		p.done = true
 		return nil, false
 	}
 	return u, true
+}
+
+// nextLink returns the target of the rel="next" link of a Link header.
+func nextLink(header string) (string, bool) {
+	for header != "" {
+		start := strings.Index(header, "<")
+		n := strings.Index(header[max(start, 0):], ">")
+		if start < 0 || n < 0 || strings.Contains(header[start+1:start+n], "<") {
+			return "", false
+		}
+		end := start + n
+		target, params := header[start+1:end], header[end+1:]
+		if next := strings.Index(params, "<"); next >= 0 {
+			params, header = params[:next], params[next:]
+		} else {
+			header = ""
+		}
+		if strings.Contains(params, `rel="next"`) {
+			return target, true
+		}
+	}
+	return "", false
 }

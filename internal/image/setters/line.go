@@ -184,7 +184,7 @@ func render(v string, style byte) string {
 
 // nonString matches plain scalars YAML 1.1 or 1.2 would read as a number,
 // boolean or null.
-var nonString = regexp.MustCompile(`^(?i:[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|0x[0-9a-f_]+|0o?[0-7_]+|[-+]?\.inf|\.nan|y|n|yes|no|true|false|on|off|null|~|[0-9]+(:[0-5]?[0-9])+(\.[0-9_]*)?)$`)
+var nonString = regexp.MustCompile(`^(?i:[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?|[-+]?0x[0-9a-f_]+|[-+]?0o?[0-7_]+|[-+]?0b[01_]+|[-+]?\.inf|\.nan|y|n|yes|no|true|false|on|off|null|~|[0-9]+(:[0-5]?[0-9])+(\.[0-9_]*)?)$`)
 
 // plainSafe reports whether v can be written as a plain scalar and read
 // back as the same string.
