@@ -207,15 +207,17 @@ func TestEveryAnswerCarriesTheFramingAndSniffingHeaders(t *testing.T) {
 func TestPageIsServedFromTheEmbeddedFiles(t *testing.T) {
 	_, ts := newOfflineServer(t, Options{})
 	for _, tc := range []struct {
+		// contentType is a part of the type: the host's mime.types may
+		// name JavaScript otherwise.
 		path, contentType, contains string
 	}{
-		{"/", "text/html; charset=utf-8", "<html"},
-		{"/app.js", "text/javascript; charset=utf-8", "/api/events"},
-		{"/style.css", "text/css; charset=utf-8", "{"},
+		{"/", "text/html", "<html"},
+		{"/app.js", "javascript", "/api/events"},
+		{"/style.css", "text/css", "{"},
 	} {
 		r := do(t, ts, http.MethodGet, tc.path, nil)
-		if r.code != http.StatusOK || r.header.Get("Content-Type") != tc.contentType || !strings.Contains(r.body, tc.contains) {
-			t.Errorf("GET %s: %d, Content-Type %q, body %.80q; want 200, %q, containing %q", tc.path, r.code, r.header.Get("Content-Type"), r.body, tc.contentType, tc.contains)
+		if ct := r.header.Get("Content-Type"); r.code != http.StatusOK || !strings.Contains(ct, tc.contentType) || !strings.Contains(r.body, tc.contains) {
+			t.Errorf("GET %s: %d, Content-Type %q, body %.80q; want 200, a %s type, containing %q", tc.path, r.code, ct, r.body, tc.contentType, tc.contains)
 		}
 	}
 	if r := do(t, ts, http.MethodGet, "/missing.js", nil); r.code != http.StatusNotFound {
