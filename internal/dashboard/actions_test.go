@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,17 +20,12 @@ import (
 // post sends an action and returns the status code and body.
 func post(t *testing.T, ts *httptest.Server, path, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+path, nil)
+	header := map[string]string{}
 	if token != "" {
-		req.Header.Set(TokenHeader, token)
+		header[TokenHeader] = token
 	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	r := do(t, ts, http.MethodPost, path, header)
+	return r.code, r.body
 }
 
 func TestActionsNeedAllowActionsAndTheToken(t *testing.T) {
