@@ -92,9 +92,9 @@ func TestShortImageRef(t *testing.T) {
 		"ghcr.io/example/podinfo:6.5.4@sha256:4a5b6c7d8e9f0011": "ghcr.io/example/podinfo:6.5.4@sha256:4a5b6c7d",
 		"9f8e7d6c5b4a39281706f5e4d3c2b1a098765432":              "9f8e7d6c",
 		"9F8E7D6C5B4A39281706F5E4D3C2B1A098765432":              "9F8E7D6C5B4A39281706F5E4D3C2B1A098765432",
-		"40 tags":                                 "40 tags",
-		"ghcr.io/example/podinfo:6.5.4":           "ghcr.io/example/podinfo:6.5.4",
-		"":                                        "",
+		"40 tags":                       "40 tags",
+		"ghcr.io/example/podinfo:6.5.4": "ghcr.io/example/podinfo:6.5.4",
+		"":                              "",
 	}
 	for in, want := range cases {
 		if got := shortImageRef(in); got != want {
