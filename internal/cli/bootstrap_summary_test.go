@@ -64,11 +64,7 @@ func TestShortCommit(t *testing.T) {
 		"abc":           "abc",
 		"":              "",
 	}
-	for in, want := range cases {
-		if got := short(in); got != want {
-			t.Errorf("short(%q) = %q, want %q", in, got, want)
-		}
-	}
+	checkMapping(t, "short", short, cases)
 }
 
 func TestBootstrapReadsTheKeyFiles(t *testing.T) {

@@ -208,3 +208,14 @@ func TestMaskObject(t *testing.T) {
 		t.Errorf("a substituted value is not masked:\n%v", got.Object)
 	}
 }
+
+// checkMapping checks that f maps each key of cases to its value; name is
+// f's name for the messages.
+func checkMapping(t *testing.T, name string, f func(string) string, cases map[string]string) {
+	t.Helper()
+	for in, want := range cases {
+		if got := f(in); got != want {
+			t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
+		}
+	}
+}

@@ -96,11 +96,7 @@ func TestShortImageRef(t *testing.T) {
 		"ghcr.io/example/podinfo:6.5.4": "ghcr.io/example/podinfo:6.5.4",
 		"":                              "",
 	}
-	for in, want := range cases {
-		if got := shortImageRef(in); got != want {
-			t.Errorf("shortImageRef(%q) = %q, want %q", in, got, want)
-		}
-	}
+	checkMapping(t, "shortImageRef", shortImageRef, cases)
 }
 
 // explainedPolicy is ImagePolicy apps/podinfo with an explanation.

@@ -346,9 +346,5 @@ func TestReconcileVerb(t *testing.T) {
 		v1alpha1.ImagePolicyKind:     "chose image",
 		v1alpha1.ImageUpdateKind:     "pushed commit",
 	}
-	for kind, want := range cases {
-		if got := reconcileVerb(kind); got != want {
-			t.Errorf("reconcileVerb(%s) = %q, want %q", kind, got, want)
-		}
-	}
+	checkMapping(t, "reconcileVerb", reconcileVerb, cases)
 }
