@@ -309,6 +309,11 @@ func TestObjectName(t *testing.T) {
 		{&v1alpha1.ImagePolicy{ObjectMeta: meta}, "ImagePolicy ns/x"},
 		{&v1alpha1.ImageUpdate{ObjectMeta: meta}, "ImageUpdate ns/x"},
 		{&v1alpha1.Receiver{TypeMeta: metav1.TypeMeta{Kind: v1alpha1.ReceiverKind}, ObjectMeta: meta}, "Receiver ns/x"},
+		// A typed object read with the client has no TypeMeta: the kind
+		// comes from its type, as for the kinds above.
+		{&v1alpha1.Provider{ObjectMeta: meta}, "Provider ns/x"},
+		{&v1alpha1.Alert{ObjectMeta: meta}, "Alert ns/x"},
+		{&v1alpha1.Receiver{ObjectMeta: meta}, "Receiver ns/x"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
@@ -347,4 +352,21 @@ func TestReconcileVerb(t *testing.T) {
 		v1alpha1.ImageUpdateKind:     "pushed commit",
 	}
 	checkMapping(t, "reconcileVerb", reconcileVerb, cases)
+}
+
+// TestSuspendNamesANotificationKind: suspend, resume and reconcile take
+// Providers, Alerts and Receivers; their messages name the kind.
+func TestSuspendNamesANotificationKind(t *testing.T) {
+	c := newFakeClient(t, &v1alpha1.Provider{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "slack"}})
+	obj := &v1alpha1.Provider{}
+	if err := c.Get(t.Context(), client.ObjectKey{Namespace: "ns", Name: "slack"}, obj); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := suspend(t.Context(), c, obj, Streams{Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "✔ Provider ns/slack suspended\n"; out.String() != want {
+		t.Errorf("output = %q, want %q", out.String(), want)
+	}
 }
