@@ -50,6 +50,20 @@ func notifyState(obj client.Object, st objectState) (objectState, []metav1.Condi
 	return st, nil
 }
 
+// notifyKindName is the kind of a Provider, Alert or Receiver, for
+// objectName; "" for other objects.
+func notifyKindName(obj client.Object) string {
+	switch obj.(type) {
+	case *v1alpha1.Provider:
+		return v1alpha1.ProviderKind
+	case *v1alpha1.Alert:
+		return v1alpha1.AlertKind
+	case *v1alpha1.Receiver:
+		return v1alpha1.ReceiverKind
+	}
+	return ""
+}
+
 // revisionHeader names the REVISION column, which shows a Receiver's
 // webhook path instead.
 func revisionHeader(entries []GetEntry) string {

@@ -159,7 +159,7 @@ func objectName(obj client.Object) string {
 	case *v1alpha1.GitRepository:
 		kind = v1alpha1.GitRepositoryKind
 	default:
-		kind = cmp.Or(imageKindName(obj), kind)
+		kind = cmp.Or(imageKindName(obj), notifyKindName(obj), kind)
 	}
 	return kind + " " + client.ObjectKeyFromObject(obj).String()
 }
