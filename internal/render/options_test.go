@@ -100,6 +100,10 @@ func TestCheckPatches(t *testing.T) {
 		{name: "json6902-with-target", patches: []Patch{{Patch: "- op: remove\n  path: /data\n", Target: target}}},
 		{name: "json6902-in-flow-style-without-target", patches: []Patch{{Patch: `[{"op": "remove", "path": "/data"}]`}}, msg: "patches[0] is a JSON6902 patch: give it a target"},
 		{name: "several-documents-first-decides", patches: []Patch{{Patch: "---\nkind: ConfigMap\nmetadata: {name: a}\n---\n- op: remove\n  path: /x\n"}}},
+		{name: "empty-document-separators-only", patches: []Patch{{Patch: "---\n---\n"}}, msg: "patches[0] is empty"},
+		{name: "null-document", patches: []Patch{{Patch: "~\n"}}, msg: "patches[0] is empty"},
+		{name: "empty-documents-before-a-patch", patches: []Patch{{Patch: "---\n---\nkind: ConfigMap\nmetadata: {name: a}\n"}}},
+		{name: "scalar", patches: []Patch{{Patch: "42\n"}}, msg: "patches[0] is not a patch"},
 		{name: "unterminated-flow", patches: []Patch{{Patch: "kind: [ConfigMap\n"}}, msg: "patches[0] is not valid YAML"},
 		{name: "third-patch-bad", patches: []Patch{
 			{Patch: "kind: A\n"}, {Patch: "kind: B\n"}, {Patch: "- op: add\n  path: /x\n  value: 1\n"},
@@ -130,7 +134,9 @@ func TestYAMLDocuments(t *testing.T) {
 		{"# comment\n", 0},
 		{"a: 1\n", 1},
 		{"a: 1\n---\nb: 2\n", 2},
-		{"---\na: 1\n", 1},
+		{"---\na: 1\n---\n", 1},
+		{"---\n---\n", 0},
+		{"~\n---\nnull\n", 0},
 		{"- x\n---\n[y]\n", 2},
 	}
 	for _, tt := range tests {
@@ -382,5 +388,20 @@ func TestBuildRefusesOptionsBeforeReadingTheTree(t *testing.T) {
 	_, err = Build(context.Background(), Options{Root: "/does/not/exist"})
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("got %v, want ErrNotFound for the missing root", err)
+	}
+}
+
+// A Stack patch that is no patch at all is refused as the Stack's, not
+// ignored (an empty document) or left to kustomize, whose message names
+// neither the Stack nor the patch.
+func TestBuildRefusesStackPatchesThatAreNotPatches(t *testing.T) {
+	for name, patch := range map[string]string{"document-separator": "---\n", "null": "null\n", "number": "42\n", "string": "replicas\n"} {
+		t.Run(name, func(t *testing.T) {
+			root := writeTree(t, map[string]string{"cm.yaml": configMap})
+			objs, err := Build(context.Background(), Options{Root: root, Patches: []Patch{{Patch: patch}}})
+			if !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), "patches[0]") {
+				t.Errorf("got %d objects and %v, want ErrInvalidOptions naming patches[0]", len(objs), err)
+			}
+		})
 	}
 }
