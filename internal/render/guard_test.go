@@ -200,7 +200,7 @@ func TestGuardRefusesKustomizationMistakes(t *testing.T) {
 		{
 			name: "generator-file-missing",
 			opts: files(map[string]string{"kustomization.yaml": "configMapGenerator:\n- name: c\n  files:\n  - key=conf/missing.txt\n"}, ""),
-			is:   ErrNotFound, path: "kustomization.yaml",
+			is:   ErrNotFound, path: "kustomization.yaml", line: 4,
 			contains: []string{`configMapGenerator.files entry "conf/missing.txt"`},
 		},
 		{
