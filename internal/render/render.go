@@ -147,7 +147,7 @@ func slowBuild(ctx context.Context, t *tree, o Options, g *guard) ([]*unstructur
 	}
 	m, err := runKustomize(ctx, t.fs, overlayDir, g.openAPI)
 	if err != nil {
-		return nil, kustomizeError(o.Path, err, g.redactor(o))
+		return nil, kustomizeError(o.Path, err, g.artifactRedactor())
 	}
 	return toObjects(ctx, m.ToRNodeSlice(), o, g)
 }
