@@ -248,14 +248,10 @@ func TestComponentClimbingOutOfTheRoot(t *testing.T) {
 	}
 }
 
-func TestGuardCollectsSecretValues(t *testing.T) {
-	root := writeTree(t, map[string]string{
-		"kustomization.yaml": "resources: [secret.yaml]\nsecretGenerator:\n- name: gen\n  literals: [\"TOKEN='quoted-literal-value'\"]\n  envs: [creds.env]\n  files: [cert.pem]\n",
-		"secret.yaml":        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  a: " + base64.StdEncoding.EncodeToString([]byte("decoded-data-value")) + "\nstringData:\n  b: plain-string-value\n",
-		"creds.env":          "USER=env-user-value\n# comment\nPASS=\"env-pass-value\"\n",
-		"cert.pem":           "line-one-value\nline-two-value\n",
-	})
-	tr := mustLoad(t, root, unlimited)
+// checkedGuard runs the guard over the root of a tree written from files.
+func checkedGuard(t *testing.T, files map[string]string) *guard {
+	t.Helper()
+	tr := mustLoad(t, writeTree(t, files), unlimited)
 	if _, err := tr.prepareTarget("."); err != nil {
 		t.Fatal(err)
 	}
@@ -263,9 +259,19 @@ func TestGuardCollectsSecretValues(t *testing.T) {
 	if err := g.kustomization(".", false); err != nil {
 		t.Fatal(err)
 	}
-	r := g.redactor(Options{Substitute: map[string]string{"V": "substituted-value"}})
+	return g
+}
+
+func TestGuardCollectsSecretValues(t *testing.T) {
+	g := checkedGuard(t, map[string]string{
+		"kustomization.yaml": "resources: [secret.yaml]\nsecretGenerator:\n- name: gen\n  literals: [\"TOKEN='quoted-literal-value'\"]\n  envs: [creds.env]\n  files: [cert.pem]\n",
+		"secret.yaml":        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  a: " + base64.StdEncoding.EncodeToString([]byte("decoded-data-value")) + "\nstringData:\n  b: plain-string-value\n",
+		"creds.env":          "USER=env-user-value\n# comment\nPASS=\"env-pass-value\"\n",
+		"cert.pem":           "line-one-value\nline-two-value\n",
+	})
+	r := g.artifactRedactor()
 	for _, v := range []string{"quoted-literal-value", "'quoted-literal-value'", base64.StdEncoding.EncodeToString([]byte("decoded-data-value")), "decoded-data-value",
-		"plain-string-value", "env-user-value", "env-pass-value", `"env-pass-value"`, "line-one-value", "line-two-value", "substituted-value"} {
+		"plain-string-value", "env-user-value", "env-pass-value", `"env-pass-value"`, "line-one-value", "line-two-value"} {
 		if got := r.String("x " + v + " y"); strings.Contains(got, v) {
 			t.Errorf("%q is not masked: %q", v, got)
 		}
@@ -276,21 +282,13 @@ func TestGuardCollectsSecretValues(t *testing.T) {
 }
 
 func TestGuardVisitsEachKustomizationOnce(t *testing.T) {
-	root := writeTree(t, map[string]string{
+	g := checkedGuard(t, map[string]string{
 		"kustomization.yaml":        "resources: [a, b]\n",
 		"a/kustomization.yaml":      "resources: [../shared]\n",
 		"b/kustomization.yaml":      "resources: [../shared]\n",
 		"shared/kustomization.yaml": "resources: [cm.yaml]\n",
 		"shared/cm.yaml":            configMap,
 	})
-	tr := mustLoad(t, root, unlimited)
-	if _, err := tr.prepareTarget("."); err != nil {
-		t.Fatal(err)
-	}
-	g := newGuard(context.Background(), tr, ".")
-	if err := g.kustomization(".", false); err != nil {
-		t.Fatal(err)
-	}
 	if g.objects != 1 {
 		t.Errorf("counted %d objects, want 1: the shared base was read twice", g.objects)
 	}
