@@ -134,10 +134,11 @@ func TestAddAccumulates(t *testing.T) {
 }
 
 // TestShortValueMaskedInsideWords documents a known limitation: a value is
-// masked wherever its bytes appear, also inside unrelated words. A
-// substitution value such as "prod" makes kustomize's "produces" read
-// "*****uces". This is the price of never leaking a value that was written
-// next to other letters (a name such as "myprodapp" built from "my${ENV}app").
+// masked wherever its bytes appear, also inside unrelated words ("prod"
+// makes "produces" read "*****uces"). This is the price of never leaking a
+// value that was written next to other letters (a name such as "myprodapp"
+// built from "my${ENV}app"); callers register only values that are secret,
+// or that can be in the text at all.
 func TestShortValueMaskedInsideWords(t *testing.T) {
 	r := New("prod")
 	cases := []struct {
