@@ -130,7 +130,7 @@ func readFast(ctx context.Context, t *tree, o Options, files []string, g *guard)
 		}
 		rs, err := resourceFactory.SliceFromBytes(data)
 		if err != nil {
-			return nil, &Error{Path: file, Err: fmt.Errorf("%w: %s: %s", ErrKustomize, file, g.redactor(o).Error(err))}
+			return nil, &Error{Path: file, Err: fmt.Errorf("%w: %s: %s", ErrKustomize, file, g.artifactRedactor().Error(err))}
 		}
 		for _, r := range rs {
 			in = append(in, fastInput{res: r, file: file})
@@ -203,7 +203,7 @@ func renderFast(ctx context.Context, in []fastInput, o Options, d kustomizeDefau
 		return nil, err
 	}
 	if err := transformFast(in, o, d); err != nil {
-		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.redactor(o).Error(err))}
+		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.artifactRedactor().Error(err))}
 	}
 	if o.TargetNamespace != "" {
 		if err := uniqueIDs(in, "with the target namespace "+o.TargetNamespace+", "); err != nil {
@@ -216,7 +216,7 @@ func renderFast(ctx context.Context, in []fastInput, o Options, d kustomizeDefau
 	}
 	kept, err := resourceFactory.DropLocalNodes(resourceNodes(rs))
 	if err != nil {
-		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.redactor(o).Error(err))}
+		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.artifactRedactor().Error(err))}
 	}
 	return toObjects(ctx, resourceNodes(kept), o, g)
 }

@@ -180,8 +180,10 @@ func (c *check) resolve(field, e, raw string) (string, error) {
 	return p, nil
 }
 
-func (c *check) notFound(field, e, p string) error {
-	return c.fail(e, fmt.Errorf("%w: %s entry %q: %s does not exist in the artifact: fix the path, or add the file", ErrNotFound, field, e, p))
+// notFound is the error for entry e, written in the scalar raw, naming p
+// that does not exist.
+func (c *check) notFound(field, e, raw, p string) error {
+	return c.fail(raw, fmt.Errorf("%w: %s entry %q: %s does not exist in the artifact: fix the path, or add the file", ErrNotFound, field, e, p))
 }
 
 func (c *check) resources() error {
@@ -197,7 +199,7 @@ func (c *check) resources() error {
 		case c.g.t.isDir(p):
 			err = c.g.kustomization(p, c.plugins)
 		default:
-			err = c.notFound("resources", e, p)
+			err = c.notFound("resources", e, e, p)
 		}
 		if err != nil {
 			return err
@@ -218,7 +220,7 @@ func (c *check) components() error {
 		case c.g.t.isFile(p):
 			err = c.fail(e, fmt.Errorf("%w: components entry %q is a file: a component is a directory with a kustomization.yaml of kind Component", ErrInvalidKustomization, e))
 		default:
-			err = c.notFound("components", e, p)
+			err = c.notFound("components", e, e, p)
 		}
 		if err != nil {
 			return err
@@ -264,7 +266,7 @@ func (c *check) plugin(field, e string) error {
 	case c.g.t.isDir(p):
 		return c.g.kustomization(p, true)
 	}
-	return c.notFound(field, e, p)
+	return c.notFound(field, e, e, p)
 }
 
 // files checks every field that names a single file.
@@ -278,7 +280,7 @@ func (c *check) files() error {
 			if ref.optional {
 				continue
 			}
-			return c.notFound(ref.field, ref.entry, p)
+			return c.notFound(ref.field, ref.entry, ref.raw, p)
 		}
 		if data, err := c.g.t.readFile(p); err == nil {
 			if err := checkAliases(p, data); err != nil {

@@ -99,10 +99,20 @@ func kustomizeError(dir string, err error, r *redact.Redactor) error {
 // attempt that did not apply.
 var kustomizeNoise = regexp.MustCompile(`accumulation err='accumulating resources from '[^']*': cannot read content from non-file '[^']*'': |: must build at directory: '[^']*': file is not directory`)
 
-// redactor masks the substitution values and the secret values the guard found.
+// redactor masks the substitution values and the secret values the guard
+// found, for messages about objects after substitution.
 func (g *guard) redactor(o Options) *redact.Redactor {
 	values := slices.Collect(maps.Values(o.Substitute))
 	return redact.New(append(values, g.secrets...)...)
+}
+
+// artifactRedactor masks the secret values the guard found, for messages
+// of kustomize and of the steps before substitution. Those see the
+// artifact and the Stack's options, never a substitution value (values are
+// substituted in kustomize's output), so masking the values there would
+// only blank words that hold one by chance: "prod" in "produces".
+func (g *guard) artifactRedactor() *redact.Redactor {
+	return redact.New(g.secrets...)
 }
 
 // summarizeObjects replaces every JSON object that kustomize dumps into a

@@ -147,7 +147,7 @@ func slowBuild(ctx context.Context, t *tree, o Options, g *guard) ([]*unstructur
 	}
 	m, err := runKustomize(ctx, t.fs, overlayDir, g.openAPI)
 	if err != nil {
-		return nil, kustomizeError(o.Path, err, g.redactor(o))
+		return nil, kustomizeError(o.Path, err, g.artifactRedactor())
 	}
 	return toObjects(ctx, m.ToRNodeSlice(), o, g)
 }
@@ -201,12 +201,15 @@ func checkPatches(patches []Patch) error {
 			return &Error{Err: fmt.Errorf("%w: the Stack's patches[%d] is empty", ErrInvalidOptions, i)}
 		case docs[0].Kind == yaml.SequenceNode && p.Target == nil:
 			return &Error{Err: fmt.Errorf("%w: the Stack's patches[%d] is a JSON6902 patch: give it a target", ErrInvalidOptions, i)}
+		case docs[0].Kind != yaml.SequenceNode && docs[0].Kind != yaml.MappingNode:
+			return &Error{Err: fmt.Errorf("%w: the Stack's patches[%d] is not a patch: write a strategic-merge patch (an object) or a JSON6902 patch (a list of operations)", ErrInvalidOptions, i)}
 		}
 	}
 	return nil
 }
 
-// yamlDocuments parses every document of s.
+// yamlDocuments parses every document of s, leaving out empty ones ("---"
+// alone, or a null such as "~"), which kustomize ignores.
 func yamlDocuments(s string) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(strings.NewReader(s))
 	var docs []*yaml.Node
@@ -219,7 +222,7 @@ func yamlDocuments(s string) ([]*yaml.Node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(doc.Content) > 0 {
+		if len(doc.Content) > 0 && doc.Content[0].ShortTag() != yaml.NodeTagNull {
 			docs = append(docs, doc.Content[0])
 		}
 	}
