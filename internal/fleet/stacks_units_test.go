@@ -92,19 +92,21 @@ func TestRootStack(t *testing.T) {
 	}
 }
 
-func TestOrderStacksAcrossRevisions(t *testing.T) {
-	st := func(ns, name string, deps ...string) *v1alpha1.Stack {
-		s := &v1alpha1.Stack{}
-		s.Namespace, s.Name = ns, name
-		for _, d := range deps {
-			s.Spec.DependsOn = append(s.Spec.DependsOn, v1alpha1.DependencyReference{Name: d})
-		}
-		return s
+// dependent is the Stack ns/name that dependsOn the Stacks deps of its namespace.
+func dependent(ns, name string, deps ...string) *v1alpha1.Stack {
+	s := &v1alpha1.Stack{}
+	s.Namespace, s.Name = ns, name
+	for _, d := range deps {
+		s.Spec.DependsOn = append(s.Spec.DependsOn, v1alpha1.DependencyReference{Name: d})
 	}
+	return s
+}
+
+func TestOrderStacksAcrossRevisions(t *testing.T) {
 	// At head, b depends on a; at base, a depended on b. Head's order wins,
 	// and a Stack gone at head (old) is still planned.
-	head := map[stackID]*v1alpha1.Stack{{"x", "a"}: st("x", "a"), {"x", "b"}: st("x", "b", "a")}
-	base := map[stackID]*v1alpha1.Stack{{"x", "a"}: st("x", "a", "b"), {"x", "b"}: st("x", "b"), {"w", "old"}: st("w", "old")}
+	head := map[stackID]*v1alpha1.Stack{{"x", "a"}: dependent("x", "a"), {"x", "b"}: dependent("x", "b", "a")}
+	base := map[stackID]*v1alpha1.Stack{{"x", "a"}: dependent("x", "a", "b"), {"x", "b"}: dependent("x", "b"), {"w", "old"}: dependent("w", "old")}
 	var got []string
 	for _, id := range orderStacks(head, base) {
 		got = append(got, id.namespace+"/"+id.name)
