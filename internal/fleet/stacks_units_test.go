@@ -78,17 +78,30 @@ func TestStringDataOfARepositorySecretWinsOverData(t *testing.T) {
 }
 
 func TestRootStack(t *testing.T) {
-	st := rootStack("prod-eu")
-	want := v1alpha1.StackSpec{
-		SourceRef: v1alpha1.SourceReference{Kind: "GitRepository", Name: DefaultSource},
-		Path:      "clusters/prod-eu",
-		Prune:     true,
-	}
-	if diff := cmp.Diff(want, st.Spec); diff != "" {
-		t.Errorf("root Stack spec (-want +got):\n%s", diff)
-	}
-	if st.Name != RootStack || st.Namespace != DefaultNamespace {
-		t.Errorf("root Stack is %s/%s, want %s/%s as bootstrap makes it", st.Namespace, st.Name, DefaultNamespace, RootStack)
+	for _, tc := range []struct {
+		name string
+		src  SourceRef
+	}{
+		{"the default source", SourceRef{Namespace: DefaultNamespace, Name: DefaultSource}},
+		{"another source, in its own namespace", SourceRef{Namespace: "ops", Name: "platform"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := rootStack("prod-eu", tc.src)
+			want := v1alpha1.StackSpec{
+				SourceRef: v1alpha1.SourceReference{Kind: "GitRepository", Name: tc.src.Name},
+				Path:      "clusters/prod-eu",
+				Prune:     true,
+			}
+			if diff := cmp.Diff(want, st.Spec); diff != "" {
+				t.Errorf("root Stack spec (-want +got):\n%s", diff)
+			}
+			if st.Name != RootStack || st.Namespace != tc.src.Namespace {
+				t.Errorf("root Stack is %s/%s, want %s/%s as bootstrap makes it", st.Namespace, st.Name, tc.src.Namespace, RootStack)
+			}
+			if !readsSource(st, tc.src) {
+				t.Errorf("the root Stack does not read %s", tc.src)
+			}
+		})
 	}
 }
 
