@@ -36,3 +36,30 @@ func TestPlanWithAnotherSourcePlansTheRoot(t *testing.T) {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
 }
+
+func TestPlanWithAnotherSourcePlansOnlyItsStacks(t *testing.T) {
+	head := with(prodRoot, map[string]string{
+		"clusters/prod/kustomization.yaml": "resources: [ns.yaml, cm.yaml, stacks.yaml]\n",
+		"clusters/prod/stacks.yaml": "apiVersion: flotilla.io/v1alpha1\nkind: Stack\nmetadata: {name: apps, namespace: ops}\n" +
+			"spec: {sourceRef: {kind: GitRepository, name: platform}, path: apps, prune: true}\n---\n" +
+			"apiVersion: flotilla.io/v1alpha1\nkind: Stack\nmetadata: {name: legacy, namespace: flotilla-system}\n" +
+			"spec: {sourceRef: {kind: GitRepository, name: fleet}, path: apps, prune: true}\n",
+		"apps/kustomization.yaml": "resources: [cm.yaml]\n",
+		"apps/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: web}\n",
+	})
+	o := DefaultOptions(snapshotFiles(prodRoot), snapshotFiles(head))
+	o.TempDir = t.TempDir()
+	o.Source = SourceRef{Namespace: "ops", Name: "platform"}
+	res, err := Plan(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]StackStatus{}
+	for _, s := range res.Clusters[0].Stacks {
+		got[s.Namespace+"/"+s.Name] = s.Status
+	}
+	want := map[string]StackStatus{"ops/cluster": StackChanged, "ops/apps": StackAdded, "flotilla-system/legacy": StackNotPlanned}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stack statuses (-want +got):\n%s", diff)
+	}
+}
