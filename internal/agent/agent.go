@@ -152,22 +152,7 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: Scheme(),
-		Logger: log,
-		// Secrets and ConfigMaps are read when needed, never cached: the
-		// agent holds no copy of every Secret (or ConfigMap) of the cluster.
-		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
-		HealthProbeBindAddress:  opts.HealthAddr,
-		PprofBindAddress:        opts.PprofAddr,
-		LeaderElection:          opts.LeaderElect,
-		LeaderElectionID:        LeaderElectionID,
-		LeaderElectionNamespace: opts.LeaderElectionNamespace,
-		// The process exits right after the manager stops, so handing the
-		// Lease over at once is safe and makes a rolling update fail over fast.
-		LeaderElectionReleaseOnCancel: true,
-	})
+	mgr, err := ctrl.NewManager(cfg, managerOptions(opts, log))
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
@@ -178,6 +163,28 @@ func NewManager(cfg *rest.Config, opts Options, log logr.Logger) (ctrl.Manager, 
 		return nil, err
 	}
 	return mgr, nil
+}
+
+// managerOptions are the manager's options for opts: the scheme, the
+// client that never caches Secrets or ConfigMaps, the listen addresses and
+// leader election.
+func managerOptions(opts Options, log logr.Logger) ctrl.Options {
+	return ctrl.Options{
+		Scheme: Scheme(),
+		Logger: log,
+		// Secrets and ConfigMaps are read when needed, never cached: the
+		// agent holds no copy of every Secret (or ConfigMap) of the cluster.
+		Client:                  ClientOptions(),
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:  opts.HealthAddr,
+		PprofBindAddress:        opts.PprofAddr,
+		LeaderElection:          opts.LeaderElect,
+		LeaderElectionID:        LeaderElectionID,
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		// The process exits right after the manager stops, so handing the
+		// Lease over at once is safe and makes a rolling update fail over fast.
+		LeaderElectionReleaseOnCancel: true,
+	}
 }
 
 // Controllers are the reconcilers SetupControllers registered.

@@ -108,14 +108,7 @@ func TestImmutableFieldsTable(t *testing.T) {
 }
 
 func TestOrderStacksFollowsDependsOn(t *testing.T) {
-	st := func(name string, deps ...string) *v1alpha1.Stack {
-		s := &v1alpha1.Stack{}
-		s.Name, s.Namespace = name, DefaultNamespace
-		for _, d := range deps {
-			s.Spec.DependsOn = append(s.Spec.DependsOn, v1alpha1.DependencyReference{Name: d})
-		}
-		return s
-	}
+	st := func(name string, deps ...string) *v1alpha1.Stack { return dependent(DefaultNamespace, name, deps...) }
 	set := map[stackID]*v1alpha1.Stack{}
 	for _, s := range []*v1alpha1.Stack{st("apps", "configs"), st("configs", "infra"), st("infra"), st("alpha"), st("loop-a", "loop-b"), st("loop-b", "loop-a")} {
 		set[stackID{s.Namespace, s.Name}] = s

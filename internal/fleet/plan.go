@@ -188,7 +188,7 @@ func (p *planner) planCluster(ctx context.Context, name string) ClusterPlan {
 
 // renderRoot renders clusters/<name>, if the revision has it.
 func (p *planner) renderRoot(ctx context.Context, s *Snapshot, name string) side {
-	st := rootStack(name)
+	st := rootStack(name, p.o.Source)
 	if !s.isDir(st.Spec.Path) {
 		return side{}
 	}

@@ -36,12 +36,12 @@ type SourceRef struct {
 func (s SourceRef) String() string { return s.Namespace + "/" + s.Name }
 
 // rootStack is the Stack `flotilla bootstrap` creates for a cluster: it
-// applies clusters/<name>.
-func rootStack(cluster string) *v1alpha1.Stack {
+// applies clusters/<name> from the GitRepository src, in src's namespace.
+func rootStack(cluster string, src SourceRef) *v1alpha1.Stack {
 	return &v1alpha1.Stack{
-		ObjectMeta: metav1.ObjectMeta{Name: RootStack, Namespace: DefaultNamespace},
+		ObjectMeta: metav1.ObjectMeta{Name: RootStack, Namespace: src.Namespace},
 		Spec: v1alpha1.StackSpec{
-			SourceRef: v1alpha1.SourceReference{Kind: "GitRepository", Name: DefaultSource},
+			SourceRef: v1alpha1.SourceReference{Kind: "GitRepository", Name: src.Name},
 			Path:      "clusters/" + cluster,
 			Prune:     true,
 		},

@@ -451,8 +451,8 @@ func TestReadsSource(t *testing.T) {
 			}
 		})
 	}
-	if !readsSource(rootStack("prod"), src) || rootStack("prod").Spec.Path != "clusters/prod" {
-		t.Errorf("the root Stack does not read clusters/prod of the fleet: %+v", rootStack("prod").Spec)
+	if !readsSource(rootStack("prod", src), src) || rootStack("prod", src).Spec.Path != "clusters/prod" {
+		t.Errorf("the root Stack does not read clusters/prod of the fleet: %+v", rootStack("prod", src).Spec)
 	}
 }
 
