@@ -87,6 +87,7 @@ func TestNotifierErrorsNameStatusNotSecrets(t *testing.T) {
 		want       string
 	}{
 		{"a refusal echoing the token", "invalid token " + testToken, http.StatusForbidden, "generic-hmac provider answered HTTP 403: invalid token *****"},
+		{"a server error echoing the address's path", "Cannot POST " + testHookPath, http.StatusNotFound, "generic-hmac provider answered HTTP 404: Cannot POST *****"},
 		{"a redirect", "", http.StatusFound, "generic-hmac provider answered HTTP 302: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +102,16 @@ func TestNotifierErrorsNameStatusNotSecrets(t *testing.T) {
 			}
 			assertNoMarker(t, "delivery error", err.Error())
 		})
+	}
+}
+
+// A forge's address is a repository, no secret: its path stays readable
+// in errors, the token does not.
+func TestForgeErrorsKeepTheRepository(t *testing.T) {
+	srv, _ := answer(t, http.StatusNotFound, "no repository /repos/org/repo for "+testToken, false)
+	err := postOnce(t, notify.ProviderConfig{Type: "gitea", Address: srv.URL + "/org/repo", Token: testToken})
+	if err == nil || !strings.HasSuffix(err.Error(), "no repository /repos/org/repo for *****") {
+		t.Errorf("err = %v, want the repository named and the token masked", err)
 	}
 }
 
