@@ -286,9 +286,8 @@ func TestSSHServerKnownHostsAndURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := &sshFixture{srv: f.srv, signer: f.signer}
 	_, err = ssh.Dial("tcp", f.srv.Addr(), &ssh.ClientConfig{
-		User: "git", Auth: []ssh.AuthMethod{ssh.PublicKeys(wrong.signer)}, HostKeyCallback: ssh.FixedHostKey(otherPub),
+		User: "git", Auth: []ssh.AuthMethod{ssh.PublicKeys(f.signer)}, HostKeyCallback: ssh.FixedHostKey(otherPub),
 	})
 	if err == nil {
 		t.Error("a client expecting another host key connected")

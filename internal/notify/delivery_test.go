@@ -5,6 +5,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,6 +26,7 @@ func answer(t *testing.T, status int, body string, tls bool) (*httptest.Server, 
 		fmt.Fprint(w, body)
 	})
 	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
 	if tls {
 		srv.StartTLS()
 	} else {
