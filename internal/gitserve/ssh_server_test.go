@@ -60,23 +60,30 @@ func (f *sshFixture) dial(signer ssh.Signer) (*ssh.Client, error) {
 // execResult is what one exec request produced.
 type execResult struct {
 	stdout, stderr string
-	status         int // -1 when the session ended without exit-status
+	status         int
+}
+
+// session opens a session as the fixture's client; both end with the test.
+func (f *sshFixture) session(t *testing.T) *ssh.Session {
+	t.Helper()
+	c, err := f.dial(f.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return sess
 }
 
 // exec runs command in a new session with env set first and stdin as the
 // client's input, then returns its output and exit status.
 func (f *sshFixture) exec(t *testing.T, env map[string]string, stdin, command string) execResult {
 	t.Helper()
-	c, err := f.dial(f.signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := f.session(t)
 	for k, v := range env {
 		if err := sess.Setenv(k, v); err != nil {
 			t.Fatalf("setenv %s: %v", k, err)
@@ -84,7 +91,7 @@ func (f *sshFixture) exec(t *testing.T, env map[string]string, stdin, command st
 	}
 	var stdout, stderr bytes.Buffer
 	sess.Stdin, sess.Stdout, sess.Stderr = strings.NewReader(stdin), &stdout, &stderr
-	res := execResult{status: 0}
+	var res execResult
 	if err := sess.Run(command); err != nil {
 		var exitErr *ssh.ExitError
 		if !errors.As(err, &exitErr) {
@@ -131,16 +138,7 @@ func TestSSHServerPassesGitProtocolOnly(t *testing.T) {
 		t.Errorf("stdout = %q, want a protocol v2 capability advertisement", res.stdout)
 	}
 
-	c, err := f.dial(f.signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	sess := f.session(t)
 	if err := sess.Setenv("GIT_DIR", "/etc"); err == nil {
 		t.Error("the server accepted env GIT_DIR: only GIT_PROTOCOL may reach git")
 	}
