@@ -33,17 +33,26 @@ type Object interface {
 const MaxMessageLength = 32768
 
 // Truncate cuts message to at most max bytes, on a character boundary, and
-// says how much was left out. A message that fits is returned unchanged.
+// says how much was left out. A message that fits is returned unchanged; a
+// limit too short for the note gets the message's start alone.
 func Truncate(message string, max int) string {
 	if len(message) <= max {
 		return message
 	}
 	suffix := fmt.Sprintf(" … (%d more bytes not shown)", len(message))
-	cut := max - len(suffix)
-	for cut > 0 && !utf8.RuneStart(message[cut]) {
-		cut--
+	if max < len(suffix) {
+		return message[:runeStart(message, max)]
 	}
+	cut := runeStart(message, max-len(suffix))
 	return message[:cut] + fmt.Sprintf(" … (%d more bytes not shown)", len(message)-cut)
+}
+
+// runeStart backs i up to the start of the character of s it falls in.
+func runeStart(s string, i int) int {
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return i
 }
 
 func set(obj Object, typ string, status metav1.ConditionStatus, reason, message string) {

@@ -3,6 +3,7 @@ package notify
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -167,9 +168,14 @@ func GroupKey(groupBy []string, ev Event) string {
 	return strings.Join(parts, ",")
 }
 
+// truncate cuts s to at most n bytes plus an ellipsis, at the start of a
+// character so the result stays valid UTF-8.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

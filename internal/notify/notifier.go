@@ -119,9 +119,27 @@ func NewNotifier(cfg ProviderConfig) (Notifier, error) {
 		client: &http.Client{Transport: tr, Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
-		red: redact.New(cfg.Address, cfg.Token),
+		red: redact.New(secrets(cfg)...),
 	}, nil
 }
+
+// secrets are the values of cfg that never leave in an error or a message:
+// the token, the address and, for webhooks, the address's path and query,
+// which a service may echo without the host (a webhook's path is its
+// secret). A forge's address names a repository and is no secret.
+func secrets(cfg ProviderConfig) []string {
+	out := []string{cfg.Address, cfg.Token}
+	if _, forge := forges[cfg.Type]; forge {
+		return out
+	}
+	if u, err := url.Parse(cfg.Address); err == nil && u.Path != "/" {
+		out = append(out, u.Path, u.EscapedPath(), u.RawQuery)
+	}
+	return out
+}
+
+// forges are the provider types whose address is a repository.
+var forges = map[string]struct{}{"github": {}, "gitlab": {}, "gitea": {}}
 
 // Post sends m once; the caller retries.
 func (n *httpNotifier) Post(ctx context.Context, m Message) error {
