@@ -13,6 +13,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/canary"
 	"github.com/flotilla-io/flotilla/test/testground"
 )
 
@@ -79,4 +80,20 @@ func get(t *testing.T, c client.Client, obj client.Object) {
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 		t.Fatalf("reading %T %s: %v", obj, obj.GetName(), err)
 	}
+}
+
+// must fails t on err.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// observe runs d.Observe at stepTime, failing t on an error.
+func observe(t *testing.T, d *canary.Deployments, c *v1alpha1.Canary) canary.Observation {
+	t.Helper()
+	obs, err := d.Observe(context.Background(), c, stepTime)
+	must(t, err)
+	return obs
 }

@@ -85,7 +85,7 @@ func TestReplicasAppliedByReadsTheManagedFields(t *testing.T) {
 	entry := func(manager string, op metav1.ManagedFieldsOperationType, fields string) metav1.ManagedFieldsEntry {
 		e := metav1.ManagedFieldsEntry{Manager: manager, Operation: op}
 		if fields != "" {
-			e.FieldsV1 = &metav1.FieldsV1{Raw: []byte(fields)}
+			e.FieldsV1 = metav1.NewFieldsV1(fields)
 		}
 		return e
 	}

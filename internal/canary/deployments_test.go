@@ -2,6 +2,7 @@ package canary_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -100,10 +102,7 @@ func TestDeployments(t *testing.T) {
 		create(t, k, cm)
 		create(t, k, secret)
 
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
+		obs := observe(t, d, c)
 		if !obs.Now.Equal(stepTime) || obs.PrimaryExists || obs.PrimarySpec != "" {
 			t.Errorf("Observe = now %v, primary exists %t spec %q; want the step time and no primary", obs.Now, obs.PrimaryExists, obs.PrimarySpec)
 		}
@@ -128,13 +127,8 @@ func TestDeployments(t *testing.T) {
 		}
 
 		cm.Data["level"] = "debug"
-		if err := k.Update(ctx, cm); err != nil {
-			t.Fatal(err)
-		}
-		again, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
+		must(t, k.Update(ctx, cm))
+		again := observe(t, d, c)
 		if again.TargetSpec == obs.TargetSpec || again.TrackedConfigs["ConfigMap/settings"] == obs.TrackedConfigs["ConfigMap/settings"] {
 			t.Errorf("a changed ConfigMap left the hashes as they were: %v -> %v", obs.TrackedConfigs, again.TrackedConfigs)
 		}
@@ -146,9 +140,7 @@ func TestDeployments(t *testing.T) {
 	t.Run("EnsurePrimary copies the target for the Canary, not for the Stack", func(t *testing.T) {
 		c := inNamespace(t, k, "ensure", "podinfo")
 		create(t, k, podinfo(c.Namespace, 3))
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.EnsurePrimary(ctx, c))
 		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
 		get(t, k, p)
 		if diff := cmp.Diff(map[string]string{"app": "podinfo", "team": "web"}, p.Labels); diff != "" {
@@ -167,10 +159,7 @@ func TestDeployments(t *testing.T) {
 		if owner == nil || owner.Kind != "Canary" || owner.Name != "podinfo" || owner.UID != c.UID {
 			t.Errorf("primary controller = %+v, want the Canary", owner)
 		}
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
+		obs := observe(t, d, c)
 		if !obs.PrimaryExists || obs.PrimarySpec != obs.TargetSpec || p.Annotations[canary.SpecAnnotation] != obs.TargetSpec {
 			t.Errorf("Observe after EnsurePrimary: exists %t, primary spec %q, annotation %q; want both the target's %q",
 				obs.PrimaryExists, obs.PrimarySpec, p.Annotations[canary.SpecAnnotation], obs.TargetSpec)
@@ -184,16 +173,10 @@ func TestDeployments(t *testing.T) {
 		c := inNamespace(t, k, "ensure-twice", "podinfo")
 		target := podinfo(c.Namespace, 2)
 		create(t, k, target)
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.EnsurePrimary(ctx, c))
 		target.Spec.Template.Spec.Containers[0].Image = "podinfo:6.1.0"
-		if err := k.Update(ctx, target); err != nil {
-			t.Fatal(err)
-		}
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, k.Update(ctx, target))
+		must(t, d.EnsurePrimary(ctx, c))
 		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
 		get(t, k, p)
 		if got := p.Spec.Template.Spec.Containers[0].Image; got != "podinfo:6.0.0" {
@@ -204,9 +187,7 @@ func TestDeployments(t *testing.T) {
 	t.Run("EnsurePrimary of a target scaled to zero gives the primary one replica", func(t *testing.T) {
 		c := inNamespace(t, k, "ensure-zero", "podinfo")
 		create(t, k, podinfo(c.Namespace, 0))
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.EnsurePrimary(ctx, c))
 		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
 		get(t, k, p)
 		if got := ptr.Deref(p.Spec.Replicas, -1); got != 1 {
@@ -237,21 +218,15 @@ func TestDeployments(t *testing.T) {
 			get(t, k, target)
 			return ptr.Deref(target.Spec.Replicas, -1)
 		}
-		if err := d.ScaleTarget(ctx, c, true); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.ScaleTarget(ctx, c, true))
 		if got := replicas(); got != 1 {
 			t.Errorf("scaled up without a primary: %d replicas, want 1", got)
 		}
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.EnsurePrimary(ctx, c))
 		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
 		get(t, k, p)
 		p.Spec.Replicas = ptr.To[int32](4)
-		if err := k.Update(ctx, p); err != nil {
-			t.Fatal(err)
-		}
+		must(t, k.Update(ctx, p))
 		for _, tc := range []struct {
 			up   bool
 			want int32
@@ -269,27 +244,16 @@ func TestDeployments(t *testing.T) {
 		c := inNamespace(t, k, "promote", "podinfo")
 		target := podinfo(c.Namespace, 2)
 		create(t, k, target)
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.EnsurePrimary(ctx, c))
 		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
 		get(t, k, p)
 		p.Spec.Replicas = ptr.To[int32](5)
-		if err := k.Update(ctx, p); err != nil {
-			t.Fatal(err)
-		}
+		must(t, k.Update(ctx, p))
 		target.Spec.Template.Spec.Containers[0].Image = "podinfo:6.1.0"
 		target.Spec.MinReadySeconds = 7
-		if err := k.Update(ctx, target); err != nil {
-			t.Fatal(err)
-		}
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Promote(ctx, c, obs.TargetSpec); err != nil {
-			t.Fatal(err)
-		}
+		must(t, k.Update(ctx, target))
+		obs := observe(t, d, c)
+		must(t, d.Promote(ctx, c, obs.TargetSpec))
 		get(t, k, p)
 		got := struct {
 			Image            string
@@ -310,14 +274,9 @@ func TestDeployments(t *testing.T) {
 	t.Run("Promote refuses a target that changed since its analysis", func(t *testing.T) {
 		c := inNamespace(t, k, "promote-moved", "podinfo")
 		create(t, k, podinfo(c.Namespace, 2))
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = d.Promote(ctx, c, "0123456789abcdef")
+		must(t, d.EnsurePrimary(ctx, c))
+		obs := observe(t, d, c)
+		err := d.Promote(ctx, c, "0123456789abcdef")
 		want := "canary promote-moved/podinfo: the target changed since its analysis (spec " + obs.TargetSpec[:8] + ", judged 01234567); not promoting it"
 		if err == nil || err.Error() != want {
 			t.Errorf("Promote = %v, want %q", err, want)
@@ -327,41 +286,34 @@ func TestDeployments(t *testing.T) {
 	t.Run("Promote without a primary says it is missing", func(t *testing.T) {
 		c := inNamespace(t, k, "promote-no-primary", "podinfo")
 		create(t, k, podinfo(c.Namespace, 2))
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = d.Promote(ctx, c, obs.TargetSpec)
+		obs := observe(t, d, c)
+		err := d.Promote(ctx, c, obs.TargetSpec)
 		if want := "canary promote-no-primary/podinfo: primary Deployment podinfo-primary is missing"; err == nil || err.Error() != want {
 			t.Errorf("Promote = %v, want %q", err, want)
 		}
 	})
 
 	t.Run("the replicas a Stack applies are named, the engine's own are not", func(t *testing.T) {
-		c := inNamespace(t, k, "applied", "podinfo")
-		target := podinfo(c.Namespace, 2)
-		target.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
-		if err := k.Patch(ctx, target, client.Apply, client.FieldOwner("flotilla-stack"), client.ForceOwnership); err != nil {
-			t.Fatal(err)
-		}
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if obs.ReplicasAppliedBy != "flotilla-stack" {
-			t.Errorf("ReplicasAppliedBy = %q, want flotilla-stack", obs.ReplicasAppliedBy)
-		}
-
-		c2 := inNamespace(t, k, "applied-by-engine", "podinfo")
-		own := podinfo(c2.Namespace, 2)
-		own.TypeMeta = target.TypeMeta
-		if err := k.Patch(ctx, own, client.Apply, client.FieldOwner(canary.FieldOwner), client.ForceOwnership); err != nil {
-			t.Fatal(err)
-		}
-		if obs, err := d.Observe(ctx, c2, stepTime); err != nil || obs.ReplicasAppliedBy != "" {
-			t.Errorf("Observe = %q, %v; want no other manager of the replicas", obs.ReplicasAppliedBy, err)
+		for _, tc := range []struct{ manager, want string }{
+			{"flotilla-stack", "flotilla-stack"},
+			{canary.FieldOwner, ""},
+		} {
+			c := inNamespace(t, k, "applied-by-"+tc.manager, "podinfo")
+			serverSideApply(t, k, podinfo(c.Namespace, 2), tc.manager)
+			if got := observe(t, d, c).ReplicasAppliedBy; got != tc.want {
+				t.Errorf("applied by %s: ReplicasAppliedBy = %q, want %q", tc.manager, got, tc.want)
+			}
 		}
 	})
+}
+
+// serverSideApply applies d as manager, as a Stack applies its manifests.
+func serverSideApply(t *testing.T, k client.Client, d *appsv1.Deployment, manager string) {
+	t.Helper()
+	d.TypeMeta = metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
+	data, err := json.Marshal(d)
+	must(t, err)
+	must(t, k.Patch(context.Background(), d, client.RawPatch(types.ApplyPatchType, data), client.FieldOwner(manager), client.ForceOwnership))
 }
 
 // TestAutoscalerCopy checks the primary's HorizontalPodAutoscaler against
@@ -386,9 +338,7 @@ func TestAutoscalerCopy(t *testing.T) {
 		create(t, k, podinfo(c.Namespace, 2))
 		src := hpa(c.Namespace, 10)
 		create(t, k, src)
-		if err := d.EnsurePrimary(ctx, c); err != nil {
-			t.Fatal(err)
-		}
+		must(t, d.EnsurePrimary(ctx, c))
 		cp := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
 		get(t, k, cp)
 		want := autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "podinfo-primary"}
@@ -403,16 +353,9 @@ func TestAutoscalerCopy(t *testing.T) {
 		}
 
 		src.Spec.MaxReplicas = 20
-		if err := k.Update(ctx, src); err != nil {
-			t.Fatal(err)
-		}
-		obs, err := d.Observe(ctx, c, stepTime)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.Promote(ctx, c, obs.TargetSpec); err != nil {
-			t.Fatal(err)
-		}
+		must(t, k.Update(ctx, src))
+		obs := observe(t, d, c)
+		must(t, d.Promote(ctx, c, obs.TargetSpec))
 		get(t, k, cp)
 		if cp.Spec.MaxReplicas != 20 || cp.Spec.ScaleTargetRef.Name != "podinfo-primary" {
 			t.Errorf("after Promote the copy has max %d scaling %s, want 20 scaling podinfo-primary", cp.Spec.MaxReplicas, cp.Spec.ScaleTargetRef.Name)
