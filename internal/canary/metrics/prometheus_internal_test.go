@@ -132,6 +132,22 @@ func (r *recorder) got() []string {
 	return append([]string(nil), r.auth...)
 }
 
+// roundTrip sends a GET of target through rt and returns the request as
+// the caller made it.
+func roundTrip(t *testing.T, rt http.RoundTripper, target string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return req
+}
+
 func TestProviderCredentialsGoToTheProviderHostOnly(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -151,17 +167,8 @@ func TestProviderCredentialsGoToTheProviderHostOnly(t *testing.T) {
 			}
 			rt := query{creds: tc.creds}.transport(u)
 			for _, target := range []string{provider.srv.URL + "/api/v1/query", elsewhere.srv.URL + "/api/v1/query"} {
-				req, err := http.NewRequest(http.MethodGet, target, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp, err := rt.RoundTrip(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if req.Header.Get("Authorization") != "" {
-					t.Errorf("the caller's request to %s was changed: %q", target, req.Header.Get("Authorization"))
+				if sent := roundTrip(t, rt, target); sent.Header.Get("Authorization") != "" {
+					t.Errorf("the caller's request to %s was changed: %q", target, sent.Header.Get("Authorization"))
 				}
 			}
 			if got := provider.got(); len(got) != 1 || got[0] != tc.want {
@@ -180,16 +187,7 @@ func TestCredentialsNeverGoToAnotherSchemeOfTheSameHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := query{creds: credentials{token: "t0k"}}.transport(u)
-	req, err := http.NewRequest(http.MethodGet, provider.srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := rt.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	roundTrip(t, query{creds: credentials{token: "t0k"}}.transport(u), provider.srv.URL)
 	if got := provider.got(); len(got) != 1 || got[0] != "" {
 		t.Errorf("plain http to the host of an https provider got Authorization %q, want none", got)
 	}

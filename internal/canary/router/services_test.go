@@ -93,6 +93,20 @@ func blueGreenCanary(t *testing.T, c client.Client, namespace string, labels map
 	return cn
 }
 
+// reconciled returns the router of provider, with the Services, after
+// one Reconcile of cn.
+func reconciled(t *testing.T, k client.Client, provider string, cn *v1alpha1.Canary) canary.Router {
+	t.Helper()
+	r, err := router.New(provider, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reconcile(context.Background(), cn); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // service reads the Service name of cn's namespace.
 func service(t *testing.T, c client.Client, cn *v1alpha1.Canary, name string) *corev1.Service {
 	t.Helper()
@@ -123,13 +137,7 @@ func TestServicesAndTheKubernetesRouter(t *testing.T) {
 
 	t.Run("Reconcile makes the apex, primary and canary Services, owned by the Canary", func(t *testing.T) {
 		cn := blueGreenCanary(t, k, "three-services", app, nil)
-		r, err := router.New("", k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Reconcile(ctx, cn); err != nil {
-			t.Fatal(err)
-		}
+		reconciled(t, k, "", cn)
 		want := map[string]map[string]string{
 			"app":         {"app": "app-primary"},
 			"app-primary": {"app": "app-primary"},
@@ -252,16 +260,10 @@ func TestServicesAndTheKubernetesRouter(t *testing.T) {
 
 	t.Run("the kubernetes router moves the apex between primary and canary", func(t *testing.T) {
 		cn := blueGreenCanary(t, k, "switch", app, nil)
-		r, err := router.New(v1alpha1.RouterKubernetes, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.SetRoutes(ctx, cn, 100, 0); err == nil || !strings.Contains(err.Error(), "reading Service switch/app") {
+		if err := router.NewKubernetes(k).SetRoutes(ctx, cn, 100, 0); err == nil || !strings.Contains(err.Error(), "reading Service switch/app") {
 			t.Errorf("SetRoutes before the Services exist = %v, want an error reading switch/app", err)
 		}
-		if err := r.Reconcile(ctx, cn); err != nil {
-			t.Fatal(err)
-		}
+		r := reconciled(t, k, v1alpha1.RouterKubernetes, cn)
 		for _, step := range []struct {
 			primary, canary int
 			selects         string
@@ -287,13 +289,7 @@ func TestServicesAndTheKubernetesRouter(t *testing.T) {
 
 	t.Run("Reconcile keeps the apex on the canary when the router moved it there", func(t *testing.T) {
 		cn := blueGreenCanary(t, k, "keep-canary", app, nil)
-		r, err := router.New("", k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Reconcile(ctx, cn); err != nil {
-			t.Fatal(err)
-		}
+		r := reconciled(t, k, "", cn)
 		if err := r.SetRoutes(ctx, cn, 0, 100); err != nil {
 			t.Fatal(err)
 		}
