@@ -141,8 +141,7 @@ func TestDeployments(t *testing.T) {
 		c := inNamespace(t, k, "ensure", "podinfo")
 		create(t, k, podinfo(c.Namespace, 3))
 		must(t, d.EnsurePrimary(ctx, c))
-		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
-		get(t, k, p)
+		p := primaryOf(t, k, c)
 		if diff := cmp.Diff(map[string]string{"app": "podinfo", "team": "web"}, p.Labels); diff != "" {
 			t.Errorf("primary labels, without the Stack's ownership (-want +got):\n%s", diff)
 		}
@@ -177,8 +176,7 @@ func TestDeployments(t *testing.T) {
 		target.Spec.Template.Spec.Containers[0].Image = "podinfo:6.1.0"
 		must(t, k.Update(ctx, target))
 		must(t, d.EnsurePrimary(ctx, c))
-		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
-		get(t, k, p)
+		p := primaryOf(t, k, c)
 		if got := p.Spec.Template.Spec.Containers[0].Image; got != "podinfo:6.0.0" {
 			t.Errorf("primary image = %q after a second EnsurePrimary, want the first copy's podinfo:6.0.0", got)
 		}
@@ -188,8 +186,7 @@ func TestDeployments(t *testing.T) {
 		c := inNamespace(t, k, "ensure-zero", "podinfo")
 		create(t, k, podinfo(c.Namespace, 0))
 		must(t, d.EnsurePrimary(ctx, c))
-		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
-		get(t, k, p)
+		p := primaryOf(t, k, c)
 		if got := ptr.Deref(p.Spec.Replicas, -1); got != 1 {
 			t.Errorf("primary replicas = %d, want 1", got)
 		}
@@ -223,8 +220,7 @@ func TestDeployments(t *testing.T) {
 			t.Errorf("scaled up without a primary: %d replicas, want 1", got)
 		}
 		must(t, d.EnsurePrimary(ctx, c))
-		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
-		get(t, k, p)
+		p := primaryOf(t, k, c)
 		p.Spec.Replicas = ptr.To[int32](4)
 		must(t, k.Update(ctx, p))
 		for _, tc := range []struct {
@@ -245,8 +241,7 @@ func TestDeployments(t *testing.T) {
 		target := podinfo(c.Namespace, 2)
 		create(t, k, target)
 		must(t, d.EnsurePrimary(ctx, c))
-		p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "podinfo-primary", Namespace: c.Namespace}}
-		get(t, k, p)
+		p := primaryOf(t, k, c)
 		p.Spec.Replicas = ptr.To[int32](5)
 		must(t, k.Update(ctx, p))
 		target.Spec.Template.Spec.Containers[0].Image = "podinfo:6.1.0"
@@ -305,6 +300,14 @@ func TestDeployments(t *testing.T) {
 			}
 		}
 	})
+}
+
+// primaryOf reads the primary Deployment of c.
+func primaryOf(t *testing.T, k client.Client, c *v1alpha1.Canary) *appsv1.Deployment {
+	t.Helper()
+	p := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: canary.PrimaryName(c), Namespace: c.Namespace}}
+	get(t, k, p)
+	return p
 }
 
 // serverSideApply applies d as manager, as a Stack applies its manifests.
