@@ -29,6 +29,7 @@ type cluster struct {
 	routes         [2]int
 	weights        []int
 	routerErr      error
+	scaleDownErr   error
 }
 
 func newCluster() *cluster {
@@ -67,6 +68,9 @@ func (k *cluster) Promote(_ context.Context, _ *v1alpha1.Canary, spec string) er
 }
 
 func (k *cluster) ScaleTarget(_ context.Context, _ *v1alpha1.Canary, up bool) error {
+	if !up && k.scaleDownErr != nil {
+		return k.scaleDownErr
+	}
 	k.targetReplicas = 0
 	if up {
 		k.targetReplicas = 2

@@ -12,6 +12,45 @@ import (
 	"github.com/flotilla-io/flotilla/internal/canary"
 )
 
+// A step that fails on a seam changes nothing in the status but the
+// conditions: the next step tries the same step again, and does not count
+// the same failed check twice.
+func TestAFailedRollbackIsTriedAgainWithoutCountingTwice(t *testing.T) {
+	r := newRig(t, weighted())
+	r.initialized()
+	r.k.release("spec-bad", "app:2.0.1")
+	r.m.fail = func(int) bool { return true }
+	r.until(v1alpha1.CanaryPhaseProgressing, 3)
+	r.mustStep() // weight 10
+	r.mustStep() // check failed (1/2)
+	before := r.c.Status.DeepCopy()
+	r.k.scaleDownErr = errors.New("deployments.apps \"podinfo\" is forbidden")
+	res, err := r.step() // check failed (2/2): the rollback cannot scale the canary down
+	if err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("Step = %v, want the scaling error", err)
+	}
+	if st := r.c.Status; st.Phase != before.Phase || st.FailedChecks != before.FailedChecks || st.CanaryWeight != before.CanaryWeight || !st.LastStepAt.Equal(before.LastStepAt) {
+		t.Errorf("after a failed step: phase %s, failed %d, weight %d, last step %v; want the status before it (%s, %d, %d, %v)",
+			st.Phase, st.FailedChecks, st.CanaryWeight, st.LastStepAt, before.Phase, before.FailedChecks, before.CanaryWeight, before.LastStepAt)
+	}
+	if len(res.Events) != 0 {
+		t.Errorf("a failed step reported events %v", reasons(res.Events))
+	}
+	if got := condition(r.c, v1alpha1.ReadyCondition); !strings.HasPrefix(got, "False/"+canary.ReasonStepFailed) || !strings.Contains(got, "forbidden") {
+		t.Errorf("Ready = %s, want the step's failure", got)
+	}
+	checks := r.m.calls
+	r.k.scaleDownErr = nil
+	r.mustStep()
+	st := r.c.Status
+	if st.Phase != v1alpha1.CanaryPhaseFailed || st.FailedChecks != 2 || r.m.calls != checks+1 {
+		t.Errorf("after the retry: phase %s, %d failed checks, %d more metric checks; want Failed, 2, 1", st.Phase, st.FailedChecks, r.m.calls-checks)
+	}
+	if got := condition(r.c, v1alpha1.ReadyCondition); !strings.Contains(got, "rolled back: 2 failed checks reached the threshold") {
+		t.Errorf("Ready = %s", got)
+	}
+}
+
 func TestARequestBeforeTheFirstStepIsIgnoredAndInitializationGoesOn(t *testing.T) {
 	c := weighted()
 	c.Annotations = map[string]string{v1alpha1.CanaryAbortAnnotation: "early"}
