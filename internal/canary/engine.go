@@ -118,13 +118,17 @@ func New(w Workload, r Router, m MetricChecker, h Hooks, opts ...Option) (*Engin
 }
 
 // Step advances c by one step of its state machine, given obs, and updates
-// c.Status (phase, counters, conditions). On an error from a seam the phase
-// does not change: the same step is tried again.
+// c.Status (phase, counters, conditions). On an error from a seam the
+// status stays as it was before the step, but for the conditions that say
+// why, and the step reports no event: the same step is tried again whole
+// (a failed check it counted is not counted twice).
 func (e *Engine) Step(ctx context.Context, c *v1alpha1.Canary, obs Observation) (Result, error) {
+	before := c.Status.DeepCopy()
 	s := &step{Engine: e, ctx: ctx, c: c, obs: obs}
 	err := s.run()
 	if err != nil {
-		s.message = err.Error()
+		c.Status = *before
+		s.message, s.entries, s.result.Events = err.Error(), nil, nil
 	}
 	e.writeLedger(ctx, c, s)
 	for _, ev := range s.result.Events {

@@ -29,6 +29,7 @@ type cluster struct {
 	routes         [2]int
 	weights        []int
 	routerErr      error
+	scaleDownErr   error
 }
 
 func newCluster() *cluster {
@@ -67,6 +68,9 @@ func (k *cluster) Promote(_ context.Context, _ *v1alpha1.Canary, spec string) er
 }
 
 func (k *cluster) ScaleTarget(_ context.Context, _ *v1alpha1.Canary, up bool) error {
+	if !up && k.scaleDownErr != nil {
+		return k.scaleDownErr
+	}
 	k.targetReplicas = 0
 	if up {
 		k.targetReplicas = 2
@@ -91,14 +95,19 @@ func (k *cluster) GetRoutes(context.Context, *v1alpha1.Canary) (int, int, error)
 	return k.routes[0], k.routes[1], nil
 }
 
-// checker answers every metric with pass unless fail says otherwise.
+// checker answers every metric with pass unless fail says otherwise, or
+// with what answer returns when it is set.
 type checker struct {
-	fail  func(step int) bool
-	calls int
+	fail   func(step int) bool
+	answer func(v1alpha1.CanaryMetric) v1alpha1.MetricResult
+	calls  int
 }
 
 func (m *checker) Check(_ context.Context, _ *v1alpha1.Canary, metric v1alpha1.CanaryMetric) v1alpha1.MetricResult {
 	m.calls++
+	if m.answer != nil {
+		return m.answer(metric)
+	}
 	if m.fail != nil && m.fail(m.calls) {
 		return v1alpha1.MetricResult{Name: metric.Name, Value: "0.5", Message: "value 0.5 below min 0.99"}
 	}
@@ -135,12 +144,16 @@ func (l *ledger) Write(_ context.Context, _ *v1alpha1.Canary, entries []canary.L
 	return "abc123", nil
 }
 
-// quarantine records the images it is asked to put back in Git.
-type quarantine struct{ images []string }
+// quarantine records the images it is asked to put back in Git, or fails
+// with err when it is set.
+type quarantine struct {
+	images []string
+	err    error
+}
 
 func (q *quarantine) Quarantine(_ context.Context, _ *v1alpha1.Canary, images []string, _ string) error {
 	q.images = append(q.images, images...)
-	return nil
+	return q.err
 }
 
 // rig is one Canary and its fake surroundings, stepped by a fresh Engine

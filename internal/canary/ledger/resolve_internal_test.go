@@ -1,6 +1,10 @@
 package ledger
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
+)
 
 func TestCommitOf(t *testing.T) {
 	const sha = "0123456789abcdef0123456789abcdef01234567"
@@ -53,5 +57,32 @@ func TestSameRepository(t *testing.T) {
 		if got := sameRepository(tc.a, tc.b); got != tc.want {
 			t.Errorf("sameRepository(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+func TestChosenAmong(t *testing.T) {
+	ref := &v1alpha1.ImageRef{Name: "docker.io/stefanprodan/podinfo", Tag: "6.5.1"}
+	cases := []struct {
+		name   string
+		ref    *v1alpha1.ImageRef
+		images []string
+		want   string
+	}{
+		{"no policy choice", nil, []string{"stefanprodan/podinfo:6.5.1"}, ""},
+		{"a choice without a tag", &v1alpha1.ImageRef{Name: "docker.io/stefanprodan/podinfo"}, []string{"stefanprodan/podinfo"}, ""},
+		{"the image at that tag, short name", ref, []string{"stefanprodan/podinfo:6.5.1"}, "6.5.1"},
+		{"a digest is ignored", ref, []string{"docker.io/stefanprodan/podinfo:6.5.1@sha256:0123"}, "6.5.1"},
+		{"found among several images", ref, []string{"busybox:1.36", "index.docker.io/stefanprodan/podinfo:6.5.1"}, "6.5.1"},
+		{"another tag", ref, []string{"stefanprodan/podinfo:6.5.0"}, ""},
+		{"the same tag of another image", ref, []string{"stefanprodan/other:6.5.1"}, ""},
+		{"the same path on another registry", ref, []string{"ghcr.io/stefanprodan/podinfo:6.5.1"}, ""},
+		{"no images", ref, nil, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := chosenAmong(tc.ref, tc.images); got != tc.want {
+				t.Errorf("chosenAmong = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
