@@ -9,12 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/canary"
-	"github.com/flotilla-io/flotilla/test/testground"
+	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
 // startAPIServer starts etcd and kube-apiserver (no CRDs: the Canary is
@@ -22,29 +21,8 @@ import (
 // Flotilla's scheme. It is stopped when t ends.
 func startAPIServer(t *testing.T) client.Client {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
-	}
 	ctrllog.SetLogger(logr.Discard())
-	dir, err := testground.AssetsDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &envtest.Environment{BinaryAssetsDirectory: dir}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting kube-apiserver and etcd from %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Errorf("stopping the control plane: %v", err)
-		}
-	})
-	c, err := client.New(cfg, client.Options{Scheme: v1alpha1.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return controlplane.StartBare(t).Client
 }
 
 // inNamespace creates a namespace named name and returns a Canary of

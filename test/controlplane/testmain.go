@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/flotilla-io/flotilla/internal/localfleet"
 )
 
 // RunTests is a TestMain body: it starts one control plane for the
@@ -47,4 +49,28 @@ func Require(t testing.TB, env *Env) {
 	if env == nil {
 		t.Fatal("control plane not started: call controlplane.RunTests from TestMain")
 	}
+}
+
+// StartBare starts etcd and kube-apiserver without CRDs for one test (the
+// built-in kinds are enough where a Flotilla object is only ever an owner
+// reference) and stops them when t ends. It skips t under -short.
+func StartBare(t testing.TB) *Env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
+	}
+	dir, err := AssetsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := localfleet.StartControlPlane(localfleet.ControlPlaneOptions{Assets: dir, Admin: "flotilla-test-admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping the control plane: %v", err)
+		}
+	})
+	return env
 }
