@@ -58,8 +58,13 @@ func Render(tmpl string, data Data) (string, error) {
 	if err := checkTrees(t); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrTemplate, err)
 	}
+	if err := countSteps(t.Funcs(template.FuncMap{stepFunc: stepCounter()})); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrTemplate, err)
+	}
 	var buf limitedBuffer
-	if err := t.Execute(&buf, data); err != nil {
+	if err := t.Execute(&buf, data); errors.Is(err, ErrTooManySteps) {
+		return "", fmt.Errorf("%w: %w", ErrTemplate, ErrTooManySteps)
+	} else if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrTemplate, err)
 	}
 	msg := strings.TrimSpace(buf.String())
@@ -156,6 +161,9 @@ func safePrintf(format string, args ...any) (string, error) {
 
 // checkTrees checks the main template and every template it defines.
 func checkTrees(t *template.Template) error {
+	if err := refuseRecursion(t); err != nil {
+		return err
+	}
 	var pipes, withs []*parse.PipeNode
 	for _, d := range t.Templates() {
 		if d.Tree != nil {

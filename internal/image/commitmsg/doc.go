@@ -6,7 +6,8 @@
 //
 // Rendering is hermetic: the functions are a small set of pure string
 // helpers (no environment, files, network or clock), `range` may only walk
-// data (not a number literal, which could spin for ever), printf refuses
-// huge widths, and the message is capped at MaxMessageSize. It does not
+// data (not a number literal, which could spin for ever), a template may
+// not call itself, printf refuses huge widths, a render stops after
+// MaxSteps passes and runs, and the message is capped at MaxMessageSize. It does not
 // write commits; package gitwrite does.
 package commitmsg
