@@ -84,7 +84,7 @@ func TestReportMarkdown(t *testing.T) {
 		"at commit `abc1234` on 2 CPUs (Test CPU), 8 GiB RAM, Linux 6.1, go1.26, kube-apiserver v1.37.2",
 		"### Start and stop",
 		"| figure | min of 2 runs | median of 2 runs |",
-		"| start-up: node.Start until it returns, the Node Ready | 12.00 s | 13.00 s |",
+		"| start-up: localnode.Start until it returns, the Node Ready | 12.00 s | 13.00 s |",
 		"| stop: Cluster.Stop | 4.00 s | 5.00 s |",
 		"### Deployment of 2 pause Pods",
 		"| create a Deployment of 2 pause Pods, to Available | 2.50 s | 2.50 s |",
