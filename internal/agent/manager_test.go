@@ -151,10 +151,15 @@ func TestRestConfigInAPodWithoutItsToken(t *testing.T) {
 	t.Setenv("KUBECONFIG", "")
 	t.Setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
 	t.Setenv("KUBERNETES_SERVICE_PORT", "443")
-	if _, err := os.Stat("/var/run/secrets/kubernetes.io/serviceaccount/token"); err == nil {
-		t.Skip("skipped inside a Pod, whose service account token exists: the in-cluster config would load")
+	cfg, err := RestConfig("")
+	if _, statErr := os.Stat("/var/run/secrets/kubernetes.io/serviceaccount/token"); statErr == nil {
+		// Inside a Pod the token is there: the in-cluster config loads,
+		// aimed at the service variables.
+		if err != nil || cfg.Host != "https://10.0.0.1:443" {
+			t.Fatalf("in a Pod: RestConfig = %v, %v; want the in-cluster config of https://10.0.0.1:443", cfg, err)
+		}
+		return
 	}
-	_, err := RestConfig("")
 	if err == nil || !strings.Contains(err.Error(), "no --kubeconfig given, KUBECONFIG unset, and not in a cluster") {
 		t.Fatalf("err = %v, want one naming the three places tried", err)
 	}

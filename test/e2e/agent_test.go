@@ -431,6 +431,7 @@ func toJSON(t *testing.T, v any) string {
 // newNamespace creates a namespace with a unique name, deleted at cleanup.
 func newNamespace(t *testing.T) string {
 	t.Helper()
+	controlplane.Require(t, env)
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "e2e-agent-"}}
 	mustCreate(t, ns)
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), ns) })
