@@ -2,8 +2,12 @@ package localnode
 
 import (
 	"encoding/json"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -478,5 +482,36 @@ func TestWriteKubeconfig(t *testing.T) {
 	}
 	if user.Token != "" || user.Exec != nil {
 		t.Errorf("user has a token or exec plugin: %+v", user)
+	}
+}
+
+// TestCorefilePluginsAreBuiltIntoCoreDNS: the test ground's CoreDNS is
+// built with only the plugins coredns/main.go imports; a directive of the
+// Corefile that is not among them stops CoreDNS at start.
+func TestCorefilePluginsAreBuiltIntoCoreDNS(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "coredns/main.go", nil, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := map[string]bool{}
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if name, ok := strings.CutPrefix(path, "github.com/coredns/coredns/plugin/"); ok {
+			built[name] = true
+		}
+	}
+	d := testConfigData(t.TempDir())
+	for line := range strings.Lines(string(render(t, "Corefile", corefile, d))) {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] == "}" || strings.HasPrefix(fields[0], ".:") {
+			continue
+		}
+		// Lines inside the kubernetes block are its options.
+		if slices.Contains([]string{"kubeconfig", "pods", "fallthrough"}, fields[0]) {
+			continue
+		}
+		if !built[fields[0]] {
+			t.Errorf("the Corefile uses plugin %s, which coredns/main.go does not import", fields[0])
+		}
 	}
 }
