@@ -6,16 +6,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
@@ -32,7 +34,8 @@ type Options struct {
 	// $KUBEBUILDER_ASSETS, else what hack/testenv.sh prints.
 	Assets string
 	// ExtraArgs adds command-line arguments to a component, by its name
-	// (kube-apiserver, kubelet, ...), for example feature gates.
+	// (one of Components: kube-apiserver, kubelet, ...), for example
+	// feature gates. Start refuses a name that is not a component.
 	ExtraArgs map[string][]string
 }
 
@@ -44,6 +47,23 @@ func (o Options) withDefaults() Options {
 		o.StartTimeout = 3 * time.Minute
 	}
 	return o
+}
+
+// validate refuses ExtraArgs for a component the node does not run: a
+// misspelt name would otherwise drop the arguments silently.
+func (o Options) validate() error {
+	var unknown []string
+	for name := range o.ExtraArgs {
+		if !slices.Contains(Components, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	return fmt.Errorf("ExtraArgs names no component of the node: %s (the components are %s)",
+		strings.Join(unknown, ", "), strings.Join(Components, ", "))
 }
 
 // Registry is the test ground's OCI registry: Debian's docker-registry on
@@ -98,6 +118,9 @@ type Cluster struct {
 // step and its log file).
 func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	o = o.withDefaults()
+	if err := o.validate(); err != nil {
+		return nil, &StepError{Step: "options", Err: err}
+	}
 	if err := Preflight(); err != nil {
 		return nil, &StepError{Step: "preflight", Err: err}
 	}
@@ -173,10 +196,7 @@ func assetsDir(dir string) (string, error) {
 // prepare makes the directories, records the host, creates the node's
 // address and writes certificates and configuration.
 func (c *Cluster) prepare() (err error) {
-	if c.dir, err = os.MkdirTemp("", "flotilla-node-"); err != nil {
-		return &StepError{Step: "prepare", Err: err}
-	}
-	if c.LogDir, err = os.MkdirTemp("", "flotilla-node-logs-"); err != nil {
+	if err := c.makeDirs(os.MkdirTemp); err != nil {
 		return &StepError{Step: "prepare", Err: err}
 	}
 	c.socket = filepath.Join(c.dir, "containerd", "containerd.sock")
@@ -194,6 +214,21 @@ func (c *Cluster) prepare() (err error) {
 		return &StepError{Step: "certificates", Err: err}
 	}
 	return c.writeConfigs()
+}
+
+// makeDirs creates the node's directory and its log directory with
+// mkdirTemp (os.MkdirTemp). Nothing records the node's directory yet, so
+// when the log directory fails it is removed here.
+func (c *Cluster) makeDirs(mkdirTemp func(dir, pattern string) (string, error)) (err error) {
+	if c.dir, err = mkdirTemp("", "flotilla-node-"); err != nil {
+		return err
+	}
+	if c.LogDir, err = mkdirTemp("", "flotilla-node-logs-"); err != nil {
+		err = errors.Join(fmt.Errorf("log directory: %w", err), os.RemoveAll(c.dir))
+		c.dir, c.LogDir = "", ""
+		return err
+	}
+	return nil
 }
 
 // network holds NodeIP on a bridge with no ports (this machine type has no
@@ -287,9 +322,9 @@ func (c *Cluster) writeConfigs() error {
 	return os.WriteFile(c.path("resolv.conf"), nil, 0o644)
 }
 
-// start starts a component and records its pid for Cleanup.
+// start starts a component with args (ExtraArgs included) and records its pid for Cleanup.
 func (c *Cluster) start(name, bin string, args ...string) (*process, error) {
-	p, err := startProcess(c.LogDir, name, bin, append(args, c.extraArgs[name]...)...)
+	p, err := startProcess(c.LogDir, name, bin, args...)
 	if err != nil {
 		return nil, err
 	}

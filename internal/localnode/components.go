@@ -19,8 +19,8 @@ import (
 
 // httpCheck returns a readiness check that GETs url and wants one of codes
 // (200 when none). A client certificate issued as certName is sent when
-// certName is set.
-func (c *Cluster) httpCheck(url, certName string, codes ...int) func(context.Context) error {
+// certName is set; one that does not load is an error naming its files.
+func (c *Cluster) httpCheck(url, certName string, codes ...int) (func(context.Context) error, error) {
 	if len(codes) == 0 {
 		codes = []int{http.StatusOK}
 	}
@@ -29,9 +29,11 @@ func (c *Cluster) httpCheck(url, certName string, codes ...int) func(context.Con
 	tc := &tls.Config{RootCAs: pool, InsecureSkipVerify: certName == ""} //nolint:gosec // health ports of components with self-signed certificates
 	if certName != "" {
 		certFile, keyFile := c.ca.pair(certName)
-		if pair, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil {
-			tc.Certificates = []tls.Certificate{pair}
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate %s (key %s) for %s: %w", certFile, keyFile, url, err)
 		}
+		tc.Certificates = []tls.Certificate{pair}
 	}
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 	return func(ctx context.Context) error {
@@ -50,35 +52,54 @@ func (c *Cluster) httpCheck(url, certName string, codes ...int) func(context.Con
 			}
 		}
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}, nil
+}
+
+// startChecked starts the component name with its arguments and waits up
+// to timeout until check, built before the start, passes.
+func (c *Cluster) startChecked(ctx context.Context, name, bin string, timeout time.Duration, check func(context.Context) error, err error) error {
+	if err != nil {
+		return &StepError{Step: name, Err: err}
+	}
+	p, err := c.start(name, bin, c.args(name)...)
+	if err != nil {
+		return err
+	}
+	return p.waitReady(ctx, timeout, check)
+}
+
+func (c *Cluster) etcdURLs() (client, peer string) {
+	return fmt.Sprintf("http://127.0.0.1:%d", c.ports.EtcdClient), fmt.Sprintf("http://127.0.0.1:%d", c.ports.EtcdPeer)
+}
+
+func (c *Cluster) etcdArgs() []string {
+	client, peer := c.etcdURLs()
+	return []string{
+		"--data-dir=" + c.path("etcd"), "--listen-client-urls=" + client, "--advertise-client-urls=" + client,
+		"--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer, "--initial-cluster=default=" + peer,
 	}
 }
 
 func (c *Cluster) startEtcd(ctx context.Context) error {
-	client := fmt.Sprintf("http://127.0.0.1:%d", c.ports.EtcdClient)
-	peer := fmt.Sprintf("http://127.0.0.1:%d", c.ports.EtcdPeer)
-	p, err := c.start("etcd", c.bin("etcd"),
-		"--data-dir="+c.path("etcd"), "--listen-client-urls="+client, "--advertise-client-urls="+client,
-		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer, "--initial-cluster=default="+peer)
-	if err != nil {
-		return err
-	}
-	return p.waitReady(ctx, 30*time.Second, c.httpCheck(client+"/health", ""))
+	client, _ := c.etcdURLs()
+	check, err := c.httpCheck(client+"/health", "")
+	return c.startChecked(ctx, "etcd", c.bin("etcd"), 30*time.Second, check, err)
 }
 
-func (c *Cluster) startAPIServer(ctx context.Context) error {
+func (c *Cluster) apiServerArgs() []string {
 	pki := func(f string) string { return c.path("pki", f) }
-	p, err := c.start("kube-apiserver", c.bin("kube-apiserver"),
+	return []string{
 		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", c.ports.EtcdClient),
-		"--bind-address="+NodeIP, "--advertise-address="+NodeIP, fmt.Sprintf("--secure-port=%d", c.ports.APIServer),
-		"--tls-cert-file="+pki("apiserver.crt"), "--tls-private-key-file="+pki("apiserver.key"),
-		"--client-ca-file="+c.ca.CertFile(),
-		"--service-account-issuer=https://kubernetes.default.svc."+ClusterDomain,
-		"--service-account-key-file="+pki("sa.pub"), "--service-account-signing-key-file="+pki("sa.key"),
-		"--service-cluster-ip-range="+ServiceCIDR,
+		"--bind-address=" + NodeIP, "--advertise-address=" + NodeIP, fmt.Sprintf("--secure-port=%d", c.ports.APIServer),
+		"--tls-cert-file=" + pki("apiserver.crt"), "--tls-private-key-file=" + pki("apiserver.key"),
+		"--client-ca-file=" + c.ca.CertFile(),
+		"--service-account-issuer=https://kubernetes.default.svc." + ClusterDomain,
+		"--service-account-key-file=" + pki("sa.pub"), "--service-account-signing-key-file=" + pki("sa.key"),
+		"--service-cluster-ip-range=" + ServiceCIDR,
 		"--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
-		"--kubelet-client-certificate="+pki("apiserver-kubelet-client.crt"),
-		"--kubelet-client-key="+pki("apiserver-kubelet-client.key"),
-		"--kubelet-certificate-authority="+c.ca.CertFile(),
+		"--kubelet-client-certificate=" + pki("apiserver-kubelet-client.crt"),
+		"--kubelet-client-key=" + pki("apiserver-kubelet-client.key"),
+		"--kubelet-certificate-authority=" + c.ca.CertFile(),
 		// The node's name does not resolve on the host: reach the kubelet
 		// (logs, exec) at its address.
 		"--kubelet-preferred-address-types=InternalIP",
@@ -86,43 +107,58 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 		// Debian's etcd 3.4.23 lacks RequestWatchProgress: streaming lists
 		// would fall back to slow re-lists.
 		"--feature-gates=WatchList=false",
-	)
-	if err != nil {
-		return err
 	}
-	return p.waitReady(ctx, 90*time.Second, c.httpCheck(c.server()+"/readyz", "admin"))
+}
+
+func (c *Cluster) startAPIServer(ctx context.Context) error {
+	check, err := c.httpCheck(c.server()+"/readyz", "admin")
+	return c.startChecked(ctx, "kube-apiserver", c.bin("kube-apiserver"), 90*time.Second, check, err)
+}
+
+func (c *Cluster) controllerManagerArgs() []string {
+	pki := func(f string) string { return c.path("pki", f) }
+	kubeconfig := c.path("controller-manager.kubeconfig")
+	return []string{
+		"--kubeconfig=" + kubeconfig, "--authentication-kubeconfig=" + kubeconfig, "--authorization-kubeconfig=" + kubeconfig,
+		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.ControllerManager),
+		"--service-account-private-key-file=" + pki("sa.key"), "--root-ca-file=" + c.ca.CertFile(),
+		"--use-service-account-credentials",
+		"--cluster-signing-cert-file=" + c.ca.CertFile(), "--cluster-signing-key-file=" + pki("ca.key"),
+		"--allocate-node-cidrs", "--cluster-cidr=" + PodCIDR, "--node-cidr-mask-size=24",
+		"--service-cluster-ip-range=" + ServiceCIDR, "--leader-elect=false",
+	}
+}
+
+func (c *Cluster) schedulerArgs() []string {
+	kubeconfig := c.path("scheduler.kubeconfig")
+	return []string{
+		"--kubeconfig=" + kubeconfig, "--authentication-kubeconfig=" + kubeconfig, "--authorization-kubeconfig=" + kubeconfig,
+		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.Scheduler),
+		"--leader-elect=false",
+	}
 }
 
 func (c *Cluster) startControllers(ctx context.Context) error {
-	pki := func(f string) string { return c.path("pki", f) }
-	cm, err := c.start("kube-controller-manager", c.bin("kube-controller-manager"),
-		"--kubeconfig="+c.path("controller-manager.kubeconfig"),
-		"--authentication-kubeconfig="+c.path("controller-manager.kubeconfig"),
-		"--authorization-kubeconfig="+c.path("controller-manager.kubeconfig"),
-		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.ControllerManager),
-		"--service-account-private-key-file="+pki("sa.key"), "--root-ca-file="+c.ca.CertFile(),
-		"--use-service-account-credentials",
-		"--cluster-signing-cert-file="+c.ca.CertFile(), "--cluster-signing-key-file="+pki("ca.key"),
-		"--allocate-node-cidrs", "--cluster-cidr="+PodCIDR, "--node-cidr-mask-size=24",
-		"--service-cluster-ip-range="+ServiceCIDR, "--leader-elect=false",
-	)
+	cmCheck, err := c.httpCheck(fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.ControllerManager), "")
+	if err != nil {
+		return &StepError{Step: "kube-controller-manager", Err: err}
+	}
+	schedCheck, err := c.httpCheck(fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.Scheduler), "")
+	if err != nil {
+		return &StepError{Step: "kube-scheduler", Err: err}
+	}
+	cm, err := c.start("kube-controller-manager", c.bin("kube-controller-manager"), c.args("kube-controller-manager")...)
 	if err != nil {
 		return err
 	}
-	sched, err := c.start("kube-scheduler", c.bin("kube-scheduler"),
-		"--kubeconfig="+c.path("scheduler.kubeconfig"),
-		"--authentication-kubeconfig="+c.path("scheduler.kubeconfig"),
-		"--authorization-kubeconfig="+c.path("scheduler.kubeconfig"),
-		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.ports.Scheduler),
-		"--leader-elect=false",
-	)
+	sched, err := c.start("kube-scheduler", c.bin("kube-scheduler"), c.args("kube-scheduler")...)
 	if err != nil {
 		return err
 	}
-	if err := cm.waitReady(ctx, 60*time.Second, c.httpCheck(fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.ControllerManager), "")); err != nil {
+	if err := cm.waitReady(ctx, 60*time.Second, cmCheck); err != nil {
 		return err
 	}
-	return sched.waitReady(ctx, 60*time.Second, c.httpCheck(fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.Scheduler), ""))
+	return sched.waitReady(ctx, 60*time.Second, schedCheck)
 }
 
 func (c *Cluster) startRegistry(ctx context.Context) error {
@@ -134,16 +170,13 @@ func (c *Cluster) startRegistry(ctx context.Context) error {
 	if err := os.WriteFile(c.path("registry", "htpasswd"), []byte(line), 0o600); err != nil {
 		return &StepError{Step: "registry", Err: err}
 	}
-	p, err := c.start("registry", "docker-registry", "serve", c.path("registry", "config.yml"))
-	if err != nil {
-		return err
-	}
 	// 401 is the registry's answer to a request without credentials.
-	return p.waitReady(ctx, 30*time.Second, c.httpCheck("https://"+c.Registry.Host+"/v2/", "registry", http.StatusUnauthorized))
+	check, err := c.httpCheck("https://"+c.Registry.Host+"/v2/", "registry", http.StatusUnauthorized)
+	return c.startChecked(ctx, "registry", "docker-registry", 30*time.Second, check, err)
 }
 
 func (c *Cluster) startContainerd(ctx context.Context) error {
-	p, err := c.start("containerd", "containerd", "--config", c.path("containerd", "config.toml"))
+	p, err := c.start("containerd", "containerd", c.args("containerd")...)
 	if err != nil {
 		return err
 	}
@@ -162,11 +195,7 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 	if err := makeCgroupRoot(cgroupRoot); err != nil {
 		return &StepError{Step: "kubelet cgroups", Err: err}
 	}
-	p, err := c.start("kubelet", c.bin("kubelet"),
-		"--config="+c.path("kubelet", "config.yaml"), "--kubeconfig="+c.path("kubelet.kubeconfig"),
-		"--root-dir="+c.path("kubelet"), "--cert-dir="+c.path("kubelet", "pki"),
-		"--node-ip="+NodeIP, "--hostname-override="+c.NodeName,
-	)
+	p, err := c.start("kubelet", c.bin("kubelet"), c.args("kubelet")...)
 	if err != nil {
 		return err
 	}
@@ -188,20 +217,48 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 	})
 }
 
-func (c *Cluster) startKubeProxy(ctx context.Context) error {
-	p, err := c.start("kube-proxy", c.bin("kube-proxy"), "--config="+c.path("kube-proxy.yaml"))
-	if err != nil {
-		return err
+func (c *Cluster) kubeletArgs() []string {
+	return []string{
+		"--config=" + c.path("kubelet", "config.yaml"), "--kubeconfig=" + c.path("kubelet.kubeconfig"),
+		"--root-dir=" + c.path("kubelet"), "--cert-dir=" + c.path("kubelet", "pki"),
+		"--node-ip=" + NodeIP, "--hostname-override=" + c.NodeName,
 	}
-	return p.waitReady(ctx, 60*time.Second, c.httpCheck(fmt.Sprintf("http://127.0.0.1:%d/healthz", c.ports.ProxyHealthz), ""))
+}
+
+func (c *Cluster) startKubeProxy(ctx context.Context) error {
+	check, err := c.httpCheck(fmt.Sprintf("http://127.0.0.1:%d/healthz", c.ports.ProxyHealthz), "")
+	return c.startChecked(ctx, "kube-proxy", c.bin("kube-proxy"), 60*time.Second, check, err)
 }
 
 func (c *Cluster) startDNS(ctx context.Context) error {
-	p, err := c.start("coredns", c.bin("coredns"), "-conf", c.path("Corefile"))
-	if err != nil {
-		return err
-	}
-	return p.waitReady(ctx, 60*time.Second, c.httpCheck(fmt.Sprintf("http://127.0.0.1:%d/ready", c.ports.DNSReady), ""))
+	check, err := c.httpCheck(fmt.Sprintf("http://127.0.0.1:%d/ready", c.ports.DNSReady), "")
+	return c.startChecked(ctx, "coredns", c.bin("coredns"), 60*time.Second, check, err)
+}
+
+// Components are the names of the node's components, in the order Start
+// starts them: the keys Options.ExtraArgs accepts.
+var Components = []string{
+	"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "registry",
+	"containerd", "kubelet", "kube-proxy", "coredns",
+}
+
+// componentArgs builds each component's command-line arguments.
+var componentArgs = map[string]func(c *Cluster) []string{
+	"etcd":                    (*Cluster).etcdArgs,
+	"kube-apiserver":          (*Cluster).apiServerArgs,
+	"kube-controller-manager": (*Cluster).controllerManagerArgs,
+	"kube-scheduler":          (*Cluster).schedulerArgs,
+	"registry":                func(c *Cluster) []string { return []string{"serve", c.path("registry", "config.yml")} },
+	"containerd":              func(c *Cluster) []string { return []string{"--config", c.path("containerd", "config.toml")} },
+	"kubelet":                 (*Cluster).kubeletArgs,
+	"kube-proxy":              func(c *Cluster) []string { return []string{"--config=" + c.path("kube-proxy.yaml")} },
+	"coredns":                 func(c *Cluster) []string { return []string{"-conf", c.path("Corefile")} },
+}
+
+// args are the command-line arguments of the component name: the node's,
+// then Options.ExtraArgs for it.
+func (c *Cluster) args(name string) []string {
+	return append(componentArgs[name](c), c.extraArgs[name]...)
 }
 
 // clientset is a client-go clientset with the admin kubeconfig.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/template"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -161,7 +162,7 @@ clientConnection:
   kubeconfig: {{.Dir}}/kube-proxy.kubeconfig
 mode: iptables
 clusterCIDR: {{.PodCIDR}}
-hostnameOverride: {{.NodeName}}
+hostnameOverride: {{quote .NodeName}}
 healthzBindAddress: 127.0.0.1:{{.Ports.ProxyHealthz}}
 metricsBindAddress: 127.0.0.1:{{.Ports.ProxyMetrics}}
 nodePortAddresses:
@@ -209,9 +210,14 @@ auth:
     path: {{.Dir}}/registry/htpasswd
 `
 
+// templateFuncs are the functions the configuration templates call. quote
+// makes a YAML string of a value that could read as another type (a node
+// named "1234" or "true").
+var templateFuncs = template.FuncMap{"quote": strconv.Quote}
+
 // writeTemplate renders text with d into path.
 func writeTemplate(path, text string, d configData) error {
-	t, err := template.New(filepath.Base(path)).Option("missingkey=error").Parse(text)
+	t, err := template.New(filepath.Base(path)).Option("missingkey=error").Funcs(templateFuncs).Parse(text)
 	if err != nil {
 		return err
 	}

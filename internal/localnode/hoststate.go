@@ -236,7 +236,12 @@ func (s *hostState) undo() error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("test ground teardown (the record stays in %s; the next Start or node.Cleanup tries again): %w", statePath(), err)
 	}
-	return os.Remove(statePath())
+	// No record is there when it was never saved (the snapshot failed) or
+	// Cleanup removed it already: nothing is left to undo either way.
+	if err := os.Remove(statePath()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // killProcesses kills the recorded components whose pid still runs the
@@ -480,29 +485,50 @@ var nodeChainPrefixes = []string{"KUBE-", "CNI-"}
 
 // withoutNodeChains returns the iptables-save dump now without the chains
 // whose names carry a nodeChainPrefixes prefix and that the dump before did
-// not declare, and without the rules in or jumping to them.
+// not declare in the same table, and without the rules in or jumping to
+// them. Chains are per table: a KUBE-* chain that existed in filter says
+// nothing of one of that name in nat.
 func withoutNodeChains(now, before string) string {
-	existed := map[string]bool{}
-	for line := range strings.Lines(before) {
-		if strings.HasPrefix(line, ":") {
-			existed[strings.Fields(line[1:])[0]] = true
-		}
-	}
-	ours := func(chain string) bool {
-		for _, p := range nodeChainPrefixes {
-			if strings.HasPrefix(chain, p) {
-				return !existed[chain]
-			}
-		}
-		return false
-	}
+	existed := chainsByTable(before)
 	var b strings.Builder
+	table := ""
 	for line := range strings.Lines(now) {
+		if strings.HasPrefix(line, "*") {
+			table = strings.TrimSpace(line[1:])
+		}
+		ours := func(chain string) bool {
+			for _, p := range nodeChainPrefixes {
+				if strings.HasPrefix(chain, p) {
+					return !existed[table][chain]
+				}
+			}
+			return false
+		}
 		if !ruleOfNode(line, ours) {
 			b.WriteString(line)
 		}
 	}
 	return b.String()
+}
+
+// chainsByTable lists the chains an iptables-save dump declares, by table.
+func chainsByTable(dump string) map[string]map[string]bool {
+	chains := map[string]map[string]bool{}
+	table := ""
+	for line := range strings.Lines(dump) {
+		switch {
+		case strings.HasPrefix(line, "*"):
+			table = strings.TrimSpace(line[1:])
+		case strings.HasPrefix(line, ":"):
+			if f := strings.Fields(line[1:]); len(f) > 0 {
+				if chains[table] == nil {
+					chains[table] = map[string]bool{}
+				}
+				chains[table][f[0]] = true
+			}
+		}
+	}
+	return chains
 }
 
 // ruleOfNode reports whether a dump line declares a chain of the node, is

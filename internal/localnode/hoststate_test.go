@@ -47,3 +47,135 @@ COMMIT
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestWithoutNodeChainsComparesChainsPerTable: a KUBE-* chain that
+// existed before in one table says nothing of a chain of that name the
+// node created in another; iptables-save declares chains per table.
+func TestWithoutNodeChainsComparesChainsPerTable(t *testing.T) {
+	before := `*filter
+:INPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -j KUBE-FIREWALL
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+COMMIT
+`
+	now := `*filter
+:INPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -j KUBE-FIREWALL
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A PREROUTING -j KUBE-FIREWALL
+-A KUBE-FIREWALL -j RETURN
+COMMIT
+`
+	want := `*filter
+:INPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -j KUBE-FIREWALL
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+COMMIT
+`
+	if diff := cmp.Diff(want, withoutNodeChains(now, before)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestWithoutNodeChains(t *testing.T) {
+	tests := []struct {
+		name, now, before, want string
+	}{
+		{
+			name:   "nothing-of-the-node-is-unchanged",
+			now:    "*filter\n:INPUT ACCEPT [0:0]\n:DOCKER - [0:0]\n-A INPUT -j DOCKER\nCOMMIT\n",
+			before: "",
+			want:   "*filter\n:INPUT ACCEPT [0:0]\n:DOCKER - [0:0]\n-A INPUT -j DOCKER\nCOMMIT\n",
+		},
+		{
+			name:   "a-goto-to-a-node-chain-goes",
+			now:    "*nat\n:OUTPUT ACCEPT [0:0]\n:KUBE-SERVICES - [0:0]\n-A OUTPUT -g KUBE-SERVICES\n-A OUTPUT -j ACCEPT\nCOMMIT\n",
+			before: "*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+			want:   "*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j ACCEPT\nCOMMIT\n",
+		},
+		{
+			name:   "a-chain-that-only-looks-alike-stays",
+			now:    "*filter\n:MY-KUBE-X - [0:0]\n:XCNI-Y - [0:0]\n-A MY-KUBE-X -j XCNI-Y\nCOMMIT\n",
+			before: "",
+			want:   "*filter\n:MY-KUBE-X - [0:0]\n:XCNI-Y - [0:0]\n-A MY-KUBE-X -j XCNI-Y\nCOMMIT\n",
+		},
+		{
+			name:   "a-comment-naming-a-chain-is-no-jump",
+			now:    "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment KUBE-FORWARD -j ACCEPT\nCOMMIT\n",
+			before: "",
+			want:   "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m comment --comment KUBE-FORWARD -j ACCEPT\nCOMMIT\n",
+		},
+		{
+			name:   "ip6tables-dumps-alike",
+			now:    "*filter\n:FORWARD ACCEPT [0:0]\n:KUBE-FORWARD - [0:0]\n:KUBE-PROXY-FIREWALL - [0:0]\n-A FORWARD -j KUBE-FORWARD\n-A KUBE-FORWARD -j ACCEPT\nCOMMIT\n",
+			before: "*filter\n:FORWARD ACCEPT [0:0]\n:KUBE-PROXY-FIREWALL - [0:0]\nCOMMIT\n",
+			want:   "*filter\n:FORWARD ACCEPT [0:0]\n:KUBE-PROXY-FIREWALL - [0:0]\nCOMMIT\n",
+		},
+		{
+			name:   "a-table-the-dump-before-lacked",
+			now:    "*raw\n:PREROUTING ACCEPT [0:0]\n:CNI-DN-1 - [0:0]\n-A PREROUTING -j CNI-DN-1\nCOMMIT\n",
+			before: "*filter\n:CNI-DN-1 - [0:0]\nCOMMIT\n",
+			want:   "*raw\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n",
+		},
+		{
+			name:   "a-bare-colon-line-does-not-panic",
+			now:    "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n",
+			before: "*filter\n:\nCOMMIT\n",
+			want:   "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, withoutNodeChains(tt.now, tt.before)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestChainsByTable(t *testing.T) {
+	got := chainsByTable("# comment\n*filter\n:INPUT ACCEPT [0:0]\n:KUBE-A - [0:0]\nCOMMIT\n*nat\n:KUBE-B - [0:0]\nCOMMIT\n")
+	want := map[string]map[string]bool{
+		"filter": {"INPUT": true, "KUBE-A": true},
+		"nat":    {"KUBE-B": true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestRuleOfNode(t *testing.T) {
+	ours := func(c string) bool { return c == "KUBE-NEW" }
+	tests := []struct {
+		line string
+		want bool
+	}{
+		{"", false},
+		{"COMMIT", false},
+		{"*nat", false},
+		{":KUBE-NEW - [0:0]", true},
+		{":INPUT ACCEPT [0:0]", false},
+		{"-A KUBE-NEW -j RETURN", true},
+		{"-A INPUT -j KUBE-NEW", true},
+		{"-A INPUT -g KUBE-NEW", true},
+		{"-A INPUT -j ACCEPT", false},
+		{"-A INPUT -j", false},
+		{"-I INPUT -j KUBE-NEW", false},
+		{"-A", false},
+	}
+	for _, tt := range tests {
+		if got := ruleOfNode(tt.line, ours); got != tt.want {
+			t.Errorf("ruleOfNode(%q) = %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package localnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -85,7 +86,8 @@ func (p *process) fail(err error) error {
 }
 
 // waitReady polls ready until it succeeds, the process exits or timeout
-// passes.
+// passes. A check that passes after the process exited is a failure:
+// something else answers on its port (one taken after it was picked).
 func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -94,6 +96,9 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready fu
 	var last error
 	for {
 		if last = ready(ctx); last == nil {
+			if p.exited() {
+				return p.fail(errors.New("its readiness check passed, but not for it: another process answers on its port"))
+			}
 			return nil
 		}
 		select {
@@ -106,18 +111,25 @@ func (p *process) waitReady(ctx context.Context, timeout time.Duration, ready fu
 	}
 }
 
-// stop sends SIGTERM to the process group, then SIGKILL after grace.
+// stop sends SIGTERM to the process group, then SIGKILL after grace. The
+// group is killed also when its leader has exited: what the leader started
+// in it (containerd's children, say) would otherwise stay.
 func (p *process) stop(grace time.Duration) {
-	if p == nil || p.exited() {
+	if p == nil {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(grace):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
+	group := -p.cmd.Process.Pid
+	if !p.exited() {
+		_ = syscall.Kill(group, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(grace):
+		}
 	}
+	// The leader's pid stays reserved while members of its group live, so
+	// this reaches no other process's group.
+	_ = syscall.Kill(group, syscall.SIGKILL)
+	<-p.done
 }
 
 // Ports are picked below the kernel's ephemeral range (32768 and up by

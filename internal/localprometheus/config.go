@@ -2,6 +2,8 @@ package localprometheus
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -12,8 +14,9 @@ type ScrapeConfig struct {
 	JobName string
 	// Targets are host:port addresses scraped at MetricsPath.
 	Targets []string
-	// Labels are added to every static target, like namespace and pod for
-	// an in-process server standing in for a Pod.
+	// Labels are added to every target: to static ones, like namespace and
+	// pod for an in-process server standing in for a Pod, and to
+	// discovered Pods (after, so over, the labels pod discovery sets).
 	Labels map[string]string
 	// Kubeconfig, when set, discovers Pods in the cluster of this
 	// kubeconfig file instead of Targets, as kubernetes_sd_configs with
@@ -24,7 +27,8 @@ type ScrapeConfig struct {
 	// (else MetricsPath), and their series get the labels namespace, pod
 	// and app (the Pod's app label).
 	Kubeconfig string
-	// Namespaces limits pod discovery; all namespaces when empty.
+	// Namespaces limits pod discovery; all namespaces when empty. It needs
+	// a Kubeconfig.
 	Namespaces []string
 	// MetricsPath is the path scraped; the default is /metrics.
 	MetricsPath string
@@ -78,9 +82,11 @@ func (sc ScrapeConfig) job(discoveryURL string) (map[string]any, error) {
 	switch {
 	case sc.Kubeconfig != "" && len(sc.Targets) > 0:
 		return nil, fmt.Errorf("prometheus: scrape config %q has both targets and a kubeconfig", sc.JobName)
+	case sc.Kubeconfig == "" && len(sc.Namespaces) > 0:
+		return nil, fmt.Errorf("prometheus: scrape config %q has namespaces but no kubeconfig: namespaces limit pod discovery", sc.JobName)
 	case sc.Kubeconfig != "":
 		job["http_sd_configs"] = []any{map[string]any{"url": discoveryURL, "refresh_interval": ScrapeInterval.String()}}
-		job["relabel_configs"] = podRelabelling
+		job["relabel_configs"] = append(slices.Clone(podRelabelling), labelRelabelling(sc.Labels)...)
 	case len(sc.Targets) > 0:
 		static := map[string]any{"targets": sc.Targets}
 		if len(sc.Labels) > 0 {
@@ -96,6 +102,15 @@ func (sc ScrapeConfig) job(discoveryURL string) (map[string]any, error) {
 		}
 	}
 	return job, nil
+}
+
+// labelRelabelling sets each of labels on every target, in name order.
+func labelRelabelling(labels map[string]string) []map[string]any {
+	var out []map[string]any
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		out = append(out, map[string]any{"action": "replace", "target_label": name, "replacement": labels[name]})
+	}
+	return out
 }
 
 // podRelabelling is the usual relabelling of annotated Pods: keep those

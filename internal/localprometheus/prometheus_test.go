@@ -24,7 +24,12 @@ import (
 
 var env *controlplane.Env
 
-func TestMain(m *testing.M) { os.Exit(controlplane.RunTests(m, &env)) }
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeEnv); mode != "" {
+		os.Exit(runFakePrometheus(mode, os.Args[1:]))
+	}
+	os.Exit(controlplane.RunTests(m, &env))
+}
 
 // metricsServer serves one gauge, flotilla_test_value 42, on loopback.
 func metricsServer(t *testing.T) *httptest.Server {

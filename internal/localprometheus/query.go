@@ -2,6 +2,7 @@ package localprometheus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +22,9 @@ func (s *Server) API() (promv1.API, error) {
 
 // WaitFor polls query every ScrapeInterval until it returns a non-empty
 // vector, and returns that vector; it fails when ctx ends first, with the
-// last error or empty result.
+// last error or empty result. A query Prometheus refuses (bad_data: it
+// does not parse, say) fails at once with Prometheus's error: waiting
+// would not make it valid.
 func (s *Server) WaitFor(ctx context.Context, query string) (model.Vector, error) {
 	a, err := s.API()
 	if err != nil {
@@ -34,6 +37,9 @@ func (s *Server) WaitFor(ctx context.Context, query string) (model.Vector, error
 		v, _, err := a.Query(ctx, query, time.Time{})
 		if vec, ok := v.(model.Vector); err == nil && ok && len(vec) > 0 {
 			return vec, nil
+		}
+		if apiErr := (*promv1.Error)(nil); errors.As(err, &apiErr) && apiErr.Type == promv1.ErrBadData {
+			return nil, fmt.Errorf("prometheus: query %s: %w", query, err)
 		}
 		last = err
 		if last == nil {
