@@ -189,4 +189,3 @@ func keys(data map[string][]byte) []string {
 	}
 	return out
 }
-
