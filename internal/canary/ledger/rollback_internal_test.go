@@ -116,7 +116,9 @@ func TestQuarantineErrorsNameThePolicyTheTagAndTheNamespace(t *testing.T) {
 		want  []string
 	}{
 		{"the list is refused", interceptor.Funcs{
-			List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error { return forbidden },
+			List: func(context.Context, client.WithWatch, client.ObjectList, ...client.ListOption) error {
+				return forbidden
+			},
 		}, []string{"listing the ImagePolicies of namespace apps"}},
 		{"the status patch is refused", interceptor.Funcs{
 			SubResourcePatch: func(context.Context, client.Client, string, client.Object, client.Patch, ...client.SubResourcePatchOption) error {
@@ -124,7 +126,9 @@ func TestQuarantineErrorsNameThePolicyTheTagAndTheNamespace(t *testing.T) {
 			},
 		}, []string{"quarantining tag 1.0.0 in ImagePolicy apps/podinfo"}},
 		{"the reconcile request is refused", interceptor.Funcs{
-			Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error { return forbidden },
+			Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
+				return forbidden
+			},
 		}, []string{"requesting a reconcile of ImagePolicy apps/podinfo after quarantining 1.0.0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
