@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -166,6 +167,93 @@ func TestRunAgainstTheAPIServerAndAGitServer(t *testing.T) {
 		var st v1alpha1.Stack
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: o.Install.Namespace, Name: "taken"}, &st); err == nil {
 			t.Error("the refused run created its root Stack")
+		}
+	})
+}
+
+// TestRunAgainstTheAPIServerEdges: a new branch, another root Stack over
+// the same agent, a wrong password, and a wait no agent answers.
+func TestRunAgainstTheAPIServerEdges(t *testing.T) {
+	env := controlplane.StartBare(t)
+	root, seeded := seed(t)
+	srv := gitserver.NewHTTP(t, root, gitserver.WithBasicAuth(bootUser, bootPassword))
+	o := DefaultOptions()
+	o.URL, o.Path, o.Branch = srv.RepoURL("fleet"), "clusters/edge", "edge-next"
+	o.Username, o.Password, o.Wait = bootUser, bootPassword, false
+	ctx := context.Background()
+
+	t.Run("a-wrong-password-applies-nothing-and-is-not-shown", func(t *testing.T) {
+		wrong := o
+		wrong.Password = "wr0ng-" + bootPassword
+		res, err := Run(ctx, env.Config, wrong, nil)
+		if err == nil {
+			t.Fatal("Run with a wrong password succeeded")
+		}
+		if !strings.Contains(err.Error(), "cloning "+srv.RepoURL("fleet")) || !strings.Contains(err.Error(), "check the URL and the credentials") {
+			t.Errorf("error %q, want it to name the repository and what to check", err)
+		}
+		assertNoPassword(t, "error", err.Error())
+		if len(res.Changes.Changes) != 0 || res.Committed {
+			t.Errorf("a run that could not clone did something: %+v", res)
+		}
+	})
+
+	res, err := Run(ctx, env.Config, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a-missing-branch-is-created-on-top-of-the-default-one", func(t *testing.T) {
+		if !res.Committed {
+			t.Fatalf("result %+v, want the directory committed", res)
+		}
+		if head := strings.TrimSpace(gitShowRef(t, root.Path("fleet"), "refs/heads/edge-next")); head != res.Commit {
+			t.Errorf("edge-next is at %s, want %s", head, res.Commit)
+		}
+		if parent := strings.TrimSpace(gitShowRef(t, root.Path("fleet"), res.Commit+"^")); parent != seeded {
+			t.Errorf("the commit's parent is %s, want main's head %s", parent, seeded)
+		}
+		if main := strings.TrimSpace(gitShowRef(t, root.Path("fleet"), "refs/heads/main")); main != seeded {
+			t.Errorf("main moved to %s, want it left at %s", main, seeded)
+		}
+		var gr v1alpha1.GitRepository
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: o.Install.Namespace, Name: o.SourceName}, &gr); err != nil {
+			t.Fatal(err)
+		}
+		if gr.Spec.Ref == nil || gr.Spec.Ref.Branch != "edge-next" {
+			t.Errorf("GitRepository ref %+v, want branch edge-next", gr.Spec.Ref)
+		}
+	})
+
+	t.Run("another-root-stack-over-the-same-agent-is-refused-naming-every-object", func(t *testing.T) {
+		other := o
+		other.Path, other.StackName = "clusters/other", "other-root"
+		_, err := Run(ctx, env.Config, other, nil)
+		if err == nil {
+			t.Fatal("a second root Stack took over the agent")
+		}
+		for _, want := range []string{
+			"ServiceAccount/flotilla-system/" + install.AgentName + " in clusters/other is already managed by the Stack flotilla-system/cluster",
+			"Deployment/flotilla-system/" + install.AgentName,
+			"Namespace/flotilla-system",
+		} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error does not name %q:\n%v", want, err)
+			}
+		}
+	})
+
+	t.Run("a-wait-no-agent-answers-times-out-naming-the-stack", func(t *testing.T) {
+		waiting := o
+		waiting.Wait, waiting.Timeout = true, 2*time.Second
+		res, err := Run(ctx, env.Config, waiting, nil)
+		if err == nil {
+			t.Fatal("the wait for a root Stack no agent reconciles succeeded")
+		}
+		if !strings.Contains(err.Error(), "the root Stack flotilla-system/cluster was not Ready after 2s") {
+			t.Errorf("error %q, want it to name the Stack and the timeout", err)
+		}
+		if res.Revision != "" {
+			t.Errorf("Revision = %q, want none without a Ready Stack", res.Revision)
 		}
 	})
 }
