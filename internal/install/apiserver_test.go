@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -93,6 +94,60 @@ func TestApplyAgainstTheAPIServer(t *testing.T) {
 		}
 		if got := ownerOfLive(t, c, "web", "team-b-config"); got != "team-b/web" {
 			t.Errorf("live owner = %q, want team-b/web untouched", got)
+		}
+	})
+
+	t.Run("the-whole-install-applies-and-a-second-run-changes-nothing", func(t *testing.T) {
+		o := DefaultOptions()
+		o.Namespace = "flotilla-test"
+		objs, err := Objects(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		cs, err := Apply(ctx, c, objs, func(s string) { lines = append(lines, s) })
+		if err != nil {
+			t.Fatalf("Apply: %v\nprogress: %q", err, lines)
+		}
+		if cs.Count(apply.Created) != len(objs) {
+			t.Errorf("created %d of %d objects: %+v", cs.Count(apply.Created), len(objs), cs.Changes)
+		}
+		if len(lines) != 2 || !strings.Contains(lines[0], "CustomResourceDefinitions, waiting until they are Established") {
+			t.Errorf("progress %q, want the CRDs first, then the rest", lines)
+		}
+		var sa corev1.ServiceAccount
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "flotilla-test", Name: AgentName}, &sa); err != nil {
+			t.Fatalf("the agent's ServiceAccount: %v", err)
+		}
+		again, err := Apply(ctx, c, objs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Count(apply.Unchanged) != len(objs) {
+			t.Errorf("second run: %d of %d unchanged: %+v", again.Count(apply.Unchanged), len(objs), again.Changes)
+		}
+	})
+
+	t.Run("an-object-the-server-refuses-stops-the-set-before-anything-is-written", func(t *testing.T) {
+		bad := configMap("apps", "Not_A_Valid_Name", "", "")
+		good := configMap("apps", "written-only-with-its-set", "", "")
+		_, err := Apply(ctx, c, []*unstructured.Unstructured{good, bad}, nil)
+		if err == nil || !strings.Contains(err.Error(), "Not_A_Valid_Name") {
+			t.Fatalf("Apply = %v, want the invalid object named", err)
+		}
+		err = c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: "written-only-with-its-set"}, &corev1.ConfigMap{})
+		if !apierrors.IsNotFound(err) {
+			t.Errorf("the valid object of a refused set: %v, want NotFound (the dry-run refuses the whole set)", err)
+		}
+	})
+
+	t.Run("waiting-for-an-agent-that-never-becomes-available-names-the-deployment", func(t *testing.T) {
+		err := WaitAgent(ctx, c, "flotilla-test", 2*time.Second)
+		if err == nil {
+			t.Fatal("WaitAgent succeeded without a Deployment controller")
+		}
+		if want := "kubectl -n flotilla-test describe deployment " + AgentName; !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q, want it to say %q", err, want)
 		}
 	})
 }
