@@ -242,6 +242,35 @@ func TestRunAgainstTheAPIServerEdges(t *testing.T) {
 		}
 	})
 
+	t.Run("over-ssh-the-scanned-host-key-is-reported-and-stored", func(t *testing.T) {
+		key, pub := gitserver.NewClientKey(t)
+		sshSrv := gitserver.NewSSH(t, root, pub)
+		viaSSH := o
+		viaSSH.URL, viaSSH.Username, viaSSH.Password, viaSSH.PrivateKey = sshSrv.RepoURL("fleet"), "", "", key
+		var lines []string
+		res, err := Run(ctx, env.Config, viaSSH, func(s string) { lines = append(lines, s) })
+		if err != nil {
+			t.Fatalf("Run over ssh: %v", err)
+		}
+		if !strings.HasPrefix(res.HostKeyFingerprint, "SHA256:") {
+			t.Errorf("HostKeyFingerprint = %q, want the scanned key's SHA256", res.HostKeyFingerprint)
+		}
+		progress := strings.Join(lines, "\n")
+		if !strings.Contains(progress, "ssh host key of "+sshSrv.Addr()+": "+res.HostKeyFingerprint) {
+			t.Errorf("progress does not report the fingerprint:\n%s", progress)
+		}
+		if strings.Contains(progress, "PRIVATE KEY") || strings.Contains(progress, string(key[40:80])) {
+			t.Errorf("progress shows the private key:\n%s", progress)
+		}
+		var secret corev1.Secret
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: o.Install.Namespace, Name: o.SecretName}, &secret); err != nil {
+			t.Fatal(err)
+		}
+		if string(secret.Data["identity"]) != string(key) || string(secret.Data["known_hosts"]) != string(sshSrv.KnownHosts()) {
+			t.Errorf("Secret keys %v, want the identity and the scanned known_hosts", keys(secret.Data))
+		}
+	})
+
 	t.Run("a-wait-no-agent-answers-times-out-naming-the-stack", func(t *testing.T) {
 		waiting := o
 		waiting.Wait, waiting.Timeout = true, 2*time.Second
