@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -164,5 +165,29 @@ func Validate(c *v1alpha1.Canary, canCheck, canCall bool) error {
 			add(fmt.Sprintf("spec.analysis.metrics[%d]", i), fmt.Sprintf("%q is not a built-in metric (request-success-rate, request-duration): set templateRef", m.Name))
 		}
 	}
+	for i, h := range a.Webhooks {
+		errs = append(errs, validateWebhook(fmt.Sprintf("spec.analysis.webhooks[%d]", i), h)...)
+	}
 	return errors.Join(errs...)
+}
+
+// validateWebhook refuses a hook the webhook client could only fail to
+// call: a URL that is not an absolute http(s) URL with a host, or a
+// timeout that is not a positive duration. The URL is never quoted back:
+// its userinfo or query may hold a credential.
+func validateWebhook(field string, h v1alpha1.CanaryWebhook) []error {
+	var errs []error
+	u, err := url.Parse(h.URL)
+	switch {
+	case err != nil || u.Host == "":
+		errs = append(errs, &SpecError{Field: field + ".url", Reason: "not an absolute URL such as http://loadtester.test/gate/check"})
+	case u.Scheme != "http" && u.Scheme != "https":
+		errs = append(errs, &SpecError{Field: field + ".url", Reason: fmt.Sprintf("scheme %q is not supported: use http:// or https://", u.Scheme)})
+	}
+	if h.Timeout != "" {
+		if d, err := time.ParseDuration(h.Timeout); err != nil || d <= 0 {
+			errs = append(errs, &SpecError{Field: field + ".timeout", Reason: fmt.Sprintf("%q is not a positive duration like 10s", h.Timeout)})
+		}
+	}
+	return errs
 }

@@ -3,6 +3,7 @@ package install
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -70,8 +71,11 @@ func SetOwner(objs []*unstructured.Unstructured, name, namespace string) {
 // withOwners returns copies of objs whose owner labels agree with the
 // cluster: kept when the live object has none or the same, copied from the
 // live object when the desired one has none, an error when they differ.
+// Every object another Stack owns is reported, not only the first, so one
+// run shows all the claims to remove.
 func withOwners(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, 0, len(objs))
+	var refused []error
 	for _, o := range objs {
 		d := o.DeepCopy()
 		live := apply.MetadataOf(d).Unstructured()
@@ -82,13 +86,44 @@ func withOwners(ctx context.Context, c client.Client, objs []*unstructured.Unstr
 			return nil, fmt.Errorf("reading %s: %w", apply.MetadataOf(d), err)
 		default:
 			if err := mergeOwner(d, live); err != nil {
-				return nil, err
+				refused = append(refused, err)
 			}
 		}
 		out = append(out, d)
 	}
+	if len(refused) > 0 {
+		return nil, &OwnedElsewhereError{Objects: refused}
+	}
 	return out, nil
 }
+
+// maxListed is how many refused objects an OwnedElsewhereError lists;
+// the others are counted.
+const maxListed = 10
+
+// OwnedElsewhereError lists the objects install refused to take over from
+// another Stack. errors.Is finds apply.ErrOwnedElsewhere in it.
+type OwnedElsewhereError struct {
+	// Objects holds one error per refused object, naming its kind,
+	// namespace and name and the Stack that owns it.
+	Objects []error
+}
+
+func (e *OwnedElsewhereError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s managed by another Stack:", len(e.Objects), plural(len(e.Objects), "object is", "objects are"))
+	for i, err := range e.Objects {
+		if i == maxListed {
+			fmt.Fprintf(&b, "\n- and %d more", len(e.Objects)-maxListed)
+			break
+		}
+		b.WriteString("\n- " + err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the error of each refused object.
+func (e *OwnedElsewhereError) Unwrap() []error { return e.Objects }
 
 func mergeOwner(desired, live *unstructured.Unstructured) error {
 	want, have := ownerOf(desired), ownerOf(live)

@@ -10,7 +10,8 @@
 // A call must answer 2xx within the hook's timeout (10s by default);
 // redirects are not followed. A failed call is an error that names the
 // hook, the URL's host and the status, never the URL's query string or
-// credentials.
+// credentials; the start of a refusing answer's body is quoted with the
+// URL's user name, password and query values masked first and cut after.
 //
 // It is not a webhook receiver: internal/notify handles inbound webhooks.
 package webhook

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -28,6 +29,12 @@ const DefaultTimeout = 10 * time.Second
 
 // maxBody is how much of a failed answer's body goes into the error.
 const maxBody = 256
+
+// maxBodyRead is how much of a failed answer's body is read and masked
+// before it is cut to maxBody: a secret that starts within the first
+// maxBody bytes ends well within it, so it is masked whole, never cut in
+// two with its first half shown.
+const maxBodyRead = 64 << 10
 
 // Payload is the JSON body of every call, Flagger's CanaryWebhookPayload.
 type Payload struct {
@@ -125,6 +132,7 @@ func (c *Caller) eventPayload(cn *v1alpha1.Canary, hook v1alpha1.CanaryWebhook, 
 // post sends p to hook within its timeout.
 func (c *Caller) post(ctx context.Context, hook v1alpha1.CanaryWebhook, p Payload) error {
 	e := &Error{Hook: hook.Name, Type: hook.Type, Host: host(hook.URL)}
+	red := urlSecrets(hook.URL)
 	timeout, err := Timeout(hook)
 	if err != nil {
 		e.Err = err
@@ -145,19 +153,49 @@ func (c *Caller) post(ctx context.Context, hook v1alpha1.CanaryWebhook, p Payloa
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		e.Err = transportError(err)
+		cause := transportError(err)
+		e.Err = &redactedError{msg: red.Error(cause), err: cause}
 		return e
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e.StatusCode = resp.StatusCode
-		e.Body = urlSecrets(hook.URL).String(strings.TrimSpace(string(snippet)))
-		return e
-	}
-	return nil
+	return answerError(e, resp, red)
 }
+
+// answerError returns e with the status and the start of the body of a
+// non-2xx answer, nil for a 2xx one. The body is masked first and cut
+// after, so a secret is never cut in two with a part of it shown.
+func answerError(e *Error, resp *http.Response, red *redact.Redactor) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBodyRead))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return nil
+	}
+	e.StatusCode = resp.StatusCode
+	e.Body = cut(red.String(strings.TrimSpace(string(body))), maxBody)
+	return e
+}
+
+// cut returns the first n bytes of s, without a rune cut in two.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// redactedError is a transport error whose message went through the
+// hook's redactor; errors.Is and errors.As still find the cause.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // Timeout is the hook's timeout, DefaultTimeout when unset.
 func Timeout(hook v1alpha1.CanaryWebhook) (time.Duration, error) {
@@ -194,16 +232,19 @@ func host(raw string) string {
 	return u.Host
 }
 
-// urlSecrets masks the URL's password and query values, should the
-// receiver echo them in its answer.
+// urlSecrets masks the URL's user name and password (an http user name is
+// often a token), the "user:password" pair that basic auth sends in base64,
+// and the query values, should the receiver or a transport echo them; its
+// String also strips the userinfo and query of any URL in the text.
 func urlSecrets(raw string) *redact.Redactor {
 	r := redact.New()
 	u, err := url.Parse(raw)
 	if err != nil {
 		return r
 	}
-	if p, ok := u.User.Password(); ok {
-		r.Add(p)
+	if u.User != nil {
+		p, _ := u.User.Password()
+		r.Add(u.User.Username(), p, u.User.Username()+":"+p)
 	}
 	for _, vs := range u.Query() {
 		r.Add(vs...)
