@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/flotilla-io/flotilla/examples"
 	"github.com/flotilla-io/flotilla/internal/localnode"
 )
 
@@ -83,6 +86,9 @@ type fleet struct {
 // waits for ctx to end. Everything it started is stopped before it returns.
 func Run(ctx context.Context, o Options) (err error) {
 	o = o.withDefaults()
+	if err := validateClusters(o.Clusters); err != nil {
+		return err
+	}
 	f := &fleet{o: o}
 	defer func() { err = errors.Join(err, f.teardown()) }()
 	if err := f.start(ctx); err != nil {
@@ -110,6 +116,42 @@ func (o Options) withDefaults() Options {
 		o.Out = io.Discard
 	}
 	return o
+}
+
+// validateClusters refuses a cluster list the demo cannot start: empty
+// (`--clusters ”`), a blank or repeated name, or a name without a
+// clusters/<name> directory in examples/fleet.
+func validateClusters(names []string) error {
+	valid := exampleClusters()
+	if len(names) == 0 {
+		return fmt.Errorf("--clusters: no cluster given; choose from %s", strings.Join(valid, ", "))
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		switch {
+		case name == "":
+			return fmt.Errorf("--clusters %q: an empty cluster name; choose from %s", strings.Join(names, ","), strings.Join(valid, ", "))
+		case seen[name]:
+			return fmt.Errorf("--clusters %q: cluster %s is given twice", strings.Join(names, ","), name)
+		case !slices.Contains(valid, name):
+			return fmt.Errorf("--clusters: %q is not a cluster of examples/fleet (no clusters/%s); choose from %s", name, name, strings.Join(valid, ", "))
+		}
+		seen[name] = true
+	}
+	return nil
+}
+
+// exampleClusters are the clusters/<name> directories of examples/fleet,
+// sorted.
+func exampleClusters() []string {
+	entries, _ := fs.ReadDir(examples.Fleet, "fleet/clusters")
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // start prepares the binaries, starts the clusters, the Git server and an

@@ -109,12 +109,16 @@ func (r *fleetRepo) close() error {
 }
 
 // edit rewrites one file of the work tree, relative to the repository root,
-// replacing old with new; it fails when old is not there.
+// replacing old with new; it fails when old is not there. A file that holds
+// new already is left as it is, so a step run again edits once.
 func (r *fleetRepo) edit(file, old, new string) error {
 	p := filepath.Join(r.work, filepath.FromSlash(file))
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return err
+	}
+	if bytes.Contains(b, []byte(new)) {
+		return nil
 	}
 	if !bytes.Contains(b, []byte(old)) {
 		return fmt.Errorf("%s does not contain %q", file, old)
@@ -123,12 +127,23 @@ func (r *fleetRepo) edit(file, old, new string) error {
 }
 
 // commitAndPush commits every change of the work tree and pushes main;
-// it returns the commit's full SHA.
+// it returns the commit's full SHA. With nothing to commit (a step run
+// again) it pushes what main holds.
 func (r *fleetRepo) commitAndPush(ctx context.Context, message string) (string, error) {
-	for _, args := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", message}, {"push", "-q", "origin", "main"}} {
-		if _, err := r.git(ctx, r.work, args...); err != nil {
+	if _, err := r.git(ctx, r.work, "add", "-A"); err != nil {
+		return "", err
+	}
+	changes, err := r.git(ctx, r.work, "status", "--porcelain")
+	if err != nil {
+		return "", err
+	}
+	if changes != "" {
+		if _, err := r.git(ctx, r.work, "commit", "-q", "-m", message); err != nil {
 			return "", err
 		}
+	}
+	if _, err := r.git(ctx, r.work, "push", "-q", "origin", "main"); err != nil {
+		return "", err
 	}
 	return r.git(ctx, r.work, "rev-parse", "HEAD")
 }

@@ -55,6 +55,9 @@ type Agent struct {
 // StartAgent starts the agent process o describes; it does not wait for it
 // to serve (see WaitMetrics).
 func StartAgent(o AgentOptions) (*Agent, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	a := &Agent{done: make(chan struct{}), grace: o.StopGrace}
 	if a.grace == 0 {
 		a.grace = DefaultStopGrace
@@ -77,6 +80,19 @@ func StartAgent(o AgentOptions) (*Agent, error) {
 		close(a.done)
 	}()
 	return a, nil
+}
+
+// validate refuses options without a required field: an agent without a
+// kubeconfig would serve whatever cluster its environment points at.
+func (o AgentOptions) validate() error {
+	for _, f := range []struct{ name, value string }{
+		{"Binary", o.Binary}, {"Kubeconfig", o.Kubeconfig}, {"DataDir", o.DataDir}, {"LogFile", o.LogFile},
+	} {
+		if f.value == "" {
+			return fmt.Errorf("starting an agent: AgentOptions.%s is required", f.name)
+		}
+	}
+	return nil
 }
 
 // args are the agent's command line, with free ports for the servers o
@@ -135,11 +151,10 @@ func (a *Agent) Stop() {
 func (a *Agent) Exited() error {
 	select {
 	case <-a.done:
-		err := a.waitErr
-		if err == nil {
-			err = fmt.Errorf("the agent exited (log: %s)", a.LogPath())
+		if a.waitErr == nil {
+			return fmt.Errorf("the agent exited (log: %s)", a.LogPath())
 		}
-		return fmt.Errorf("the agent stopped: %w (log: %s)", err, a.LogPath())
+		return fmt.Errorf("the agent stopped: %w (log: %s)", a.waitErr, a.LogPath())
 	default:
 		return nil
 	}

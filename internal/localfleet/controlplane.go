@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,9 +55,16 @@ func StartControlPlane(o ControlPlaneOptions) (*ControlPlane, error) {
 		CRDDirectoryPaths:     o.CRDDirectories,
 		ErrorIfCRDPathMissing: len(o.CRDDirectories) > 0,
 	}
+	// envtest prefers $KUBEBUILDER_ASSETS (and $TEST_ASSET_*) to
+	// BinaryAssetsDirectory; the paths set here make o.Assets win.
+	env.ControlPlane.GetAPIServer().Path = filepath.Join(o.Assets, "kube-apiserver")
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(o.Assets, "etcd")}
+	env.ControlPlane.KubectlPath = filepath.Join(o.Assets, "kubectl")
 	cfg, err := env.Start()
 	if err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", o.Assets, err)
+		// envtest leaves etcd and kube-apiserver running when only the
+		// CRDs failed to install.
+		return nil, errors.Join(fmt.Errorf("starting kube-apiserver and etcd from %s: %w", o.Assets, err), env.Stop())
 	}
 	cp := &ControlPlane{Config: cfg, env: env}
 	if err := cp.init(o.Admin); err != nil {
