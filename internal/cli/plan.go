@@ -98,7 +98,7 @@ func (o *PlanOptions) fleetOptions() (fleet.Options, error) {
 		return fleet.Options{}, err
 	}
 	ns, name, ok := strings.Cut(o.Source, "/")
-	if !ok || ns == "" || name == "" {
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
 		return fleet.Options{}, fmt.Errorf("--source %q: give the GitRepository as namespace/name, e.g. flotilla-system/fleet", o.Source)
 	}
 	dir := o.Repo

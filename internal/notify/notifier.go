@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/flotilla-io/flotilla/internal/redact"
@@ -133,7 +134,24 @@ func secrets(cfg ProviderConfig) []string {
 		return out
 	}
 	if u, err := url.Parse(cfg.Address); err == nil && u.Path != "/" {
-		out = append(out, u.Path, u.EscapedPath(), u.RawQuery)
+		out = append(out, u.Path, u.EscapedPath(), u.RawQuery,
+			strings.TrimPrefix(u.Path, "/"), strings.ReplaceAll(u.Path, "/", `\/`))
+		out = append(out, pathTokens(u.Path)...)
+	}
+	return out
+}
+
+// pathTokens are the segments of a webhook's path a service may quote on
+// their own: the last one (Slack's and Discord's token) and every one with
+// a digit in it (team, channel and webhook ids, Teams' hex token). Route
+// words such as services or IncomingWebhook are left readable.
+func pathTokens(path string) []string {
+	segs := strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
+	var out []string
+	for i, seg := range segs {
+		if i == len(segs)-1 || strings.ContainsAny(seg, "0123456789") {
+			out = append(out, seg)
+		}
 	}
 	return out
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"text/template"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 )
@@ -56,8 +59,25 @@ func ModelOf(c *v1alpha1.Canary, m v1alpha1.CanaryMetric) Model {
 	}
 	return Model{
 		Name: c.Name, Namespace: c.Namespace, Target: c.Spec.TargetRef.Name,
-		Service: service, Ingress: ingress, Interval: interval, Variables: vars,
+		Service: service, Ingress: ingress, Interval: promDuration(interval), Variables: vars,
 	}
+}
+
+// promDuration rewrites a Go duration such as 1.5m or 90s in Prometheus's
+// duration grammar (1m30s): the API admits fractions, Prometheus refuses
+// them. A range shorter than a millisecond becomes 1ms, the shortest
+// Prometheus can express. An interval Go cannot read is returned as
+// written, so Prometheus's error names what the user wrote.
+func promDuration(interval string) string {
+	d, err := time.ParseDuration(interval)
+	if err != nil || d <= 0 {
+		return interval
+	}
+	d = d.Round(time.Millisecond)
+	if d < time.Millisecond {
+		d = time.Millisecond
+	}
+	return model.Duration(d).String()
 }
 
 // funcs are Flagger's template functions: each variable is a function, so
