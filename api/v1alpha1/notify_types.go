@@ -431,7 +431,9 @@ type ReceiverStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// WebhookPath is /hook/ followed by the hex SHA-256 of the token, the
-	// name and the namespace: the path to give the sender.
+	// name and the namespace: the path to give the sender. It is empty
+	// when the Receiver is not served: suspended, or stalled on its spec
+	// or its Secret.
 	// +optional
 	WebhookPath string `json:"webhookPath,omitempty"`
 

@@ -85,6 +85,12 @@ func (r *AlertReconciler) check(ctx context.Context, obj *v1alpha1.Alert) {
 		conditions.MarkStalled(obj, v1alpha1.ReasonProviderNotFound, msg)
 		return
 	}
+	if p.Spec.Suspend {
+		// Not Stalled: the Provider watch reconciles again when it resumes.
+		conditions.MarkFailed(obj, v1alpha1.ReasonSuspended,
+			fmt.Sprintf("provider %s is suspended: events this Alert matches are dropped, not sent, until spec.suspend of the Provider is false", key))
+		return
+	}
 	severity := obj.Spec.EventSeverity
 	if severity == "" {
 		severity = v1alpha1.EventSeverityInfo

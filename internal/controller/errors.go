@@ -9,14 +9,27 @@ import (
 )
 
 // secretError is a referenced Secret that does not exist.
-type secretError struct{ name string }
+type secretError struct {
+	// kind is what is missing: "secret" unless set.
+	kind string
+	name string
+	// field is the spec field that names it: spec.secretRef unless set.
+	field string
+}
 
 // errFileURL refuses a file:// URL: it reads the agent's own file system,
 // where every tenant's artifacts and caches are.
 var errFileURL = errors.New("file:// URLs read the agent's own file system and are refused: serve the repository over https or ssh (an agent started with --allow-file-urls accepts them)")
 
 func (e *secretError) Error() string {
-	return "secret " + e.name + " not found: create it, or remove secretRef from the spec"
+	kind, field := e.kind, e.field
+	if kind == "" {
+		kind = "secret"
+	}
+	if field == "" {
+		field = "spec.secretRef"
+	}
+	return kind + " " + e.name + " not found: create it, or fix or remove " + field
 }
 
 // storeError is a fetched revision that could not be stored.

@@ -52,6 +52,9 @@ func registryAccess(ctx context.Context, c client.Reader, obj *v1alpha1.ImageRep
 		newClient = newRegistryClient
 	}
 	cl, err := newClient(obj.Spec.Image, append(opts, certOpts...)...)
+	if errors.Is(err, registry.ErrInvalidImage) {
+		err = fmt.Errorf("spec.image: %w", err)
+	}
 	return cl, red, err
 }
 
@@ -61,7 +64,7 @@ func registryAccess(ctx context.Context, c client.Reader, obj *v1alpha1.ImageRep
 func imageAuths(ctx context.Context, c client.Reader, obj *v1alpha1.ImageRepository) (*registry.Auths, error) {
 	auths := &registry.Auths{}
 	if ref := obj.Spec.SecretRef; ref != nil {
-		if err := addDockerConfig(ctx, c, auths, obj.Namespace, ref.Name, true); err != nil {
+		if err := addDockerConfig(ctx, c, auths, obj.Namespace, ref.Name, "spec.secretRef"); err != nil {
 			return nil, err
 		}
 	}
@@ -72,27 +75,33 @@ func imageAuths(ctx context.Context, c client.Reader, obj *v1alpha1.ImageReposit
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.ServiceAccountName}
 	if err := c.Get(ctx, key, &sa); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &secretError{name: "of ServiceAccount " + key.String() + " (spec.serviceAccountName)"}
+			return nil, &secretError{kind: "ServiceAccount", name: key.String(), field: "spec.serviceAccountName"}
 		}
 		return nil, fmt.Errorf("reading ServiceAccount %s: %w", key, err)
 	}
 	for _, ps := range sa.ImagePullSecrets {
-		if err := addDockerConfig(ctx, c, auths, obj.Namespace, ps.Name, false); err != nil {
+		if err := addDockerConfig(ctx, c, auths, obj.Namespace, ps.Name, ""); err != nil {
 			return nil, err
 		}
 	}
 	return auths, nil
 }
 
-// addDockerConfig adds the .dockerconfigjson of Secret ns/name; required
-// says a missing Secret is an error.
-func addDockerConfig(ctx context.Context, c client.Reader, auths *registry.Auths, ns, name string, required bool) error {
+// addDockerConfig adds the .dockerconfigjson of Secret ns/name. field is
+// the spec field that names the Secret, and a missing Secret is an error;
+// an empty field is a pull secret of the service account, skipped when
+// missing.
+func addDockerConfig(ctx context.Context, c client.Reader, auths *registry.Auths, ns, name, field string) error {
+	required := field != ""
+	if !required {
+		field = "imagePullSecrets of spec.serviceAccountName"
+	}
 	var s corev1.Secret
 	key := types.NamespacedName{Namespace: ns, Name: name}
 	if err := c.Get(ctx, key, &s); err != nil {
 		switch {
 		case apierrors.IsNotFound(err) && required:
-			return &secretError{name: key.String()}
+			return &secretError{name: key.String(), field: field}
 		case apierrors.IsNotFound(err):
 			return nil
 		}
@@ -100,10 +109,10 @@ func addDockerConfig(ctx context.Context, c client.Reader, auths *registry.Auths
 	}
 	data, ok := s.Data[registry.DockerConfigKey]
 	if !ok {
-		return fmt.Errorf("%w: Secret %s has no key %s: create it with `kubectl create secret docker-registry`", errInvalidImageSecret, key, registry.DockerConfigKey)
+		return fmt.Errorf("%w: Secret %s (%s) has no key %s: create it with `kubectl create secret docker-registry`", errInvalidImageSecret, key, field, registry.DockerConfigKey)
 	}
 	if err := auths.Add("Secret "+key.String(), data); err != nil {
-		return fmt.Errorf("%w: %w", errInvalidImageSecret, err)
+		return fmt.Errorf("%w: %s: %w", errInvalidImageSecret, field, err)
 	}
 	return nil
 }
@@ -119,9 +128,9 @@ func imageCertificates(ctx context.Context, c client.Reader, obj *v1alpha1.Image
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: ref.Name}
 	if err := c.Get(ctx, key, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, &secretError{name: key.String()}
+			return nil, &secretError{name: key.String(), field: "spec.certSecretRef"}
 		}
-		return nil, fmt.Errorf("reading secret %s: %w", key, err)
+		return nil, fmt.Errorf("reading secret %s (spec.certSecretRef): %w", key, err)
 	}
 	red.Add(string(s.Data[clientKeyKey]))
 	var opts []registry.Option

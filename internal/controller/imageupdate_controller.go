@@ -310,9 +310,16 @@ func (r *ImageUpdateReconciler) signingKey(ctx context.Context, run *imageUpdate
 	if err != nil {
 		return err
 	}
+	const field = "spec.git.commit.signingKey.secretRef"
+	name := run.obj.Namespace + "/" + ref.SecretRef.Name
+	if len(secret[gitwrite.SigningKeyKey]) == 0 {
+		return &secretKeyError{secret: name, key: gitwrite.SigningKeyKey, field: field}
+	}
 	run.red.Add(string(secret[gitwrite.SigningKeyKey]), string(secret[gitwrite.PassphraseKey]))
 	if run.request.SigningKey, err = gitwrite.ParseSigningKey(secret[gitwrite.SigningKeyKey], secret[gitwrite.PassphraseKey]); err != nil {
-		return &specError{field: "spec.git.commit.signingKey", msg: err.Error()}
+		// Not a specError: fixing the Secret, not the spec, cures it, so
+		// the update retries each interval.
+		return &secretKeyError{secret: name, field: field, err: err}
 	}
 	return nil
 }
@@ -430,11 +437,16 @@ func (r *ImageUpdateReconciler) failUpdate(ctx context.Context, run *imageUpdate
 func imageUpdateFailure(err error) (string, bool) {
 	var spec *specError
 	var src *sourceNotFoundError
+	var key *secretKeyError
 	switch {
 	case errors.As(err, &spec), errors.Is(err, setters.ErrOutsideRepository), errors.Is(err, commitmsg.ErrTemplate):
 		return v1alpha1.ReasonInvalidSpec, true
 	case errors.As(err, &src):
 		return v1alpha1.ReasonSourceNotReady, false
+	case errors.As(err, &key) && key.err == nil:
+		return v1alpha1.ReasonSecretNotFound, false
+	case errors.As(err, &key):
+		return v1alpha1.ReasonInvalidSpec, false
 	case errors.Is(err, gitwrite.ErrPushRejected):
 		return ReasonPushRejected, false
 	case errors.Is(err, forge.ErrAPI):
@@ -447,6 +459,23 @@ func imageUpdateFailure(err error) (string, bool) {
 type specError struct{ field, msg string }
 
 func (e *specError) Error() string { return e.field + ": " + e.msg }
+
+// secretKeyError is a Secret that lacks a key (err nil) or whose key does
+// not parse (err). Fixing the Secret cures it, so it does not stall: the
+// update retries each interval. It never holds a value of the Secret.
+type secretKeyError struct {
+	secret, key, field string
+	err                error
+}
+
+func (e *secretKeyError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("Secret %s (%s) has no key %s: add it; the update retries each interval", e.secret, e.field, e.key)
+	}
+	return fmt.Sprintf("Secret %s (%s): %v; fix the Secret: the update retries each interval", e.secret, e.field, e.err)
+}
+
+func (e *secretKeyError) Unwrap() error { return e.err }
 
 // sourceNotFoundError is a missing GitRepository.
 type sourceNotFoundError struct{ name string }

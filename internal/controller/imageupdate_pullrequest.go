@@ -34,6 +34,9 @@ func (r *ImageUpdateReconciler) preparePullRequest(ctx context.Context, run *ima
 		return err
 	}
 	token := string(secret[pullRequestTokenKey])
+	if token == "" {
+		return &secretKeyError{secret: run.obj.Namespace + "/" + pr.SecretRef.Name, key: pullRequestTokenKey, field: "spec.git.push.pullRequest.secretRef"}
+	}
 	run.red.Add(token)
 	repo := pr.Repository
 	if repo == "" {

@@ -67,12 +67,12 @@ func receiverStatus(o *v1alpha1.Receiver) notifyStatus {
 func (r *ReceiverReconciler) publish(ctx context.Context, obj *v1alpha1.Receiver) {
 	key := client.ObjectKeyFromObject(obj)
 	if obj.Spec.Suspend || !obj.DeletionTimestamp.IsZero() {
-		r.Routes.Remove(key)
+		r.unpublish(obj)
 		conditions.MarkSuspended(obj)
 		return
 	}
 	if err := r.checkKinds(obj); err != nil {
-		r.Routes.Remove(key)
+		r.unpublish(obj)
 		conditions.MarkStalled(obj, v1alpha1.ReasonInvalidSpec, err.Error())
 		return
 	}
@@ -82,7 +82,7 @@ func (r *ReceiverReconciler) publish(ctx context.Context, obj *v1alpha1.Receiver
 		err = &notify.SecretError{Secret: secret, Key: "token"}
 	}
 	if err != nil {
-		r.Routes.Remove(key)
+		r.unpublish(obj)
 		conditions.MarkStalled(obj, v1alpha1.ReasonSecretNotFound, err.Error())
 		return
 	}
@@ -95,6 +95,13 @@ func (r *ReceiverReconciler) publish(ctx context.Context, obj *v1alpha1.Receiver
 	})
 	obj.Status.WebhookPath = path
 	conditions.MarkReady(obj, v1alpha1.ReasonSucceeded, "receiving "+obj.Spec.Type+" webhooks at "+path)
+}
+
+// unpublish removes the Receiver's route and its status.webhookPath: a
+// path that is not served must not be given to a sender.
+func (r *ReceiverReconciler) unpublish(obj *v1alpha1.Receiver) {
+	r.Routes.Remove(client.ObjectKeyFromObject(obj))
+	obj.Status.WebhookPath = ""
 }
 
 // checkKinds refuses resources of kinds the agent does not know.
