@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
@@ -274,7 +275,7 @@ func createTemplate(t *testing.T, name, query string, provider v1alpha1.MetricPr
 func createTemplateIn(t *testing.T, namespace, name, query string, provider v1alpha1.MetricProvider) {
 	t.Helper()
 	ctx := context.Background()
-	_ = env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
+	ensureNamespace(t, namespace)
 	mt := &v1alpha1.MetricTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec:       v1alpha1.MetricTemplateSpec{Provider: provider, Query: query},
@@ -284,8 +285,19 @@ func createTemplateIn(t *testing.T, namespace, name, query string, provider v1al
 	}
 }
 
+// ensureNamespace creates namespace unless it exists, so a test that only
+// makes Secrets does not depend on another test having made a template first.
+func ensureNamespace(t *testing.T, namespace string) {
+	t.Helper()
+	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
 func createSecret(t *testing.T, name string, data map[string]string) {
 	t.Helper()
+	ensureNamespace(t, ns)
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: data}
 	if err := env.Client.Create(context.Background(), s); err != nil {
 		t.Fatal(err)
