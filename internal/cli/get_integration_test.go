@@ -21,22 +21,6 @@ import (
 	"github.com/flotilla-io/flotilla/test/controlplane"
 )
 
-// startSecondControlPlane starts a control plane of the test's own, stopped
-// when the test ends.
-func startSecondControlPlane(t *testing.T) *controlplane.Env {
-	t.Helper()
-	second, err := controlplane.Start()
-	if err != nil {
-		t.Fatalf("starting a second control plane: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := second.Stop(); err != nil {
-			t.Errorf("stopping the second control plane: %v", err)
-		}
-	})
-	return second
-}
-
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
 	t.Helper()
@@ -106,7 +90,7 @@ func createNamespace(t *testing.T, c client.Client, name string) {
 
 func TestGetAcrossTwoClusters(t *testing.T) {
 	controlplane.Require(t, env)
-	second := startSecondControlPlane(t)
+	second := controlplane.StartForTest(t)
 	ns := fmt.Sprintf("get-fleet-%d", getNow().UnixNano()%100000)
 	for cluster, c := range map[string]client.Client{"alpha": env.Client, "beta": second.Client} {
 		createNamespace(t, c, ns)

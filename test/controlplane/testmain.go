@@ -56,14 +56,29 @@ func Require(t testing.TB, env *Env) {
 // reference) and stops them when t ends. It skips t under -short.
 func StartBare(t testing.TB) *Env {
 	t.Helper()
+	return startForTest(t, func() (*Env, error) {
+		dir, err := AssetsDir()
+		if err != nil {
+			return nil, err
+		}
+		return localfleet.StartControlPlane(localfleet.ControlPlaneOptions{Assets: dir, Admin: "flotilla-test-admin"})
+	})
+}
+
+// StartForTest starts a control plane of its own, with Flotilla's CRDs, for
+// one test (a second cluster, or one the test may break) and stops it when
+// t ends. It skips t under -short.
+func StartForTest(t testing.TB) *Env {
+	t.Helper()
+	return startForTest(t, Start)
+}
+
+func startForTest(t testing.TB, start func() (*Env, error)) *Env {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
 	}
-	dir, err := AssetsDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := localfleet.StartControlPlane(localfleet.ControlPlaneOptions{Assets: dir, Admin: "flotilla-test-admin"})
+	env, err := start()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,19 +25,8 @@ import (
 // whose hosts and gateways change, header matches, a second Canary in
 // another namespace, and the field manager the writes are made as.
 func TestGatewayAPIRouterEdges(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
-	}
 	ctrllog.SetLogger(logr.Discard())
-	env, err := controlplane.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	env := controlplane.StartForTest(t)
 	if err := gatewayapi.InstallCRDs(env.Config); err != nil {
 		t.Fatal(err)
 	}

@@ -27,19 +27,8 @@ import (
 // kube-apiserver with the Gateway API CRDs (standard channel): what it
 // writes is what the API server validated, defaulted and stored.
 func TestGatewayAPIRouter(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
-	}
 	ctrllog.SetLogger(logr.Discard())
-	env, err := controlplane.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	env := controlplane.StartForTest(t)
 	ctx := context.Background()
 
 	t.Run("without the Gateway API CRDs the router says to install them", func(t *testing.T) {
