@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,11 +14,7 @@ import (
 // The kubeconfig the demo writes for a started cluster reaches it, with
 // the demo admin's rights.
 func TestStartClusterAndItsKubeconfig(t *testing.T) {
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: export KUBEBUILDER_ASSETS=\"$(./hack/testenv.sh | tail -n 1)\"")
-	}
-	c, err := startCluster("prod-eu-west", assets)
+	c, err := startCluster("prod-eu-west", assets(t))
 	if err != nil {
 		t.Fatal(err)
 	}

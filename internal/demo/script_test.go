@@ -15,17 +15,28 @@ import (
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
 	"github.com/flotilla-io/flotilla/internal/localfleet"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
+
+// assets is the envtest binaries' directory; tests that start a control
+// plane need it, and skip under -short, which runs unit tests only.
+func assets(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
+	}
+	dir, err := testground.AssetsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
 
 // testCluster starts a control plane with Flotilla's CRDs and the demo's
 // namespaces: a cluster as the demo's script sees it, without an agent.
 func testCluster(t *testing.T, name string) *cluster {
 	t.Helper()
-	assets := os.Getenv("KUBEBUILDER_ASSETS")
-	if assets == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: export KUBEBUILDER_ASSETS=\"$(./hack/testenv.sh | tail -n 1)\"")
-	}
-	cp, err := localfleet.StartControlPlane(localfleet.ControlPlaneOptions{Assets: assets, CRDDirectories: []string{filepath.Join("..", "..", "config", "crd", "bases")}})
+	cp, err := localfleet.StartControlPlane(localfleet.ControlPlaneOptions{Assets: assets(t), CRDDirectories: []string{filepath.Join("..", "..", "config", "crd", "bases")}})
 	if err != nil {
 		t.Fatal(err)
 	}

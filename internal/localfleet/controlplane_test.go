@@ -18,6 +18,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/flotilla-io/flotilla/api/v1alpha1"
+	"github.com/flotilla-io/flotilla/internal/testground"
 )
 
 func TestMain(m *testing.M) {
@@ -27,12 +28,15 @@ func TestMain(m *testing.M) {
 }
 
 // assets is the envtest binaries' directory; tests that start a control
-// plane need it.
+// plane need it, and skip under -short, which runs unit tests only.
 func assets(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("KUBEBUILDER_ASSETS")
-	if dir == "" {
-		t.Fatal("KUBEBUILDER_ASSETS is not set: export KUBEBUILDER_ASSETS=\"$(./hack/testenv.sh | tail -n 1)\"")
+	if testing.Short() {
+		t.Skip("skipped under -short, which runs unit tests only: this test starts etcd and kube-apiserver (run `make test`)")
+	}
+	dir, err := testground.AssetsDir()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
