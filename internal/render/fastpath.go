@@ -45,8 +45,10 @@ import (
 // with one, when the Stack has patches or images, when an object carries a
 // kustomize annotation (config.kubernetes.io/*, kustomize.config.k8s.io/*,
 // internal.config.kubernetes.io/*), or when kustomize's name-reference
-// fix-up could change a field: some object's field holds the name of an
-// object of a kind kustomize treats as referable from it. That is decided
+// fix-up could change a field (some object's field holds the name of an
+// object of a kind kustomize treats as referable from it) or fail on one (a
+// referring field's path runs through a scalar, a referring mapping has no
+// name). That is decided
 // from the inputs before anything is rendered, never by catching a failure.
 // fastpath_test.go renders every fixture, generated fleets and fuzzed
 // inputs both ways and compares the results byte for byte.
@@ -226,20 +228,33 @@ func renderFast(ctx context.Context, in []fastInput, o Options, d kustomizeDefau
 // for the generated overlay, one object at a time, in kustomize's order.
 func transformFast(in []fastInput, o Options, d kustomizeDefaults) error {
 	plugins, err := fastPlugins(o, d)
-	if err != nil || len(plugins) == 0 {
+	if err != nil {
 		return err
 	}
 	for _, i := range in {
-		m := resmap.New()
-		if err := m.Append(i.res); err != nil {
+		if err := transformOne(i.res, plugins); err != nil {
 			return err
 		}
-		for _, p := range plugins {
-			if err := p.Transform(m); err != nil {
-				return err
-			}
-		}
+		// kustomize removes its build annotations from every object, and
+		// so writes every annotation value back as a string.
 		i.res.RemoveBuildAnnotations()
+	}
+	return nil
+}
+
+// transformOne applies plugins to r alone.
+func transformOne(r *resource.Resource, plugins []resmap.TransformerPlugin) error {
+	if len(plugins) == 0 {
+		return nil
+	}
+	m := resmap.New()
+	if err := m.Append(r); err != nil {
+		return err
+	}
+	for _, p := range plugins {
+		if err := p.Transform(m); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,10 +1,14 @@
 package render
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"sigs.k8s.io/kustomize/api/filters/fieldspec"
 	"sigs.k8s.io/kustomize/api/resource"
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -22,7 +26,8 @@ var kustomizeAnnotationPrefixes = []string{
 
 // fastPathHandles reports whether the fast path renders these objects
 // exactly as kustomize would: no object carries a kustomize annotation, and
-// kustomize's name-reference fix-up has nothing to change.
+// kustomize's name-reference fix-up has nothing to change and nothing to
+// fail on.
 func fastPathHandles(in []fastInput, o Options, d kustomizeDefaults) bool {
 	for _, i := range in {
 		for key := range i.res.GetAnnotations() {
@@ -33,7 +38,152 @@ func fastPathHandles(in []fastInput, o Options, d kustomizeDefaults) bool {
 			}
 		}
 	}
-	return !nameReferencesPossible(in, o, d)
+	if o.TargetNamespace != "" && slices.ContainsFunc(in, idHoldsComma) {
+		return false
+	}
+	return !nameReferencesPossible(in, o, d) && !nameReferencesMayFail(in, d)
+}
+
+// idHoldsComma reports whether the kind, name or namespace of i holds a
+// comma. Kustomize records the ids an object had before its namespace
+// changed in comma-separated annotations, and fails on such an id when it
+// reads them back; the render goes through kustomize to fail as it does.
+func idHoldsComma(i fastInput) bool {
+	id := i.res.CurId()
+	return strings.Contains(id.Kind+id.Name+id.Namespace, ",")
+}
+
+// nameReferencesMayFail reports whether kustomize's name-reference fix-up
+// could fail on the shape of an object, whatever the names: it walks every
+// referring field of every object of a referring kind, found or not, and
+// fails where the path runs through a scalar ("expected sequence or mapping
+// node"), where a mapping it should rename has no name, or where a list
+// holds something other than names and mappings; before the walk, it
+// fails where the object's metadata does not read back as its id, and on a
+// RoleBinding subject it cannot read. The walk here is kustomize's own (fieldspec.Filter); the leaf check is that of its
+// nameref filter. Such an object goes through kustomize, which fails on it.
+func nameReferencesMayFail(in []fastInput, d kustomizeDefaults) bool {
+	fields := map[resid.Gvk][]types.FieldSpec{}
+	for _, i := range in {
+		gvk := i.res.GetGvk()
+		specs, ok := fields[gvk]
+		if !ok {
+			specs = referringFields(gvk, d)
+			fields[gvk] = specs
+		}
+		if len(specs) > 0 && (!metaMatchesID(i.res) || !subjectsReadable(i.res)) {
+			return true
+		}
+		for _, fs := range specs {
+			fs.Gvk = gvk
+			walk := fieldspec.Filter{FieldSpec: fs, SetValue: nameReferenceLeaf}
+			if _, err := walk.Filter(&i.res.RNode); err != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// metaMatchesID reports whether the metadata of r, read back, is the id
+// kustomize holds for it, as its nameref filter checks of every referrer
+// before it walks the fields: an apiVersion such as "/" does not survive.
+func metaMatchesID(r *resource.Resource) bool {
+	meta, err := r.GetMeta()
+	if err != nil {
+		return false
+	}
+	gvk := r.GetGvk()
+	return meta.APIVersion == gvk.ApiVersion() && meta.Kind == gvk.Kind && meta.Name == r.GetName() && meta.Namespace == r.GetNamespace()
+}
+
+// subjectsReadable reports whether kustomize reads the subjects of a
+// RoleBinding without failing: before it fixes a RoleBinding's references it
+// collects the namespaces of its ServiceAccount subjects, and it panics on a
+// subject that is not a mapping or whose kind is not a string.
+func subjectsReadable(r *resource.Resource) bool {
+	if r.GetKind() != "RoleBinding" {
+		return true
+	}
+	subjects, err := r.GetSlice("subjects")
+	if err != nil {
+		return true
+	}
+	for _, s := range subjects {
+		subject, ok := s.(map[string]interface{})
+		if !ok {
+			return false
+		}
+		ns, hasNamespace := subject["namespace"]
+		kind, hasKind := subject["kind"]
+		if !hasNamespace || !hasKind {
+			continue
+		}
+		if k, ok := kind.(string); !ok {
+			return false
+		} else if _, ok := ns.(string); k == "ServiceAccount" && !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// referringFields returns the fields of d that kustomize's name-reference
+// fix-up walks in an object of kind gvk.
+func referringFields(gvk resid.Gvk, d kustomizeDefaults) []types.FieldSpec {
+	var specs []types.FieldSpec
+	for _, ref := range d.NameReference {
+		for _, fs := range ref.Referrers {
+			if gvk.IsSelected(&fs.Gvk) {
+				specs = append(specs, fs)
+			}
+		}
+	}
+	return specs
+}
+
+// errNameReferenceShape is what nameReferenceLeaf returns for a field
+// kustomize's nameref filter refuses.
+var errNameReferenceShape = errors.New("a referring field kustomize cannot update")
+
+// nameReferenceLeaf accepts the referring fields kustomize's nameref
+// filter updates without failing: absent or null, a name, a mapping with a
+// name, or a list of those.
+func nameReferenceLeaf(n *yaml.RNode) error {
+	if yaml.IsMissingOrNull(n) {
+		return nil
+	}
+	switch n.YNode().Kind {
+	case yaml.ScalarNode:
+		return nil
+	case yaml.MappingNode:
+		return mappingWithName(n)
+	case yaml.SequenceNode:
+		for _, e := range n.Content() {
+			elem := yaml.NewRNode(e)
+			switch {
+			case yaml.IsMissingOrNull(elem), e.Kind == yaml.ScalarNode:
+			case e.Kind == yaml.MappingNode:
+				if err := mappingWithName(elem); err != nil {
+					return err
+				}
+			default:
+				return errNameReferenceShape
+			}
+		}
+		return nil
+	}
+	return errNameReferenceShape
+}
+
+// mappingWithName accepts a mapping with a name field, as kustomize's
+// nameref filter requires of the mappings it renames.
+func mappingWithName(n *yaml.RNode) error {
+	name, err := n.Pipe(yaml.FieldMatcher{Name: "name"})
+	if err != nil || name == nil {
+		return errNameReferenceShape
+	}
+	return nil
 }
 
 // nameReferencesPossible reports whether kustomize's name-reference fix-up

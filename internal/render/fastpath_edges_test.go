@@ -84,6 +84,48 @@ func TestFastPathHandlesAnnotations(t *testing.T) {
 	}
 }
 
+func TestNameReferencesMayFail(t *testing.T) {
+	deployment := func(spec string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n" + spec
+	}
+	binding := func(subjects string) string {
+		return "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\n" + subjects
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want bool
+	}{
+		{name: "pod-template", doc: deployment("  template:\n    spec:\n      serviceAccountName: robot\n      containers: [{name: c, envFrom: [{configMapRef: {name: cm}}]}]\n")},
+		{name: "null-and-absent-fields", doc: deployment("  template:\n    metadata: {}\n    spec: null\n")},
+		{name: "template-is-a-scalar", want: true, doc: deployment("  template: 1\n")},
+		{name: "spec-is-a-scalar", want: true, doc: deployment("  x\n")},
+		{name: "container-is-a-scalar", want: true, doc: deployment("  template:\n    spec:\n      containers: [c]\n")},
+		{name: "subject-with-a-name", doc: binding("subjects:\n- {kind: ServiceAccount, name: robot}\n")},
+		{name: "subject-without-a-name", want: true, doc: binding("subjects:\n- {kind: ServiceAccount}\n")},
+		{name: "subject-is-a-list", want: true, doc: binding("subjects:\n- [robot]\n")},
+		{name: "subjects-are-a-mapping-without-a-name", want: true, doc: binding("subjects: {kind: ServiceAccount}\n")},
+		{name: "api-version-that-does-not-read-back", want: true, doc: "apiVersion: /\nkind: Role\nmetadata:\n  name: r\n"},
+		{name: "null-subject", want: true, doc: binding("subjects:\n-\n")},
+		{name: "subject-kind-is-a-number", want: true, doc: binding("subjects:\n- {kind: 1, name: robot, namespace: x}\n")},
+		{name: "service-account-namespace-is-a-number", want: true, doc: binding("subjects:\n- {kind: ServiceAccount, name: robot, namespace: 1}\n")},
+		{name: "subject-in-another-namespace", doc: binding("subjects:\n- {kind: ServiceAccount, name: robot, namespace: x}\n")},
+		{name: "kind-that-refers-to-nothing", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nspec: 1\n"},
+	}
+	d := mustDefaults(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := fastInputs(t, doc{"a.yaml", tt.doc})
+			if got := nameReferencesMayFail(in, d); got != tt.want {
+				t.Errorf("nameReferencesMayFail = %t, want %t", got, tt.want)
+			}
+			if got := fastPathHandles(in, Options{}, d); got == tt.want {
+				t.Errorf("fastPathHandles = %t, want %t", got, !tt.want)
+			}
+		})
+	}
+}
+
 func TestNameReferencesPossible(t *testing.T) {
 	const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
 	deployment := func(podSpec string) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -82,6 +83,12 @@ var optionSets = map[string]func(o *Options){
 		o.CommonLabels = map[string]string{"cluster": "prod"}
 		o.Substitute = map[string]string{"CLUSTER": "prod-eu-west", "REPLICAS": "3", "FIRST": "a", "SECOND": "b"}
 	},
+}
+
+// optionByte is the first byte of a FuzzFastPathMatchesKustomize input that
+// picks the option set name.
+func optionByte(name string) byte {
+	return byte(slices.Index(slices.Sorted(maps.Keys(optionSets)), name))
 }
 
 // renderEveryDirectory renders every directory below root both ways with
@@ -273,8 +280,21 @@ func FuzzFastPathMatchesKustomize(f *testing.F) {
 	}
 	for i, s := range []string{"", "---\n", "# comment only\n", "[", "a: b\n", "apiVersion: v1\nkind: List\nitems: []\n",
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fixed\n  namespace: apps\n", "kind: ConfigMap\nmetadata:\n  name: x\n",
-		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: 1}\n  annotations: {b: 2}\n", "- a\n- b\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x]}\n"} {
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: 1}\n  annotations: {b: 2}\n", "- a\n- b\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x]}\n",
+		// kustomize's name-reference fix-up fails on these shapes, whether
+		// or not an object has the kind and apiVersion it needs.
+		"kind: Deployment\nmetadata:\n  name: d\nspec:\n  template: 1\n", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template: 1\n",
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: ServiceAccount}]\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n- x\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: [a]\n"} {
 		f.Add(byte(i), s)
+	}
+	f.Add(byte(0), "apiVersion: /\nkind: Role\nmetadata:\n  name: r\n")
+	f.Add(optionByte("none"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {a: 0, b: true}\n")
+	f.Add(byte(0), "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\nsubjects:\n-\n")
+	// kustomize fails to move an id with a comma to the target namespace.
+	for _, s := range []string{"apiVersion: v1\nkind: S,0\nmetadata:\n  name: x\n", "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: a,b\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: a,b\n"} {
+		f.Add(optionByte("target-namespace-labels-annotations"), s)
 	}
 	f.Fuzz(func(t *testing.T, options byte, doc string) {
 		root := writeTree(t, map[string]string{
@@ -282,13 +302,7 @@ func FuzzFastPathMatchesKustomize(f *testing.F) {
 			"stack/fixed.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fixed\n  namespace: apps\ndata:\n  a: b\n",
 		})
 		o := Options{Root: root, Path: "stack"}
-		sets := slices.Sorted(func(yield func(string) bool) {
-			for k := range optionSets {
-				if !yield(k) {
-					return
-				}
-			}
-		})
+		sets := slices.Sorted(maps.Keys(optionSets))
 		optionSets[sets[int(options)%len(sets)]](&o)
 		buildBoth(t, o)
 	})

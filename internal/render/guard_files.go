@@ -99,12 +99,52 @@ func checkObject(n *yaml.RNode) error {
 	if n.YNode().Kind != yaml.MappingNode {
 		return errors.New("is not a mapping: every document must be a Kubernetes object")
 	}
+	if err := checkMetadata(n); err != nil {
+		return err
+	}
 	kind := n.GetKind()
 	switch {
 	case kind == "":
 		return errors.New("has no kind: every object needs apiVersion, kind and metadata.name")
 	case n.GetName() == "" && !strings.HasSuffix(kind, "List"):
 		return fmt.Errorf("(%s) has no metadata.name: every object needs apiVersion, kind and metadata.name", kind)
+	}
+	return nil
+}
+
+// checkMetadata refuses metadata, labels or annotations that are not
+// mappings, which kyaml's getters read as mappings (and panic on).
+func checkMetadata(n *yaml.RNode) error {
+	md := mappingField(n.YNode(), "metadata")
+	if md == nil {
+		return nil
+	}
+	if md.Kind != yaml.MappingNode {
+		return errors.New("has a metadata that is not a mapping: metadata holds name, namespace, labels and annotations as fields")
+	}
+	for _, field := range []string{"labels", "annotations"} {
+		if v := mappingField(md, field); v != nil && v.Kind != yaml.MappingNode {
+			return fmt.Errorf("has metadata.%s that is not a mapping: write them as key: value pairs", field)
+		}
+	}
+	return nil
+}
+
+// mappingField returns the value of field in the mapping n, aliases
+// followed, or nil when it is absent or null.
+func mappingField(n *yaml.Node, field string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != field {
+			continue
+		}
+		v := n.Content[i+1]
+		for v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		if yaml.IsYNodeNilOrEmpty(v) {
+			return nil
+		}
+		return v
 	}
 	return nil
 }

@@ -69,6 +69,12 @@ func TestCheckObject(t *testing.T) {
 		{name: "scalar", doc: "just text\n", msg: "is not a mapping"},
 		{name: "no-kind", doc: "apiVersion: v1\nmetadata:\n  name: x\n", msg: "has no kind"},
 		{name: "no-name", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", msg: "(ConfigMap) has no metadata.name"},
+		// kyaml's getters read these as mappings and panic on a list of odd length.
+		{name: "metadata-is-a-list", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n- x\n", msg: "metadata that is not a mapping"},
+		{name: "metadata-is-a-scalar", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: x\n", msg: "metadata that is not a mapping"},
+		{name: "labels-are-a-list", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [a]\n", msg: "metadata.labels that is not a mapping"},
+		{name: "annotations-are-a-scalar", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: a\n", msg: "metadata.annotations that is not a mapping"},
+		{name: "null-labels", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: null\n  annotations: {}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,6 +91,9 @@ func kustomizeError(dir string, err error, r *redact.Redactor) error {
 	if strings.Contains(msg, "already registered id") || strings.Contains(msg, "ID conflict") {
 		return &Error{Path: dir, Err: fmt.Errorf("%w: %w: %s: two objects share kind, namespace and name: remove one, or give them different names", ErrKustomize, ErrDuplicate, msg)}
 	}
+	if strings.Contains(msg, "number of previous names") {
+		msg += ": an object's kind, name or namespace holds a comma, and kustomize cannot record its earlier id when it renames it or moves it to another namespace: remove the comma"
+	}
 	return &Error{Path: dir, Err: fmt.Errorf("%w: %s", ErrKustomize, msg)}
 }
 
