@@ -190,6 +190,19 @@ func fastBuild(ctx context.Context, t *tree, files []string, o Options, g *guard
 		return slowBuild(ctx, t, o, g)
 	}
 	fastRenders.Add(1)
+	return renderFastRecovered(ctx, in, o, d, g)
+}
+
+// renderFastRecovered is renderFast, with a panic of kustomize's parts
+// turned into the error the kustomize path gives for one: the guard
+// refuses the inputs known to make them panic, this keeps the agent up on
+// the ones not known yet.
+func renderFastRecovered(ctx context.Context, in []fastInput, o Options, d kustomizeDefaults, g *guard) (objs []*unstructured.Unstructured, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			objs, err = nil, kustomizeError(o.Path, fmt.Errorf("kustomize panicked: %v", p), g.artifactRedactor())
+		}
+	}()
 	return renderFast(ctx, in, o, d, g)
 }
 

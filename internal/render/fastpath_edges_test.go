@@ -387,3 +387,19 @@ func TestDuplicatesAcrossVersionsAndDefaultNamespace(t *testing.T) {
 		},
 	})
 }
+
+// TestFastPathTurnsAPanicIntoAnError feeds the fast path, past the guard,
+// annotations with an empty key, on which kustomize's RemoveBuildAnnotations
+// panics: the render fails as a kustomize build that panicked does, and the
+// caller (the agent) goes on.
+func TestFastPathTurnsAPanicIntoAnError(t *testing.T) {
+	in := fastInputs(t, doc{"stack/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {a: b, &0 , c}\n"})
+	objs, err := renderFastRecovered(t.Context(), in, Options{Path: "stack"}, mustDefaults(t), &guard{})
+	if objs != nil || !errors.Is(err, ErrKustomize) || !strings.Contains(err.Error(), "kustomize panicked: ") {
+		t.Fatalf("got %d objects and %v, want an error wrapping ErrKustomize that says kustomize panicked", len(objs), err)
+	}
+	var re *Error
+	if !errors.As(err, &re) || re.Path != "stack" {
+		t.Errorf("got %v, want an *Error for the directory stack", err)
+	}
+}

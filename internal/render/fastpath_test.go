@@ -290,6 +290,7 @@ func FuzzFastPathMatchesKustomize(f *testing.F) {
 	}
 	f.Add(byte(0), "apiVersion: /\nkind: Role\nmetadata:\n  name: r\n")
 	f.Add(optionByte("none"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {a: 0, b: true}\n")
+	f.Add(optionByte("none"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {a: 0, &0 , 00000}\n")
 	f.Add(byte(0), "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\nsubjects:\n-\n")
 	// kustomize fails to move an id with a comma to the target namespace.
 	for _, s := range []string{"apiVersion: v1\nkind: S,0\nmetadata:\n  name: x\n", "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: a,b\n",

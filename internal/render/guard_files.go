@@ -123,11 +123,33 @@ func checkMetadata(n *yaml.RNode) error {
 		return errors.New("has a metadata that is not a mapping: metadata holds name, namespace, labels and annotations as fields")
 	}
 	for _, field := range []string{"labels", "annotations"} {
-		if v := mappingField(md, field); v != nil && v.Kind != yaml.MappingNode {
+		v := mappingField(md, field)
+		if v == nil {
+			continue
+		}
+		if v.Kind != yaml.MappingNode {
 			return fmt.Errorf("has metadata.%s that is not a mapping: write them as key: value pairs", field)
+		}
+		for i, c := range v.Content {
+			c = resolveAlias(c)
+			if c.Kind != yaml.ScalarNode {
+				return fmt.Errorf("has metadata.%s with a %s that is not a string (entry %d): they map strings to strings",
+					field, [2]string{"key", "value"}[i%2], i/2+1)
+			}
+			if i%2 == 0 && c.Value == "" {
+				return fmt.Errorf("has metadata.%s with an empty key (entry %d): every key needs a name", field, i/2+1)
+			}
 		}
 	}
 	return nil
+}
+
+// resolveAlias returns the node an alias stands for, or n.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 // mappingField returns the value of field in the mapping n, aliases
@@ -137,10 +159,7 @@ func mappingField(n *yaml.Node, field string) *yaml.Node {
 		if n.Content[i].Value != field {
 			continue
 		}
-		v := n.Content[i+1]
-		for v.Kind == yaml.AliasNode && v.Alias != nil {
-			v = v.Alias
-		}
+		v := resolveAlias(n.Content[i+1])
 		if yaml.IsYNodeNilOrEmpty(v) {
 			return nil
 		}

@@ -74,6 +74,10 @@ func TestCheckObject(t *testing.T) {
 		{name: "metadata-is-a-scalar", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: x\n", msg: "metadata that is not a mapping"},
 		{name: "labels-are-a-list", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [a]\n", msg: "metadata.labels that is not a mapping"},
 		{name: "annotations-are-a-scalar", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: a\n", msg: "metadata.annotations that is not a mapping"},
+		{name: "annotation-value-is-a-mapping", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: {a: {}}\n", msg: "metadata.annotations with a value that is not a string (entry 1)"},
+		{name: "label-key-is-a-list", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: b, [c]: d}\n", msg: "metadata.labels with a key that is not a string (entry 2)"},
+		{name: "empty-annotation-key", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations: {a: 0, &0 , b}\n", msg: "metadata.annotations with an empty key (entry 2)"},
+		{name: "values-that-are-not-quoted", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: {a: 1, b: true, c: null, d: &v x, e: *v}\n"},
 		{name: "null-labels", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: null\n  annotations: {}\n"},
 	}
 	for _, tt := range tests {
