@@ -125,7 +125,7 @@ func TestOrderStacksFollowsDependsOn(t *testing.T) {
 
 func TestObjectReaderServesRepositorySecretsAsTheAPIServer(t *testing.T) {
 	r := newObjectReader([]*unstructured.Unstructured{
-		obj(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {A: YQ==}\nstringData: {B: b}\n"),
+		obj(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: flotilla-system}\ndata: {A: YQ==}\nstringData: {B: b}\n"),
 	})
 	var s corev1.Secret
 	if err := r.Get(t.Context(), client.ObjectKey{Namespace: DefaultNamespace, Name: "s"}, &s); err != nil {

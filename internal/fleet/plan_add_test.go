@@ -224,7 +224,7 @@ func TestPrepareStack(t *testing.T) {
 		st := appsStack(func(s *v1alpha1.Stack) {
 			s.Spec.PostBuild = &v1alpha1.PostBuild{SubstituteFrom: []v1alpha1.SubstituteReference{{Kind: "ConfigMap", Name: "cluster-vars"}}}
 		})
-		root := []*unstructured.Unstructured{obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cluster-vars}\ndata: {REGION: eu}\n")}
+		root := []*unstructured.Unstructured{obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cluster-vars, namespace: flotilla-system}\ndata: {REGION: eu}\n")}
 		sd := p.prepareStack(t.Context(), s, st, root)
 		if !sd.ok() || sd.job.opts.Substitute["REGION"] != "eu" || sd.job.shared == nil {
 			t.Errorf("status %q %s, substitute %v: want a shared render with REGION=eu", sd.status, sd.reason, sd.job.opts.Substitute)

@@ -19,8 +19,7 @@ import (
 
 // Defaults of the repository's wiring, as `flotilla bootstrap` makes it.
 const (
-	// DefaultNamespace is where the root Stack and the GitRepository live,
-	// and the namespace of a Stack of the root that names none.
+	// DefaultNamespace is where the root Stack and the GitRepository live.
 	DefaultNamespace = "flotilla-system"
 	// DefaultSource is the name of the GitRepository of the fleet repository.
 	DefaultSource = "fleet"
@@ -52,7 +51,12 @@ func rootStack(cluster string, src SourceRef) *v1alpha1.Stack {
 type stackID struct{ namespace, name string }
 
 // stacksOf returns the Stacks among a cluster root's objects, by identity.
+// It refuses a root the agent cannot apply because an object plan reads
+// has no namespace (rootNamespaces).
 func stacksOf(objs []*unstructured.Unstructured) (map[stackID]*v1alpha1.Stack, error) {
+	if err := rootNamespaces(objs); err != nil {
+		return nil, err
+	}
 	out := map[stackID]*v1alpha1.Stack{}
 	for _, u := range objs {
 		gvk := u.GroupVersionKind()
@@ -63,12 +67,35 @@ func stacksOf(objs []*unstructured.Unstructured) (map[stackID]*v1alpha1.Stack, e
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &st); err != nil {
 			return nil, fmt.Errorf("decoding Stack %s: %w (fix the Stack's fields)", u.GetName(), err)
 		}
-		if st.Namespace == "" {
-			st.Namespace = DefaultNamespace
-		}
 		out[stackID{st.Namespace, st.Name}] = &st
 	}
 	return out, nil
+}
+
+// rootNamespaces refuses Stacks, ConfigMaps and Secrets without a
+// namespace in a cluster's root. The root Stack has no targetNamespace, and
+// the API server refuses a namespaced object without one, so the agent
+// refuses the whole revision of the root: plan says so instead of guessing
+// a namespace.
+func rootNamespaces(objs []*unstructured.Unstructured) error {
+	for _, u := range objs {
+		if u.GetNamespace() != "" || !namespacedKindPlanReads(u.GroupVersionKind()) {
+			continue
+		}
+		return fmt.Errorf("%s %s has no metadata.namespace: the cluster's root is applied without a target namespace, "+
+			"and the API server refuses a namespaced object without one, so the agent would refuse this revision of the root: "+
+			"set metadata.namespace (the agent's objects live in %s)", u.GetKind(), u.GetName(), DefaultNamespace)
+	}
+	return nil
+}
+
+// namespacedKindPlanReads says whether gvk is a Stack, ConfigMap or Secret.
+func namespacedKindPlanReads(gvk schema.GroupVersionKind) bool {
+	switch gvk.GroupKind() {
+	case schema.GroupKind{Group: v1alpha1.GroupVersion.Group, Kind: v1alpha1.StackKind}, schema.GroupKind{Kind: "ConfigMap"}, schema.GroupKind{Kind: "Secret"}:
+		return true
+	}
+	return false
 }
 
 // readsSource says whether st renders the fleet repository.
@@ -157,11 +184,7 @@ func newObjectReader(objs []*unstructured.Unstructured) objectReader {
 		if u.GroupVersionKind().Group != "" {
 			continue
 		}
-		ns := u.GetNamespace()
-		if ns == "" {
-			ns = DefaultNamespace
-		}
-		r.objs[u.GetKind()+"/"+ns+"/"+u.GetName()] = u
+		r.objs[u.GetKind()+"/"+u.GetNamespace()+"/"+u.GetName()] = u
 	}
 	return r
 }

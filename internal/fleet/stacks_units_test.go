@@ -16,10 +16,11 @@ import (
 
 func TestObjectReaderGet(t *testing.T) {
 	r := newObjectReader([]*unstructured.Unstructured{
-		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars}\ndata: {REGION: eu}\n"),
+		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: flotilla-system}\ndata: {REGION: eu}\n"),
 		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: vars, namespace: ops}\ndata: {REGION: us}\n"),
-		obj(t, "apiVersion: example.com/v1\nkind: ConfigMap\nmetadata: {name: lookalike}\ndata: {REGION: no}\n"),
-		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken}\ndata: {REGION: [not, a, string]}\n"),
+		obj(t, "apiVersion: example.com/v1\nkind: ConfigMap\nmetadata: {name: lookalike, namespace: flotilla-system}\ndata: {REGION: no}\n"),
+		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: broken, namespace: flotilla-system}\ndata: {REGION: [not, a, string]}\n"),
+		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nowhere}\ndata: {REGION: none}\n"),
 	})
 	for _, tc := range []struct {
 		name, namespace, objName string
@@ -27,7 +28,8 @@ func TestObjectReaderGet(t *testing.T) {
 		wantErr                  string // the error
 		notFound                 bool
 	}{
-		{name: "no namespace is the default one", namespace: DefaultNamespace, objName: "vars", want: "eu"},
+		{name: "in the agent's namespace", namespace: DefaultNamespace, objName: "vars", want: "eu"},
+		{name: "no namespace is not a namespace: the agent refuses such a root", namespace: DefaultNamespace, objName: "nowhere", notFound: true, wantErr: `configmaps "nowhere" not found`},
 		{name: "a namespace of its own", namespace: "ops", objName: "vars", want: "us"},
 		{name: "not in that namespace", namespace: "team-a", objName: "vars", notFound: true, wantErr: `configmaps "vars" not found`},
 		{name: "a kind of another group is not a ConfigMap", namespace: DefaultNamespace, objName: "lookalike", notFound: true, wantErr: `configmaps "lookalike" not found`},
@@ -66,7 +68,7 @@ func TestObjectReaderServesOnlyConfigMapsAndSecrets(t *testing.T) {
 
 func TestStringDataOfARepositorySecretWinsOverData(t *testing.T) {
 	r := newObjectReader([]*unstructured.Unstructured{
-		obj(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {TOKEN: b2xk}\nstringData: {TOKEN: new}\n"),
+		obj(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: flotilla-system}\ndata: {TOKEN: b2xk}\nstringData: {TOKEN: new}\n"),
 	})
 	var s corev1.Secret
 	if err := r.Get(t.Context(), client.ObjectKey{Namespace: DefaultNamespace, Name: "s"}, &s); err != nil {

@@ -458,10 +458,10 @@ func TestReadsSource(t *testing.T) {
 
 func TestStacksOf(t *testing.T) {
 	got, err := stacksOf([]*unstructured.Unstructured{
-		obj(t, "apiVersion: flotilla.io/v1alpha1\nkind: Stack\nmetadata: {name: apps}\nspec: {path: apps}\n"),
+		obj(t, "apiVersion: flotilla.io/v1alpha1\nkind: Stack\nmetadata: {name: apps, namespace: flotilla-system}\nspec: {path: apps}\n"),
 		obj(t, "apiVersion: flotilla.io/v1alpha1\nkind: Stack\nmetadata: {name: infra, namespace: ops}\nspec: {path: infra}\n"),
 		obj(t, "apiVersion: example.com/v1\nkind: Stack\nmetadata: {name: other}\n"),
-		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"),
+		obj(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ops}\n"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -474,6 +474,32 @@ func TestStacksOf(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "Stack bad") {
 		t.Errorf("err = %v, want one naming Stack bad", err)
+	}
+}
+
+// TestStacksOfRefusesWhatTheAgentCannotApply: the root Stack has no
+// targetNamespace, and the API server refuses a namespaced object without a
+// namespace, so the agent refuses such a root; plan does not guess one.
+func TestStacksOfRefusesWhatTheAgentCannotApply(t *testing.T) {
+	tests := []struct {
+		name, doc, want string // want "" when the root is accepted
+	}{
+		{name: "stack", doc: "apiVersion: flotilla.io/v1alpha1\nkind: Stack\nmetadata: {name: apps}\nspec: {path: apps}\n", want: "Stack apps has no metadata.namespace"},
+		{name: "config-map", doc: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n", want: "ConfigMap settings has no metadata.namespace"},
+		{name: "secret", doc: "apiVersion: v1\nkind: Secret\nmetadata: {name: token}\n", want: "Secret token has no metadata.namespace"},
+		{name: "cluster-scoped", doc: "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}\n"},
+		{name: "a-stack-of-another-group", doc: "apiVersion: example.com/v1\nkind: Stack\nmetadata: {name: other}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stacksOf([]*unstructured.Unstructured{obj(t, tt.doc)})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "set metadata.namespace")):
+				t.Fatalf("err = %v, want one containing %q that says to set metadata.namespace", err, tt.want)
+			}
+		})
 	}
 }
 
