@@ -60,8 +60,9 @@ func idHoldsComma(i fastInput) bool {
 // node"), where a mapping it should rename has no name, or where a list
 // holds something other than names and mappings; before the walk, it
 // fails where the object's metadata does not read back as its id, and on a
-// RoleBinding subject it cannot read. The walk here is kustomize's own (fieldspec.Filter); the leaf check is that of its
-// nameref filter. Such an object goes through kustomize, which fails on it.
+// RoleBinding subject it cannot read. The walk here is kustomize's own
+// (fieldspec.Filter); the leaf check is that of its nameref filter. Such an
+// object goes through kustomize, which fails on it.
 func nameReferencesMayFail(in []fastInput, d kustomizeDefaults) bool {
 	fields := map[resid.Gvk][]types.FieldSpec{}
 	for _, i := range in {
