@@ -185,9 +185,19 @@ func validateWebhook(field string, h v1alpha1.CanaryWebhook) []error {
 		errs = append(errs, &SpecError{Field: field + ".url", Reason: fmt.Sprintf("scheme %q is not supported: use http:// or https://", u.Scheme)})
 	}
 	if h.Timeout != "" {
-		if d, err := time.ParseDuration(h.Timeout); err != nil || d <= 0 {
-			errs = append(errs, &SpecError{Field: field + ".timeout", Reason: fmt.Sprintf("%q is not a positive duration like 10s", h.Timeout)})
+		if _, err := ParseWebhookTimeout(h.Timeout); err != nil {
+			errs = append(errs, &SpecError{Field: field + ".timeout", Reason: err.Error()})
 		}
 	}
 	return errs
+}
+
+// ParseWebhookTimeout reads a webhook's timeout: a positive Go duration.
+// Validate and the webhook client both read it here.
+func ParseWebhookTimeout(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration like 10s", s)
+	}
+	return d, nil
 }

@@ -190,19 +190,6 @@ func fastBuild(ctx context.Context, t *tree, files []string, o Options, g *guard
 		return slowBuild(ctx, t, o, g)
 	}
 	fastRenders.Add(1)
-	return renderFastRecovered(ctx, in, o, d, g)
-}
-
-// renderFastRecovered is renderFast, with a panic of kustomize's parts
-// turned into the error the kustomize path gives for one: the guard
-// refuses the inputs known to make them panic, this keeps the agent up on
-// the ones not known yet.
-func renderFastRecovered(ctx context.Context, in []fastInput, o Options, d kustomizeDefaults, g *guard) (objs []*unstructured.Unstructured, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			objs, err = nil, kustomizeError(o.Path, fmt.Errorf("kustomize panicked: %v", p), g.artifactRedactor())
-		}
-	}()
 	return renderFast(ctx, in, o, d, g)
 }
 
@@ -210,7 +197,24 @@ func renderFastRecovered(ctx context.Context, in []fastInput, o Options, d kusto
 // build of the generated kustomization and the Stack's overlay does, then
 // substitutes and converts them as the kustomize path does.
 func renderFast(ctx context.Context, in []fastInput, o Options, d kustomizeDefaults, g *guard) ([]*unstructured.Unstructured, error) {
-	in, err := annotateOrigins(in)
+	nodes, err := kustomizeFast(in, o, d, g)
+	if err != nil {
+		return nil, err
+	}
+	return toObjects(ctx, nodes, o, g)
+}
+
+// kustomizeFast runs kustomize's parts on in as its build would. A panic of
+// those parts fails the render as on the kustomize path: the guard refuses
+// the inputs known to make them panic, this keeps the agent up on the ones
+// not known yet.
+func kustomizeFast(in []fastInput, o Options, d kustomizeDefaults, g *guard) (nodes []*yaml.RNode, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			nodes, err = nil, kustomizeError(o.Path, fmt.Errorf("kustomize panicked: %v", p), g.artifactRedactor())
+		}
+	}()
+	in, err = annotateOrigins(in)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +237,7 @@ func renderFast(ctx context.Context, in []fastInput, o Options, d kustomizeDefau
 	if err != nil {
 		return nil, &Error{Path: o.Path, Err: fmt.Errorf("%w: %s", ErrKustomize, g.artifactRedactor().Error(err))}
 	}
-	return toObjects(ctx, resourceNodes(kept), o, g)
+	return resourceNodes(kept), nil
 }
 
 // transformFast applies the Stack's namespace, labels and annotations with

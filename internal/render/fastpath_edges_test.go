@@ -394,7 +394,7 @@ func TestDuplicatesAcrossVersionsAndDefaultNamespace(t *testing.T) {
 // caller (the agent) goes on.
 func TestFastPathTurnsAPanicIntoAnError(t *testing.T) {
 	in := fastInputs(t, doc{"stack/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations: {a: b, &0 , c}\n"})
-	objs, err := renderFastRecovered(t.Context(), in, Options{Path: "stack"}, mustDefaults(t), &guard{})
+	objs, err := renderFast(t.Context(), in, Options{Path: "stack"}, mustDefaults(t), &guard{})
 	if objs != nil || !errors.Is(err, ErrKustomize) || !strings.Contains(err.Error(), "kustomize panicked: ") {
 		t.Fatalf("got %d objects and %v, want an error wrapping ErrKustomize that says kustomize panicked", len(objs), err)
 	}

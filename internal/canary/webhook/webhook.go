@@ -202,9 +202,9 @@ func Timeout(hook v1alpha1.CanaryWebhook) (time.Duration, error) {
 	if hook.Timeout == "" {
 		return DefaultTimeout, nil
 	}
-	d, err := time.ParseDuration(hook.Timeout)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("timeout %q is not a positive duration like 10s", hook.Timeout)
+	d, err := canary.ParseWebhookTimeout(hook.Timeout)
+	if err != nil {
+		return 0, fmt.Errorf("timeout %w", err)
 	}
 	return d, nil
 }
